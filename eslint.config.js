@@ -1,0 +1,28 @@
+import tseslint from "typescript-eslint";
+import importX from "eslint-plugin-import-x";
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", "fleet-repo-example/**", "**/*.mjs", "eslint.config.js"] },
+  ...tseslint.configs.recommended,
+  {
+    files: ["**/*.ts"],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { "import-x": importX },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/consistent-type-imports": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "import-x/no-cycle": "error",
+    },
+  },
+  {
+    // engine/ is the pure core and the orchestration; it never imports the edges.
+    files: ["engine/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/sources/**", "**/sinks/**", "**/clients/**"], message: "engine/ never imports sources/, sinks/ or clients/; pass a port in instead." }] }],
+    },
+  },
+);
