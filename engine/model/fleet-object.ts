@@ -10,6 +10,8 @@ export interface FleetFile {
   /** Repo-relative POSIX path, e.g. `devices/switch-agent.yaml`. */
   readonly path: string;
   readonly bytes: Uint8Array;
+  /** Set when the entry is a symbolic link: the raw link text. The loader resolves it inside the repo. */
+  readonly linkTarget?: string;
 }
 
 /** One desired object from the fleet repo, validated against its schema. */
