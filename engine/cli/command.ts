@@ -1,0 +1,16 @@
+/** What every CLI command gets: its arguments and where to write. Exit codes: 0 ok, 1 failure, 2 usage. */
+export interface CommandIO {
+  readonly args: readonly string[];
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly signal: AbortSignal;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  run(io: CommandIO): Promise<number>;
+}
+
+export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;

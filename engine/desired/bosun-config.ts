@@ -1,0 +1,41 @@
+/** bosun.yaml at the fleet repo root, with schema defaults applied (schemas/BosunConfig.json). */
+export interface BosunConfig {
+  readonly paths: {
+    readonly include: readonly string[];
+    readonly exclude: readonly string[];
+    readonly approvals: string;
+    readonly maxFileBytes: number;
+  };
+  readonly defaults: {
+    readonly namespace: string;
+    readonly rollout: { readonly maxUnavailable: number | string; readonly successThreshold: string };
+    readonly selfHeal: boolean;
+    readonly prune: boolean;
+    readonly maxDeletionShare: string;
+  };
+  readonly status: {
+    readonly mode: "branch" | "folder";
+    readonly branch: string;
+    readonly folder: string;
+    readonly maxFileBytes: number;
+    readonly maxFailingDevices: number;
+  };
+}
+
+export const CONFIG_FILE = "bosun.yaml";
+
+/** The configuration used when a repo has no bosun.yaml. */
+export const defaultConfig: BosunConfig = {
+  paths: { include: ["**/*.yaml", "**/*.yml", "**/*.json"], exclude: [], approvals: "approvals/", maxFileBytes: 1024 * 1024 },
+  defaults: {
+    namespace: "default",
+    rollout: { maxUnavailable: "10%", successThreshold: "90%" },
+    selfHeal: true,
+    prune: true,
+    maxDeletionShare: "30%",
+  },
+  status: { mode: "branch", branch: "bosun/status", folder: "status/", maxFileBytes: 65536, maxFailingDevices: 20 },
+};
+
+/** Keys that look like credentials: bosun.yaml lives in Git and must never hold one. */
+export const CREDENTIAL_KEY = /(password|passwd|secret|token|apikey|api_key|credential|privatekey|private_key)/i;

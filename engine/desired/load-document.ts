@@ -1,0 +1,72 @@
+import { DiagnosticCode, type Diagnostic } from "../model/diagnostic.ts";
+import { objectRef, type FleetObject } from "../model/fleet-object.ts";
+import type { CrdKind } from "./crd-schemas.ts";
+import { bosunGroups, bosunKinds, groupOf, kindId } from "./kind-registry.ts";
+import { builtinNamespaced } from "./kubernetes-kinds.ts";
+import { locate } from "./locate.ts";
+import { checkName } from "./names.ts";
+import type { ParsedDocument } from "./parse-yaml.ts";
+import { schemaDiagnostics } from "./schema-errors.ts";
+import { semanticChecks } from "./semantic-checks.ts";
+import { bosunValidator } from "./validators.ts";
+
+type Json = Record<string, unknown>;
+
+export interface DocumentContext {
+  readonly file: string;
+  readonly parsed: ParsedDocument;
+  readonly defaultNamespace: string;
+  readonly crdKinds: ReadonlyMap<string, CrdKind>;
+  readonly files: ReadonlyMap<string, Uint8Array>;
+}
+
+export type DocumentResult = { ok: true; object: FleetObject; engineOnly: boolean } | { ok: false; diagnostics: Diagnostic[] };
+
+function fail(ctx: DocumentContext, pointer: string, code: Diagnostic["code"], message: string, key = false): DocumentResult {
+  const pos = locate(ctx.parsed, pointer, key);
+  return { ok: false, diagnostics: [{ file: ctx.file, line: pos.line, col: pos.col, pointer, code, message }] };
+}
+
+/** Validates one YAML document into a FleetObject: identity, name, kind and schema. */
+export function loadDocument(ctx: DocumentContext): DocumentResult {
+  const value = structuredClone(ctx.parsed.value);
+  const { apiVersion, kind } = value;
+  if (typeof apiVersion !== "string" || apiVersion === "") return fail(ctx, "/apiVersion", DiagnosticCode.MissingApiVersion, "the document has no apiVersion; add e.g. apiVersion: azure.com/v1alpha1");
+  if (typeof kind !== "string" || kind === "") return fail(ctx, "/kind", DiagnosticCode.MissingKind, "the document has no kind; add e.g. kind: DeviceProcessDeployment");
+  const metadata = value["metadata"];
+  const meta: Json = typeof metadata === "object" && metadata !== null && !Array.isArray(metadata) ? (metadata as Json) : {};
+  if (meta["name"] === undefined || meta["name"] === null) return fail(ctx, "/metadata", DiagnosticCode.MissingName, `${kind}: metadata.name is required`);
+
+  const id = kindId(apiVersion, kind);
+  const bosun = bosunKinds.get(id);
+  const crd = ctx.crdKinds.get(id);
+  const namespaced = bosun?.info.namespaced ?? crd?.namespaced ?? builtinNamespaced(apiVersion, kind);
+  if (namespaced === undefined) {
+    const hint = bosunGroups.has(groupOf(apiVersion))
+      ? `is not a Bosun kind; known kinds: ${[...bosunKinds.values()].filter((k) => k.info.apiVersion === apiVersion).map((k) => k.info.kind).join(", ") || "none in this apiVersion"}`
+      : "is not a built-in Kubernetes kind and no CustomResourceDefinition for it is in the repo; commit its CRD";
+    return fail(ctx, "/kind", DiagnosticCode.UnknownKind, `${apiVersion} ${kind} ${hint}`);
+  }
+
+  const nameProblem = checkName(meta["name"], "name", kind === "Namespace");
+  if (nameProblem) return fail(ctx, "/metadata/name", nameProblem.code, `${kind}: ${nameProblem.message}`);
+  if (namespaced && meta["namespace"] !== undefined) {
+    const nsProblem = checkName(meta["namespace"], "namespace", true);
+    if (nsProblem) return fail(ctx, "/metadata/namespace", nsProblem.code, `${kind} ${String(meta["name"])}: ${nsProblem.message}`);
+  }
+  const name = String(meta["name"]);
+  const namespace = namespaced ? (typeof meta["namespace"] === "string" ? meta["namespace"] : ctx.defaultNamespace) : "";
+  const subject = objectRef({ kind, namespace, name });
+
+  const validate = bosun ? bosunValidator(apiVersion, kind) : crd?.validate;
+  if (validate && !validate(value)) {
+    return { ok: false, diagnostics: schemaDiagnostics(validate.errors ?? [], ctx.parsed, ctx.file, subject) };
+  }
+  if (bosun) {
+    const problems = semanticChecks(kind, value, { file: ctx.file, parsed: ctx.parsed, subject, files: ctx.files });
+    if (problems.length > 0) return { ok: false, diagnostics: problems };
+  }
+  if (namespaced) (value["metadata"] as Json)["namespace"] = namespace;
+  const object: FleetObject = { apiVersion, kind, namespace, name, body: value, source: { file: ctx.file, line: ctx.parsed.line, col: ctx.parsed.col } };
+  return { ok: true, object, engineOnly: bosun?.info.engineOnly === true };
+}

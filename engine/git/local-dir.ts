@@ -1,0 +1,103 @@
+/**
+ * Development mode: desired state from a local working tree instead of a remote. Reads the fleet
+ * files from disk (symlinks passed with their link text) and watches the tree with chokidar,
+ * debounced, calling `onChange` once per burst of edits.
+ */
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { createHash } from "node:crypto";
+import { watch, type FSWatcher } from "chokidar";
+import type { FleetFile } from "../model/fleet-object.ts";
+import { isFleetPath } from "./read-files.ts";
+
+const SKIP_DIRS = new Set([".git", "node_modules"]);
+
+/** All fleet files under `root`, sorted by path; `exclude` leaves out e.g. `status/`. */
+export async function readLocalFleetFiles(root: string, exclude?: (path: string) => boolean, signal?: AbortSignal): Promise<FleetFile[]> {
+  const out: FleetFile[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    signal?.throwIfAborted();
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const e of entries) {
+      const full = join(dir, e.name);
+      const path = relative(root, full).split(sep).join("/");
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) await walk(full);
+        continue;
+      }
+      if (!isFleetPath(path) || exclude?.(path)) continue;
+      if (e.isSymbolicLink()) {
+        const target = await readlink(full);
+        out.push({ path, bytes: new TextEncoder().encode(target), linkTarget: target });
+      } else if (e.isFile()) {
+        out.push({ path, bytes: await readFile(full) });
+      }
+    }
+  };
+  await walk(root);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** A content digest standing in for a commit SHA in local mode (`local:<sha256 prefix>`). Pure. */
+export function localRevision(files: readonly FleetFile[]): string {
+  const h = createHash("sha256");
+  for (const f of files) {
+    h.update(f.path).update("\0").update(f.linkTarget ?? "").update("\0").update(f.bytes).update("\0");
+  }
+  return `local:${h.digest("hex").slice(0, 40)}`;
+}
+
+export interface LocalWatch {
+  /** Resolves once the initial scan is done and changes are being reported. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Watches `root` and calls `onChange` `debounceMs` after the last change of a burst.
+ * Initial files do not count as changes. close() is never called from inside a watcher event
+ * (chokidar 5 leaks an fs.watch handle then); it defers to a fresh macrotask.
+ */
+export function watchLocalDir(root: string, onChange: () => void, options: { debounceMs?: number; ignore?: (path: string) => boolean } = {}): LocalWatch {
+  const debounceMs = options.debounceMs ?? 200;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const watcher: FSWatcher = watch(root, {
+    ignoreInitial: true,
+    ignored: (p: string) => {
+      const rel = relative(root, p).split(sep).join("/");
+      if (rel === "") return false;
+      if (rel.split("/").some((part) => SKIP_DIRS.has(part))) return true;
+      return options.ignore?.(rel) ?? false;
+    },
+  });
+  const fire = (): void => {
+    if (closed) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (!closed) onChange();
+    }, debounceMs);
+  };
+  watcher.on("all", fire);
+  const ready = new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+  return {
+    ready,
+    close: async () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      await ready;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await watcher.close();
+    },
+  };
+}
+
+/** True when `path` exists and is a directory. */
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
