@@ -32,6 +32,10 @@ export function strictify(schema: unknown, atRoot = true): unknown {
       out[k] = v;
     }
   }
+  if (atRoot && isObject(out["properties"])) {
+    // Every object carries these even when the CRD's schema leaves them out.
+    out["properties"] = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...out["properties"] };
+  }
   if (isObject(out["properties"]) && out["additionalProperties"] === undefined && out["x-kubernetes-preserve-unknown-fields"] !== true) {
     out["additionalProperties"] = false;
   }

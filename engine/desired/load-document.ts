@@ -22,8 +22,8 @@ export interface DocumentContext {
 
 export type DocumentResult = { ok: true; object: FleetObject; engineOnly: boolean } | { ok: false; diagnostics: Diagnostic[] };
 
-function fail(ctx: DocumentContext, pointer: string, code: Diagnostic["code"], message: string, key = false): DocumentResult {
-  const pos = locate(ctx.parsed, pointer, key);
+function fail(ctx: DocumentContext, pointer: string, code: Diagnostic["code"], message: string): DocumentResult {
+  const pos = locate(ctx.parsed, pointer, true);
   return { ok: false, diagnostics: [{ file: ctx.file, line: pos.line, col: pos.col, pointer, code, message }] };
 }
 

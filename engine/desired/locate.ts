@@ -17,10 +17,10 @@ export function dottedPath(pointer: string): string {
 }
 
 /**
- * Line and column of the node a JSON pointer names. With `key`, points at the key of the last
- * segment (used for unknown fields). Falls back to the deepest node that exists.
+ * Line and column of the node a JSON pointer names: the key of the last segment (where an
+ * editor should jump), or its value when `key` is false. Falls back to the deepest node that exists.
  */
-export function locate(parsed: ParsedDocument, pointer: string, key = false): { line: number; col: number } {
+export function locate(parsed: ParsedDocument, pointer: string, key = true): { line: number; col: number } {
   let node: Node | null = parsed.doc.contents as Node | null;
   let best = node?.range?.[0] ?? 0;
   const segments = pointerSegments(pointer);

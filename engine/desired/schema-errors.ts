@@ -36,7 +36,7 @@ function xMessage(e: ErrorObject): string | undefined {
   return typeof message === "string" ? message : undefined;
 }
 
-function describe(e: ErrorObject): { pointer: string; key: boolean; text: string } {
+function describe(e: ErrorObject): { pointer: string; text: string } {
   const at = dottedPath(e.instancePath);
   const subject = at === "" ? "the document" : at;
   const params = e.params as Record<string, unknown>;
@@ -44,24 +44,27 @@ function describe(e: ErrorObject): { pointer: string; key: boolean; text: string
     case "required": {
       const missing = String(params["missingProperty"]);
       const field = at === "" ? missing : `${at}.${missing}`;
-      return { pointer: e.instancePath, key: false, text: `${field} is required` };
+      return { pointer: e.instancePath, text: `${field} is required` };
     }
     case "additionalProperties": {
       const extra = String(params["additionalProperty"]);
       const field = at === "" ? extra : `${at}.${extra}`;
-      return { pointer: `${e.instancePath}/${extra.replace(/~/g, "~0").replace(/\//g, "~1")}`, key: true, text: `${field} is not a known field (check the spelling; see schemas/)` };
+      return { pointer: `${e.instancePath}/${extra.replace(/~/g, "~0").replace(/\//g, "~1")}`, text: `${field} is not a known field (check the spelling; see schemas/)` };
     }
     case "enum":
-      return { pointer: e.instancePath, key: false, text: `${subject} must be one of ${(params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
+      return { pointer: e.instancePath, text: `${subject} must be one of ${(params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
     case "const":
-      return { pointer: e.instancePath, key: false, text: `${subject} must be ${JSON.stringify(params["allowedValue"])}` };
+      return { pointer: e.instancePath, text: `${subject} must be ${JSON.stringify(params["allowedValue"])}` };
     case "type":
-      return { pointer: e.instancePath, key: false, text: `${subject} must be ${String(params["type"]).replace(",", " or ")}` };
+      return { pointer: e.instancePath, text: `${subject} must be ${String(params["type"]).replace(",", " or ")}` };
     case "propertyNames":
-      return { pointer: e.instancePath, key: false, text: `${subject} has an invalid key ${JSON.stringify(params["propertyName"])}` };
+      return { pointer: e.instancePath, text: `${subject} has an invalid key ${JSON.stringify(params["propertyName"])}` };
     default: {
+      if (e.propertyName !== undefined) {
+        return { pointer: e.instancePath, text: `${subject} has an invalid key ${JSON.stringify(e.propertyName)}: ${xMessage(e) ?? e.message ?? "invalid"}` };
+      }
       const custom = xMessage(e);
-      return { pointer: e.instancePath, key: false, text: `${subject} ${custom ?? e.message ?? "is invalid"}` };
+      return { pointer: e.instancePath, text: `${subject} ${custom ?? e.message ?? "is invalid"}` };
     }
   }
 }
@@ -76,7 +79,7 @@ export function schemaDiagnostics(errors: readonly ErrorObject[], parsed: Parsed
     const id = `${code}|${d.pointer}|${d.text}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    const at = locate(parsed, d.pointer, d.key);
+    const at = locate(parsed, d.pointer, true);
     out.push({ file, line: at.line, col: at.col, pointer: d.pointer, code, message: `${subject}: ${d.text}` });
   }
   return out;

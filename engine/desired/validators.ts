@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { bosunKinds, commonSchema, kindId } from "./kind-registry.ts";
 
 /** Bosun's own kinds: strict schemas, defaults applied, every error collected. */
-const bosunAjv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictRequired: false });
+const bosunAjv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
 bosunAjv.addKeyword({ keyword: "x-message", schemaType: "string" });
 bosunAjv.addKeyword({ keyword: "x-bosun", schemaType: "object" });
 bosunAjv.addSchema(commonSchema);
