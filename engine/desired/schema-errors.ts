@@ -55,8 +55,10 @@ function describe(e: ErrorObject): { pointer: string; text: string } {
       return { pointer: e.instancePath, text: `${subject} must be one of ${(params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
     case "const":
       return { pointer: e.instancePath, text: `${subject} must be ${JSON.stringify(params["allowedValue"])}` };
-    case "type":
-      return { pointer: e.instancePath, text: `${subject} must be ${String(params["type"]).replace(",", " or ")}` };
+    case "type": {
+      const quoteHint = params["type"] === "string" && typeof e.data !== "string" ? " (put the value in quotes: YAML read it as a number or boolean)" : "";
+      return { pointer: e.instancePath, text: `${subject} must be ${String(params["type"]).replace(",", " or ")}${quoteHint}` };
+    }
     case "propertyNames":
       return { pointer: e.instancePath, text: `${subject} has an invalid key ${JSON.stringify(params["propertyName"])}` };
     default: {
