@@ -1,0 +1,35 @@
+import type { LiveProcess } from "./live-process.ts";
+
+/**
+ * How a device stands for a rollout:
+ * - `ready`: running and healthy (available);
+ * - `failed`: the agent reports Failed or an unhealthy process;
+ * - `pending`: on its way (downloading, starting, no health verdict yet);
+ * - `missing`: no DeviceProcess yet;
+ * - `unreachable`: the device's heartbeat is stale: neither failed nor ready.
+ */
+export type DeviceState = "ready" | "failed" | "pending" | "missing" | "unreachable";
+
+export function deviceState(live: LiveProcess | undefined, reachable: boolean): DeviceState {
+  if (!reachable) return "unreachable";
+  if (!live) return "missing";
+  if (live.phase === "Failed" || live.healthy === false) return "failed";
+  if (live.phase === "Running" && live.healthy === true) return "ready";
+  return "pending";
+}
+
+/** Device heartbeats (Lease renew times, ms since epoch) and how old one may be. */
+export interface Heartbeats {
+  readonly renewedAt: ReadonlyMap<string, number>;
+  readonly staleAfterMs: number;
+  readonly now: number;
+}
+
+/** Without heartbeat data every device counts as reachable; with it, a missing or old lease does not. */
+export function reachability(heartbeats: Heartbeats | undefined): (device: string) => boolean {
+  if (!heartbeats) return () => true;
+  return (device) => {
+    const at = heartbeats.renewedAt.get(device);
+    return at !== undefined && heartbeats.now - at <= heartbeats.staleAfterMs;
+  };
+}
