@@ -90,7 +90,7 @@ export function rolloutStep(input: RolloutInput): RolloutStep {
   const waves: WaveProgress[] = [];
   const toApply: Placement[] = [];
   let gate: "open" | "closed" = "open";
-  let phase: RolloutPhase = "Complete";
+  let phase = "Complete" as RolloutPhase;
   let message = `all devices run revision ${deployment.revision}`;
   deployment.waves.forEach((wave, index) => {
     const members = byWave[index] ?? [];
