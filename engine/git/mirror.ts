@@ -68,6 +68,9 @@ export class GitMirror {
     if (!fs.existsSync(`${mirror.gitdir}/HEAD`)) {
       await git.init({ fs, gitdir: mirror.gitdir, bare: true, defaultBranch: "main" });
     }
+    // The remote's clean URL (never credentials) and a refspec isomorphic-git's fetch needs.
+    await git.setConfig({ fs, gitdir: mirror.gitdir, path: "remote.origin.url", value: mirror.url });
+    await git.setConfig({ fs, gitdir: mirror.gitdir, path: "remote.origin.fetch", value: "+refs/heads/*:refs/remotes/origin/*" });
     return mirror;
   }
 
@@ -77,7 +80,7 @@ export class GitMirror {
       const refs = await git.listServerRefs({
         http: createHttpClient(signal, this.timeoutMs),
         url: this.url,
-        headers: this.headers,
+        headers: { ...this.headers },
         protocolVersion: 2,
         peelTags: true,
       });
@@ -146,7 +149,7 @@ export class GitMirror {
         url: this.url,
         ref: localRef,
         remoteRef: `refs/heads/${branch}`,
-        headers: this.headers,
+        headers: { ...this.headers },
         cache: this.cache,
       });
       const entry = result.refs[`refs/heads/${branch}`];
@@ -185,7 +188,7 @@ export class GitMirror {
         singleBranch: true,
         depth,
         tags: false,
-        headers: this.headers,
+        headers: { ...this.headers },
         cache: this.cache,
       });
     });

@@ -1,0 +1,110 @@
+/**
+ * Status write-back: one commit per pass, only on change, built with plumbing on top of the
+ * remote's current head and pushed with fetch-rebuild-retry. A human commit on the status branch
+ * is never overwritten: we always rebuild on the remote head, keeping files we do not own.
+ */
+import * as fs from "node:fs";
+import git from "isomorphic-git";
+import type { GitMirror } from "../git/mirror.ts";
+import { GitSourceError } from "../git/errors.ts";
+import { backoffDelay, type BackoffPolicy } from "../loop/backoff.ts";
+import { isOwnedStatusPath } from "./paths.ts";
+import type { StatusFiles } from "./documents.ts";
+import { editTree } from "./tree-edit.ts";
+
+export interface Identity {
+  readonly name: string;
+  readonly email: string;
+}
+
+export const DEFAULT_IDENTITY: Identity = { name: "Bosun", email: "bosun@localhost" };
+
+export interface StatusTarget {
+  /** Branch to commit to: the status branch, or the tracked branch in folder mode. */
+  readonly branch: string;
+  /** `""` (branch mode: files at the root) or e.g. `status/` (folder mode). */
+  readonly prefix: string;
+}
+
+export interface StatusWriterOptions {
+  readonly mirror: GitMirror;
+  readonly identity?: Identity;
+  /** Push attempts before giving up for this pass (default 6). */
+  readonly maxAttempts?: number;
+  readonly backoff?: BackoffPolicy;
+  readonly random?: () => number;
+  readonly now?: () => Date;
+}
+
+export interface WriteResult {
+  /** The new status commit, or undefined when nothing changed. */
+  readonly commit?: string;
+  /** Push attempts made (0 when nothing changed). */
+  readonly attempts: number;
+}
+
+export class StatusWriteError extends Error {
+  override readonly name = "StatusWriteError";
+}
+
+export class StatusWriter {
+  private readonly identity: Identity;
+  private readonly maxAttempts: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly random: () => number;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: StatusWriterOptions) {
+    this.identity = options.identity ?? DEFAULT_IDENTITY;
+    this.maxAttempts = options.maxAttempts ?? 6;
+    this.backoff = options.backoff ?? { baseMs: 100, maxMs: 5_000, factor: 2, jitter: 0.5 };
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Writes `files` to `target`; commits only when the tree changes. */
+  async write(target: StatusTarget, files: StatusFiles, message: string, signal?: AbortSignal): Promise<WriteResult> {
+    const { mirror } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      const head = await mirror.fetchBranch(target.branch, signal);
+      const baseTree = head ? (await git.readCommit({ fs, gitdir: mirror.gitdir, oid: head, cache: mirror.cache })).commit.tree : undefined;
+      const tree = await editTree(mirror.gitdir, mirror.cache, baseTree, target.prefix, {
+        set: files.files,
+        ...(files.replaceObjects ? { deleteOwned: (p: string) => isOwnedStatusPath(p) && !files.files.has(p) } : {}),
+      });
+      if (tree === baseTree) return { attempts: attempt - 1 };
+      const seconds = Math.floor(this.now().getTime() / 1000);
+      const who = { name: this.identity.name, email: this.identity.email, timestamp: seconds, timezoneOffset: 0 };
+      const commit = await git.writeCommit({
+        fs,
+        gitdir: mirror.gitdir,
+        commit: { tree, parent: head ? [head] : [], author: who, committer: who, message: message.endsWith("\n") ? message : `${message}\n` },
+      });
+      const outcome = await mirror.push(commit, target.branch, signal);
+      if (outcome === "ok") return { commit, attempts: attempt };
+      if (attempt >= this.maxAttempts) {
+        throw new StatusWriteError(
+          `status push to ${mirror.url} branch ${target.branch} was rejected ${attempt} times (another writer keeps moving it); will retry next pass`,
+          { cause: new GitSourceError("push-rejected", `${mirror.url} branch ${target.branch}`, "non-fast-forward") },
+        );
+      }
+      await sleep(backoffDelay(attempt, this.backoff, this.random()), signal);
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
