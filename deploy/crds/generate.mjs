@@ -1,0 +1,168 @@
+// Generates the CRDs Bosun ships (deploy/crds/*.yaml). Run: node deploy/crds/generate.mjs
+// Structural schemas (apiextensions.k8s.io/v1), printer columns as in seed 004.
+import { writeFileSync } from "node:fs";
+import { stringify } from "yaml";
+
+const dir = new URL(".", import.meta.url);
+const str = (extra = {}) => ({ type: "string", ...extra });
+const int = (extra = {}) => ({ type: "integer", format: "int32", ...extra });
+const strList = () => ({ type: "array", items: str() });
+const obj = (properties, extra = {}) => ({ type: "object", properties, ...extra });
+
+const conditions = {
+  type: "array",
+  "x-kubernetes-list-type": "map",
+  "x-kubernetes-list-map-keys": ["type"],
+  items: obj({
+    type: str(), status: str({ enum: ["True", "False", "Unknown"] }), reason: str(), message: str(),
+    lastTransitionTime: str({ format: "date-time" }), observedGeneration: { type: "integer", format: "int64" },
+  }, { required: ["type", "status"] }),
+};
+
+const labelSelector = obj({
+  matchLabels: { type: "object", additionalProperties: str() },
+  matchExpressions: {
+    type: "array",
+    items: obj({ key: str(), operator: str({ enum: ["In", "NotIn", "Exists", "DoesNotExist"] }), values: strList() }, { required: ["key", "operator"] }),
+  },
+});
+
+const quantity = { "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string" }] };
+
+const processSpec = (required) => obj({
+  deviceRef: obj({ kind: str({ enum: ["NetworkSwitch", "SOC", "BMC", "Server", "DPU"] }), name: str({ minLength: 1 }) }, { required: ["kind", "name"] }),
+  artifact: obj({
+    type: str({ enum: ["oci", "http", "file"] }),
+    url: str({ minLength: 1 }),
+    checksumSHA256: str({ pattern: "^[a-f0-9]{64}$" }),
+  }, { required: ["type", "url"] }),
+  execution: obj({
+    backend: str({ enum: ["systemd", "initd", "container", "exec"] }),
+    command: strList(), args: strList(),
+    env: { type: "array", items: obj({ name: str(), value: str(), valueFrom: { type: "object", "x-kubernetes-preserve-unknown-fields": true } }, { required: ["name"] }) },
+    workingDir: str(),
+  }, { required: ["backend"] }),
+  restartPolicy: str({ enum: ["Always", "OnFailure", "Never"], default: "Always" }),
+  healthCheck: obj({
+    exec: obj({ command: strList() }),
+    http: obj({ url: str(), path: str(), port: { "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string" }] }, scheme: str({ enum: ["HTTP", "HTTPS"] }) }),
+    periodSeconds: int({ minimum: 1, default: 30 }),
+    timeoutSeconds: int({ minimum: 1, default: 5 }),
+    successThreshold: int({ minimum: 1, default: 1 }),
+    failureThreshold: int({ minimum: 1, default: 3 }),
+  }),
+  resources: obj({
+    limits: obj({ cpu: quantity, memory: quantity }),
+    requests: obj({ cpu: quantity, memory: quantity }),
+  }),
+}, { required, "x-kubernetes-preserve-unknown-fields": true });
+
+function crd({ group, kind, plural, singular, shortNames, spec, status, columns, scope = "Namespaced", categories }) {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.${group}` },
+    spec: {
+      group,
+      names: { kind, listKind: `${kind}List`, plural, singular, ...(shortNames ? { shortNames } : {}), ...(categories ? { categories } : {}) },
+      scope,
+      versions: [{
+        name: "v1alpha1", served: true, storage: true,
+        subresources: { status: {} },
+        ...(columns ? { additionalPrinterColumns: columns } : {}),
+        schema: { openAPIV3Schema: obj({ apiVersion: str(), kind: str(), metadata: { type: "object" }, spec, status }, { required: ["spec"] }) },
+      }],
+    },
+  };
+}
+
+const age = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
+
+const files = {
+  "azure.com_deviceprocesses.yaml": crd({
+    group: "azure.com", kind: "DeviceProcess", plural: "deviceprocesses", singular: "deviceprocess", shortNames: ["dp"], categories: ["bosun"],
+    spec: processSpec(["deviceRef", "artifact", "execution"]),
+    status: obj({
+      phase: str({ enum: ["Pending", "Running", "Succeeded", "Failed", "Unknown"] }),
+      conditions, artifactVersion: str(), pid: int(), startTime: str({ format: "date-time" }),
+      restartCount: int(), lastTerminationReason: str(), observedGeneration: { type: "integer", format: "int64" },
+    }, { "x-kubernetes-preserve-unknown-fields": true }),
+    columns: [
+      { name: "Device", type: "string", jsonPath: ".spec.deviceRef.name" },
+      { name: "Phase", type: "string", jsonPath: ".status.phase" },
+      { name: "Version", type: "string", jsonPath: ".status.artifactVersion" },
+      { name: "Restarts", type: "integer", jsonPath: ".status.restartCount" },
+      age,
+    ],
+  }),
+  "azure.com_deviceprocessdeployments.yaml": crd({
+    group: "azure.com", kind: "DeviceProcessDeployment", plural: "deviceprocessdeployments", singular: "deviceprocessdeployment", shortNames: ["dpd"], categories: ["bosun"],
+    spec: obj({
+      selector: labelSelector,
+      updateStrategy: obj({
+        type: str({ enum: ["RollingUpdate", "Recreate"], default: "RollingUpdate" }),
+        rollingUpdate: obj({ maxUnavailable: { "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string" }] } }),
+      }),
+      template: obj({
+        metadata: obj({ labels: { type: "object", additionalProperties: str() }, annotations: { type: "object", additionalProperties: str() } }),
+        spec: processSpec(["artifact", "execution"]),
+      }, { required: ["spec"] }),
+      waves: {
+        type: "array",
+        items: obj({ name: str(), selector: labelSelector, approval: str({ enum: ["required", "auto"], default: "auto" }), successThreshold: str({ pattern: "^[0-9]{1,3}%$" }) }, { required: ["name"] }),
+      },
+      successThreshold: str({ pattern: "^[0-9]{1,3}%$" }),
+      paused: { type: "boolean" },
+    }, { required: ["selector", "template"] }),
+    status: obj({
+      observedGeneration: { type: "integer", format: "int64" },
+      desiredNumberScheduled: int(), currentNumberScheduled: int(), numberReady: int(),
+      numberAvailable: int(), numberUnavailable: int(), updatedNumberScheduled: int(), conditions,
+    }, { "x-kubernetes-preserve-unknown-fields": true }),
+    columns: [
+      { name: "Desired", type: "integer", jsonPath: ".status.desiredNumberScheduled" },
+      { name: "Current", type: "integer", jsonPath: ".status.currentNumberScheduled" },
+      { name: "Ready", type: "integer", jsonPath: ".status.numberReady" },
+      { name: "Available", type: "integer", jsonPath: ".status.numberAvailable" },
+      { name: "Unavailable", type: "integer", jsonPath: ".status.numberUnavailable" },
+      age,
+    ],
+  }),
+  "agents.tinkerbell.io_faragents.yaml": crd({
+    group: "agents.tinkerbell.io", kind: "FARAgent", plural: "faragents", singular: "faragent", categories: ["bosun"],
+    spec: obj({
+      taskId: str(),
+      resourceLimits: obj({ cpu: quantity, memory: quantity }),
+      lifecycle: obj({ state: str({ enum: ["active", "sleep", "resurrect", "blocked", "force-sleep"] }) }, { required: ["state"] }),
+      microvm: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+    }, { required: ["taskId", "lifecycle"], "x-kubernetes-preserve-unknown-fields": true }),
+    status: obj({ currentState: str(), lastTransitionTime: str({ format: "date-time" }), conditions }, { "x-kubernetes-preserve-unknown-fields": true }),
+    columns: [
+      { name: "Task", type: "string", jsonPath: ".spec.taskId" },
+      { name: "Desired", type: "string", jsonPath: ".spec.lifecycle.state" },
+      { name: "State", type: "string", jsonPath: ".status.currentState" },
+      age,
+    ],
+  }),
+};
+
+const inventorySpec = obj(Object.fromEntries(
+  ["serialNumber", "macAddress", "model", "vendor", "firmwareVersion", "managementAddress", "rack", "site", "arch"].map((k) => [k, str()]),
+));
+for (const [kind, plural] of [["NetworkSwitch", "networkswitches"], ["SOC", "socs"], ["BMC", "bmcs"], ["Server", "servers"], ["DPU", "dpus"]]) {
+  files[`azure.com_${plural}.yaml`] = crd({
+    group: "azure.com", kind, plural, singular: kind.toLowerCase(), categories: ["bosun", "devices"],
+    spec: inventorySpec,
+    status: obj({ conditions }, { "x-kubernetes-preserve-unknown-fields": true }),
+    columns: [
+      { name: "Model", type: "string", jsonPath: ".spec.model" },
+      { name: "Rack", type: "string", jsonPath: ".spec.rack" },
+      { name: "Site", type: "string", jsonPath: ".spec.site" },
+      age,
+    ],
+  });
+}
+
+for (const [name, doc] of Object.entries(files)) {
+  writeFileSync(new URL(name, dir), `# Generated by deploy/crds/generate.mjs; edit the generator, not this file.\n${stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false })}`);
+}

@@ -1,0 +1,72 @@
+import { createHash } from "node:crypto";
+import { isObj } from "./fields-v1.ts";
+import { DIGEST_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Json, type JsonObject } from "./types.ts";
+
+/** metadata fields the server fills in; never compared, never applied. */
+export const SERVER_METADATA = [
+  "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
+  "deletionGracePeriodSeconds", "managedFields", "selfLink",
+] as const;
+
+/** Drops server-populated metadata and `status`; keeps everything a client can set. */
+export function normalizeObject(obj: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === "status") continue;
+    if (k === "metadata" && isObj(v)) {
+      const meta: JsonObject = {};
+      for (const [mk, mv] of Object.entries(v)) {
+        if ((SERVER_METADATA as readonly string[]).includes(mk)) continue;
+        meta[mk] = mv;
+      }
+      out[k] = meta;
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** JSON with object keys sorted: the same value always gives the same text. */
+export function canonicalJson(v: Json | undefined): string {
+  if (v === undefined) return "null";
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (isObj(v)) {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** sha256 (hex, first 32 chars) of the normalized desired body, without the digest annotation itself. */
+export function desiredDigest(obj: JsonObject): string {
+  const n = normalizeObject(obj);
+  const meta = isObj(n["metadata"]) ? { ...n["metadata"] } : {};
+  if (isObj(meta["annotations"])) {
+    const ann = { ...meta["annotations"] };
+    delete ann[DIGEST_ANNOTATION];
+    meta["annotations"] = ann;
+  }
+  return createHash("sha256").update(canonicalJson({ ...n, metadata: meta })).digest("hex").slice(0, 32);
+}
+
+/**
+ * The body Bosun applies: normalized, stamped with `app.kubernetes.io/managed-by: bosun` and the
+ * digest annotation. Pure: same input, same output.
+ */
+export function prepareDesired(obj: JsonObject): JsonObject {
+  const n = normalizeObject(obj);
+  const meta = isObj(n["metadata"]) ? { ...n["metadata"] } : {};
+  const labels = isObj(meta["labels"]) ? { ...meta["labels"] } : {};
+  labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE;
+  meta["labels"] = labels;
+  const stamped: JsonObject = { ...n, metadata: meta };
+  const annotations = isObj(meta["annotations"]) ? { ...meta["annotations"] } : {};
+  annotations[DIGEST_ANNOTATION] = desiredDigest(stamped);
+  meta["annotations"] = annotations;
+  return stamped;
+}
+
+/** True when the object carries `app.kubernetes.io/managed-by: bosun`. */
+export function isManagedByBosun(obj: { metadata?: { labels?: Readonly<Record<string, string>> } } | undefined): boolean {
+  return obj?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+}
