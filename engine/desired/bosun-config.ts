@@ -1,5 +1,7 @@
 /** bosun.yaml at the fleet repo root, with schema defaults applied (schemas/BosunConfig.json). */
 export interface BosunConfig {
+  /** metadata.annotations of bosun.yaml: per-commit opt-ins (e.g. bosun.dev/allow-mass-deletion). */
+  readonly annotations: Readonly<Record<string, string>>;
   readonly paths: {
     readonly include: readonly string[];
     readonly exclude: readonly string[];
@@ -26,6 +28,7 @@ export const CONFIG_FILE = "bosun.yaml";
 
 /** The configuration used when a repo has no bosun.yaml. */
 export const defaultConfig: BosunConfig = {
+  annotations: {},
   paths: { include: ["**/*.yaml", "**/*.yml", "**/*.json"], exclude: [], approvals: "approvals/", maxFileBytes: 1024 * 1024 },
   defaults: {
     namespace: "default",

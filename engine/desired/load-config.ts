@@ -41,5 +41,6 @@ function validateConfig(doc: ParsedDocument): { config: BosunConfig; diagnostics
     return { config: defaultConfig, diagnostics: schemaDiagnostics(validate.errors ?? [], doc, CONFIG_FILE, "bosun.yaml") };
   }
   const { paths, defaults, status } = value as unknown as BosunConfig;
-  return { config: { paths, defaults, status }, diagnostics: [] };
+  const annotations = ((value["metadata"] as { annotations?: Record<string, string> } | undefined)?.annotations) ?? {};
+  return { config: { annotations, paths, defaults, status }, diagnostics: [] };
 }
