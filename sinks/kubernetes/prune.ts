@@ -21,6 +21,8 @@ export interface ReconcileOptions {
   readonly prune?: boolean;
   readonly policy?: PrunePolicy;
   readonly propagationPolicy?: PropagationPolicy;
+  /** How long one prune delete may take to be gone (default 120 s); past it the entry stays in the inventory. */
+  readonly deleteTimeoutMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -80,7 +82,7 @@ export async function reconcileSet(
   const deleted: InventoryEntry[] = [];
   for (const rank of [2, 1, 0]) {
     const batch = order.filter((e) => applyRank(e.kind) === rank);
-    const res = await mapLimit(batch, 16, (e) => sink.delete(e, { ...(opts.propagationPolicy ? { propagationPolicy: opts.propagationPolicy } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }));
+    const res = await mapLimit(batch, 16, (e) => sink.delete(e, { ...(opts.deleteTimeoutMs !== undefined ? { timeoutMs: opts.deleteTimeoutMs } : {}), ...(opts.propagationPolicy ? { propagationPolicy: opts.propagationPolicy } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }));
     for (const r of res) {
       entries.push(r);
       if (r.error === undefined) deleted.push(r.ref);

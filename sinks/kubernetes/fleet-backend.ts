@@ -1,0 +1,154 @@
+import { randomBytes } from "node:crypto";
+import type { KubeClient } from "../../clients/kubernetes/client.ts";
+import type { KubeObject } from "../../clients/kubernetes/types.ts";
+import { EMPTY_INVENTORY, makeInventory, type Inventory, type InventoryEntry } from "../../engine/inventory/index.ts";
+import type { Logger } from "../../engine/log/logger.ts";
+import { DEVICE_KINDS, Labels, MANAGER, type Device } from "../../engine/model/device.ts";
+import type { ApplySetOptions, ApplySetResult, Change, FleetBackend, JsonObject, KubeEvent, ObjectRef } from "../../engine/reconcile/ports.ts";
+import type { ChangeSetEntry } from "./changeset.ts";
+import { reconcileSet } from "./prune.ts";
+import type { KubernetesSink } from "./sink.ts";
+
+const DEVICE_API = "azure.com/v1alpha1";
+const LEASE_PREFIX = "bosun-device-";
+const INVENTORY_CONFIGMAP = "bosun-inventory";
+
+export interface KubernetesFleetBackendOptions {
+  readonly client: KubeClient;
+  readonly sink: KubernetesSink;
+  readonly logger: Logger;
+  /** Where Bosun keeps its inventory (what it applied) between passes and restarts. */
+  readonly stateNamespace?: string;
+  /** Component name on Events (default `bosun`). */
+  readonly component?: string;
+}
+
+function toChange(e: ChangeSetEntry): Change {
+  return {
+    action: e.action, ref: e.ref, reason: e.reason,
+    ...(e.fields ? { fields: e.fields.map((f) => f.pointer) } : {}),
+    ...(e.error ? { error: e.error.message } : {}),
+  };
+}
+
+/** FleetBackend (engine/reconcile/ports.ts) on a real Kubernetes API server. */
+export class KubernetesFleetBackend implements FleetBackend {
+  private inventory: Inventory | undefined;
+  private readonly client: KubeClient;
+  private readonly sink: KubernetesSink;
+  private readonly stateNamespace: string;
+
+  constructor(private readonly options: KubernetesFleetBackendOptions) {
+    this.client = options.client;
+    this.sink = options.sink;
+    this.stateNamespace = options.stateNamespace ?? "bosun-system";
+  }
+
+  async applySet(objects: readonly JsonObject[], options: ApplySetOptions): Promise<ApplySetResult> {
+    const previous = await this.loadInventory(options.signal);
+    const result = await reconcileSet(this.sink, this.client, objects as unknown as KubeObject[], previous, {
+      prune: options.prune,
+      policy: { maxDeleteShare: options.maxDeletionShare, allowMassDeletion: options.allowMassDeletion },
+      propagationPolicy: "Background",
+      signal: options.signal,
+    });
+    await this.saveInventory(result.inventory, options.signal);
+    return { changes: result.entries.map(toChange), ...(result.prune.refused ? { pruneRefused: `${result.prune.refused.type}: ${result.prune.refused.message}` } : {}) };
+  }
+
+  async get(ref: ObjectRef, signal: AbortSignal): Promise<JsonObject | undefined> {
+    return (await this.client.get(ref, signal)) as JsonObject | undefined;
+  }
+
+  async listDevices(signal: AbortSignal): Promise<Device[]> {
+    const devices: Device[] = [];
+    for (const kind of DEVICE_KINDS) {
+      try {
+        for await (const page of this.client.listPages(DEVICE_API, kind, { signal })) {
+          for (const item of page.items) devices.push({ kind, name: item.metadata.name, labels: item.metadata.labels ?? {} });
+        }
+      } catch (error) {
+        if (signal.aborted) throw error;
+        // The kind's CRD is not installed: no devices of that kind.
+        this.options.logger.debug({ kind, err: (error as Error).message }, "inventory kind not listed");
+      }
+    }
+    return devices;
+  }
+
+  async listDeploymentProcesses(namespace: string, signal: AbortSignal): Promise<JsonObject[]> {
+    const out: JsonObject[] = [];
+    for await (const page of this.client.listPages(DEVICE_API, "DeviceProcess", { namespace, labelSelector: `${Labels.managedBy}=${MANAGER},${Labels.deployment}`, signal })) {
+      out.push(...(page.items as unknown as JsonObject[]));
+    }
+    return out;
+  }
+
+  async heartbeats(namespace: string, signal: AbortSignal): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for await (const page of this.client.listPages("coordination.k8s.io/v1", "Lease", { namespace, signal })) {
+      for (const lease of page.items) {
+        if (!lease.metadata.name.startsWith(LEASE_PREFIX)) continue;
+        const spec = (lease["spec"] ?? {}) as { renewTime?: string; holderIdentity?: string };
+        const at = spec.renewTime ? Date.parse(spec.renewTime) : Number.NaN;
+        if (!Number.isNaN(at)) out.set(lease.metadata.name.slice(LEASE_PREFIX.length), at);
+      }
+    }
+    return out;
+  }
+
+  async applyTargets(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]> {
+    return (await this.sink.applyAll(objects as unknown as KubeObject[], signal)).map(toChange);
+  }
+
+  async deleteTargets(refs: readonly ObjectRef[], signal: AbortSignal): Promise<Change[]> {
+    const out: Change[] = [];
+    for (const ref of refs) out.push(toChange(await this.sink.delete(ref, { propagationPolicy: "Background", signal })));
+    return out;
+  }
+
+  async writeStatus(ref: ObjectRef, status: JsonObject, signal: AbortSignal): Promise<void> {
+    const entry = await this.sink.applyStatus({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace }, status }, signal);
+    if (entry.error) throw entry.error;
+  }
+
+  async recordEvent(ref: ObjectRef & { uid?: string }, event: KubeEvent, signal: AbortSignal): Promise<void> {
+    const now = new Date().toISOString();
+    try {
+      await this.client.create({
+        apiVersion: "v1", kind: "Event",
+        metadata: { name: `${ref.name}.${randomBytes(8).toString("hex")}`, namespace: ref.namespace },
+        involvedObject: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace, ...(ref.uid ? { uid: ref.uid } : {}) },
+        reason: event.reason, message: event.message, type: event.type,
+        source: { component: this.options.component ?? "bosun" },
+        firstTimestamp: now, lastTimestamp: now, count: 1,
+      }, { signal });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      this.options.logger.warn({ reason: event.reason, err: (error as Error).message }, "could not record event");
+    }
+  }
+
+  private async loadInventory(signal: AbortSignal): Promise<Inventory> {
+    if (this.inventory) return this.inventory;
+    const cm = await this.client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: this.stateNamespace, name: INVENTORY_CONFIGMAP }, signal);
+    const text = (cm?.["data"] as Record<string, string> | undefined)?.["inventory.json"];
+    this.inventory = text ? makeInventory(JSON.parse(text) as InventoryEntry[]) : EMPTY_INVENTORY;
+    return this.inventory;
+  }
+
+  private async saveInventory(inventory: Inventory, signal: AbortSignal): Promise<void> {
+    const text = JSON.stringify(inventory.entries);
+    if (this.inventory && JSON.stringify(this.inventory.entries) === text && this.saved) return;
+    await this.client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: this.stateNamespace, labels: { [Labels.managedBy]: MANAGER } } }, { fieldManager: MANAGER, signal });
+    await this.client.apply({
+      apiVersion: "v1", kind: "ConfigMap",
+      metadata: { name: INVENTORY_CONFIGMAP, namespace: this.stateNamespace, labels: { [Labels.managedBy]: MANAGER } },
+      data: { "inventory.json": text },
+    }, { fieldManager: MANAGER, force: true, signal });
+    this.inventory = inventory;
+    this.saved = true;
+  }
+
+  private saved = false;
+}
