@@ -29,6 +29,11 @@ export function renderObjectStatus(s: ObjectStatus, maxBytes: number): string {
           .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0))
           .map((c) => compact({ type: c.type, status: c.status, reason: c.reason, message: c.message }))
       : undefined,
+    waves: s.waves?.length
+      ? s.waves.map((w) => ({ name: w.name, state: w.state, approval: w.approval, total: w.total, updated: w.updated, ready: w.ready, failed: w.failed, unreachable: w.unreachable }))
+      : undefined,
+    failingDevices: s.failingDevices?.length ? [...s.failingDevices] : undefined,
+    failingDevicesOmitted: s.failingDevicesOmitted,
     lastError: s.lastError,
   });
   return capText(stringify(doc, YAML_OPTIONS), maxBytes);

@@ -9,6 +9,17 @@ export interface Condition {
   readonly message?: string;
 }
 
+export interface WaveStatus {
+  readonly name: string;
+  readonly state: string;
+  readonly approval: string;
+  readonly total: number;
+  readonly updated: number;
+  readonly ready: number;
+  readonly failed: number;
+  readonly unreachable: number;
+}
+
 /** Status of one fleet object, as reported by the consumer (apply/rollout) for one commit. */
 export interface ObjectStatus {
   readonly kind: string;
@@ -26,6 +37,12 @@ export interface ObjectStatus {
   /** Counters such as targets/updated/ready/unavailable. Rendered sorted by key. */
   readonly counts?: Readonly<Record<string, number>>;
   readonly wave?: { readonly current: number; readonly total: number };
+  /** Rollout progress per wave (DeviceProcessDeployments), in rollout order. */
+  readonly waves?: readonly WaveStatus[];
+  /** At most `status.maxFailingDevices` failing or unreachable devices, `device (wave): state: reason`. */
+  readonly failingDevices?: readonly string[];
+  /** How many more failing devices there are than named above. */
+  readonly failingDevicesOmitted?: number;
   readonly lastError?: string;
 }
 
