@@ -1,10 +1,7 @@
 import { UsageError } from "../model/errors.ts";
 import { ExitCode, type Command } from "./command.ts";
-import { validateCommand } from "./validate-command.ts";
 
-const commands: readonly Command[] = [validateCommand];
-
-function help(): string {
+function help(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return `bosun: GitOps reconciliation for fleets beyond pods
 
@@ -16,15 +13,15 @@ ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 usage). */
-export async function main(argv: readonly string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(argv: readonly string[], commands: readonly Command[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    io.stdout.write(help());
+    io.stdout.write(help(commands));
     return name === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr.write(`bosun: unknown command ${JSON.stringify(name)}\n\n${help()}`);
+    io.stderr.write(`bosun: unknown command ${JSON.stringify(name)}\n\n${help(commands)}`);
     return ExitCode.Usage;
   }
   if (args.includes("--help") || args.includes("-h")) {

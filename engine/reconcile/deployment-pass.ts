@@ -1,0 +1,120 @@
+import type { BosunConfig } from "../desired/bosun-config.ts";
+import { reachability } from "../kinds/device-process/health.ts";
+import type { LiveProcess } from "../kinds/device-process/live-process.ts";
+import { readDeployment } from "../kinds/device-process-deployment/deployment.ts";
+import { place, renderProcess } from "../kinds/device-process-deployment/expand.ts";
+import { rolloutStep, type RolloutStep } from "../kinds/device-process-deployment/rollout.ts";
+import { deploymentStatus, type Condition, type DeploymentStatus } from "../kinds/device-process-deployment/status.ts";
+import type { Device } from "../model/device.ts";
+import type { FleetObject } from "../model/fleet-object.ts";
+import type { ObjectStatus } from "../status/types.ts";
+import { checkApprovals } from "./approvals.ts";
+import type { FleetBackend, JsonObject, KubeEvent, ObjectRef } from "./ports.ts";
+import { rolloutEvents, type PreviousRollout } from "./rollout-events.ts";
+
+export interface DeploymentPassInput {
+  readonly object: FleetObject;
+  readonly config: BosunConfig;
+  readonly approvals: readonly FleetObject[];
+  readonly devices: readonly Device[];
+  /** Live processes of this deployment by name. */
+  readonly live: ReadonlyMap<string, LiveProcess>;
+  readonly heartbeats: ReadonlyMap<string, number> | undefined;
+  readonly heartbeatStaleMs: number;
+  readonly now: Date;
+  readonly commit: string;
+}
+
+export interface DeploymentPassResult {
+  readonly status: ObjectStatus;
+  readonly step: RolloutStep;
+  readonly deploymentStatus: DeploymentStatus;
+}
+
+type Json = Record<string, unknown>;
+
+function previousOf(live: JsonObject | undefined): { previous: PreviousRollout; conditions: Condition[] } {
+  const status = (live?.["status"] ?? {}) as Json;
+  const conditions = (Array.isArray(status["conditions"]) ? status["conditions"] : []) as Condition[];
+  const failing = Array.isArray(status["failingDevices"]) ? (status["failingDevices"] as Json[]).map((f) => String(f["device"])) : [];
+  const previous: PreviousRollout = {
+    ...(typeof status["revision"] === "string" ? { revision: status["revision"] } : {}),
+    ...(typeof status["updatedNumberScheduled"] === "number" ? { updated: status["updatedNumberScheduled"] } : {}),
+    ...(conditions.find((c) => c.type === "Progressing")?.reason ? { progressingReason: conditions.find((c) => c.type === "Progressing")?.reason as string } : {}),
+    failingDevices: failing,
+  };
+  return { previous, conditions };
+}
+
+function versionOf(spec: Json): string {
+  const artifact = (spec["artifact"] ?? {}) as Json;
+  if (typeof artifact["version"] === "string") return artifact["version"];
+  const url = String(artifact["url"] ?? "");
+  return url.includes(":") ? (url.split(":").at(-1) ?? url) : url;
+}
+
+/**
+ * One pass of one DeviceProcessDeployment: place devices into waves, compute the rollout step
+ * from live state, apply and delete DeviceProcesses, write the status subresource and events.
+ */
+export async function deploymentPass(backend: FleetBackend, input: DeploymentPassInput, signal: AbortSignal): Promise<DeploymentPassResult> {
+  const deployment = readDeployment(input.object, input.config);
+  const ref: ObjectRef = { apiVersion: input.object.apiVersion, kind: input.object.kind, namespace: input.object.namespace, name: input.object.name };
+  const liveDeployment = await backend.get(ref, signal);
+  const liveMeta = (liveDeployment?.["metadata"] ?? {}) as Json;
+  const uid = typeof liveMeta["uid"] === "string" ? liveMeta["uid"] : undefined;
+  const generation = typeof liveMeta["generation"] === "number" ? liveMeta["generation"] : 0;
+  const { previous, conditions } = previousOf(liveDeployment);
+
+  const placements = place(deployment, input.devices);
+  const approvals = checkApprovals(input.approvals, deployment, deployment.revision);
+  const heartbeats = input.heartbeats ? { renewedAt: input.heartbeats, staleAfterMs: input.heartbeatStaleMs, now: input.now.getTime() } : undefined;
+  const step = rolloutStep({
+    deployment, placements, live: input.live, approvedWaves: approvals.approved,
+    reachable: reachability(heartbeats), maxFailing: input.config.status.maxFailingDevices,
+  });
+
+  const owner = uid ? { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, uid } : undefined;
+  const applied = step.toApply.length > 0 ? await backend.applyTargets(step.toApply.map((p) => renderProcess(deployment, p, owner)), signal) : [];
+  const deleted = step.toDelete.length > 0
+    ? await backend.deleteTargets(step.toDelete.map((name) => ({ apiVersion: "azure.com/v1alpha1", kind: "DeviceProcess", namespace: deployment.namespace, name })), signal)
+    : [];
+  const errors = [...applied, ...deleted].filter((c) => c.error !== undefined);
+
+  const status = deploymentStatus({ placements, live: input.live, step, generation, now: input.now.toISOString(), previous: conditions });
+  const statusBody: JsonObject = { ...status, failingDevices: step.failing, failingTotal: step.failingTotal, approvalsRefused: approvals.refused };
+  if (liveDeployment) {
+    await backend.writeStatus(ref, statusBody, signal);
+    const events: KubeEvent[] = rolloutEvents(previous, step, status, versionOf(deployment.templateSpec as Json));
+    for (const event of events) await backend.recordEvent({ ...ref, ...(uid ? { uid } : {}) }, event, signal);
+  }
+
+  const waveIndex = step.waves.findIndex((w) => w.state !== "done");
+  const lastError = [
+    ...errors.map((e) => `${e.ref.kind} ${e.ref.namespace}/${e.ref.name}: ${e.error}`),
+    ...approvals.refused,
+    ...(step.phase === "Paused" ? [step.message] : []),
+  ];
+  return {
+    step,
+    deploymentStatus: status,
+    status: {
+      kind: ref.kind, namespace: ref.namespace, name: ref.name,
+      source: `${input.object.source.file}:${input.object.source.line}`,
+      observedCommit: input.commit,
+      planDigest: step.revision,
+      phase: step.phase === "Complete" ? "Ready" : step.phase,
+      conditions: status.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })),
+      counts: {
+        desired: status.desiredNumberScheduled, current: status.currentNumberScheduled, ready: status.numberReady,
+        available: status.numberAvailable, unavailable: status.numberUnavailable, updated: status.updatedNumberScheduled,
+        failing: step.failingTotal,
+      },
+      wave: { current: waveIndex < 0 ? step.waves.length : waveIndex + 1, total: step.waves.length },
+      waves: step.waves.map((w) => ({ name: w.name, state: w.state, approval: w.approval, total: w.total, updated: w.updated, ready: w.ready, failed: w.failed, unreachable: w.unreachable })),
+      failingDevices: step.failing.map((f) => `${f.device} (${f.wave}): ${f.state}: ${f.reason}`),
+      ...(step.failingTotal > step.failing.length ? { failingDevicesOmitted: step.failingTotal - step.failing.length } : {}),
+      ...(lastError.length > 0 ? { lastError: lastError.join("; ") } : {}),
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { Device } from "../model/device.ts";
+
+export type JsonObject = Record<string, unknown>;
+
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** What a backend did to one object (a ChangeSet entry). */
+export interface Change {
+  readonly action: "created" | "configured" | "unchanged" | "deleted" | "skipped";
+  readonly ref: ObjectRef;
+  readonly reason: string;
+  /** Drifted or changed fields (JSON pointers), when known. */
+  readonly fields?: readonly string[];
+  /** Set when the action failed. */
+  readonly error?: string;
+}
+
+export interface ApplySetOptions {
+  readonly prune: boolean;
+  /** Largest share (0..1) of managed objects one pass may delete. */
+  readonly maxDeletionShare: number;
+  /** The commit opted in to deleting more than that. */
+  readonly allowMassDeletion: boolean;
+  readonly signal: AbortSignal;
+}
+
+export interface ApplySetResult {
+  readonly changes: readonly Change[];
+  /** Set when the mass-deletion guard refused the prune. */
+  readonly pruneRefused?: string;
+}
+
+export interface KubeEvent {
+  readonly type: "Normal" | "Warning";
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * The cluster as the reconciler sees it: the port the Kubernetes adapter implements
+ * (sinks/kubernetes/fleet-backend.ts). Everything here is I/O; the reconciler is not.
+ */
+export interface FleetBackend {
+  /** Applies the desired set (server-side apply), prunes what Bosun applied before and no longer wants. */
+  applySet(objects: readonly JsonObject[], options: ApplySetOptions): Promise<ApplySetResult>;
+  get(ref: ObjectRef, signal: AbortSignal): Promise<JsonObject | undefined>;
+  /** Every inventory device (NetworkSwitch, SOC, BMC, Server, DPU) in the cluster. */
+  listDevices(signal: AbortSignal): Promise<Device[]>;
+  /** DeviceProcesses in a namespace that Bosun rendered for deployments (label bosun.dev/deployment). */
+  listDeploymentProcesses(namespace: string, signal: AbortSignal): Promise<JsonObject[]>;
+  /** Device heartbeat Lease renew times (ms since epoch) by device, in a namespace. */
+  heartbeats(namespace: string, signal: AbortSignal): Promise<Map<string, number>>;
+  /** Applies generated objects without touching the set's inventory (rollout targets). */
+  applyTargets(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]>;
+  deleteTargets(refs: readonly ObjectRef[], signal: AbortSignal): Promise<Change[]>;
+  writeStatus(ref: ObjectRef, status: JsonObject, signal: AbortSignal): Promise<void>;
+  recordEvent(ref: ObjectRef & { uid?: string }, event: KubeEvent, signal: AbortSignal): Promise<void>;
+}
