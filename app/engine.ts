@@ -67,7 +67,7 @@ export async function startEngine(config: EngineConfig, logger: Logger, hooks: E
   const sink = new KubernetesSink({ client, logger });
   const backend = new KubernetesFleetBackend({ client, sink, logger, ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}) });
   const metrics = new EngineMetrics();
-  let loop: ReconcileLoop | undefined;
+  const loopRef: { current?: ReconcileLoop } = {};
   let ready = false;
   let requeue: NodeJS.Timeout | undefined;
   const requeueMs = config.engine?.requeueMs ?? 2000;
@@ -82,12 +82,12 @@ export async function startEngine(config: EngineConfig, logger: Logger, hooks: E
       hooks.onReport?.(report);
       if (report.progressing) {
         if (requeue) clearTimeout(requeue);
-        requeue = setTimeout(() => loop?.trigger("rollout progressing"), requeueMs);
+        requeue = setTimeout(() => loopRef.current?.trigger("rollout progressing"), requeueMs);
         requeue.unref();
       }
     },
   });
-  loop = new ReconcileLoop({
+  const loop = new ReconcileLoop({
     config: config.git,
     consumer: new MeasuredConsumer(reconciler, metrics),
     logger,
@@ -118,12 +118,13 @@ export async function startEngine(config: EngineConfig, logger: Logger, hooks: E
       res.end();
     }
   });
+  loopRef.current = loop;
   const url = await listen(server, config.listen?.host ?? "127.0.0.1", config.listen?.port ?? 9090);
   await loop.start();
   logger.info({ url }, "metrics and health endpoints listening");
   const running = loop;
   return {
-    loop: running, metrics, url,
+    loop, metrics, url,
     async stop(graceMs = 30_000) {
       if (requeue) clearTimeout(requeue);
       await Promise.race([running.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
