@@ -31,7 +31,7 @@ const waves = [{ name: "canary", selector: { matchLabels: { rack: "rack1" } } },
 
 function live(revision: string, names: string[], state: "ready" | "failed" | "pending" = "ready"): Map<string, LiveProcess> {
   return new Map(names.map((n) => [`agent-${n}`, {
-    name: `agent-${n}`, device: n, revision, restartCount: 0, reason: state === "failed" ? "health check failing" : undefined,
+    name: `agent-${n}`, device: n, revision, restartCount: 0, observed: true, reason: state === "failed" ? "health check failing" : undefined,
     phase: state === "failed" ? "Failed" : state === "ready" ? "Running" : "Pending",
     healthy: state === "ready" ? true : state === "failed" ? false : undefined,
   }]));
@@ -154,5 +154,16 @@ describe("expansion and status", () => {
     expect(status).toMatchObject({ observedGeneration: 3, desiredNumberScheduled: 20, currentNumberScheduled: 20, numberReady: 18, numberAvailable: 18, numberUnavailable: 2, updatedNumberScheduled: 20 });
     expect(status.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([["Available", "True", "MinimumDevicesAvailable"], ["Progressing", "True", "RolloutInProgress"]]);
     expect(status.conditions[0]?.message).toBe("18 of 20 devices are available");
+  });
+});
+
+describe("live status freshness", () => {
+  it("a status written for an earlier spec counts as pending, not ready", () => {
+    const base = input({}, new Map());
+    const stale = new Map([...live(base.deployment.revision, ["tor-00"])].map(([k, v]) => [k, { ...v, observed: false }]));
+    const all = new Map([...stale, ...live("old", names.slice(1))]);
+    const step = rolloutStep(input({}, all));
+    expect(step.unavailable).toBe(1);
+    expect(step.toApply.map((p) => p.device.name)).toEqual(["tor-01"]);
   });
 });

@@ -50,7 +50,7 @@ export function deploymentStatus(input: {
     const process = live.get(p.processName);
     if (!process) continue;
     current++;
-    if (process.phase === "Running" && process.healthy === true) ready++;
+    if (process.observed && process.phase === "Running" && process.healthy === true) ready++;
     if (process.revision === step.revision) updated++;
   }
   const desired = placements.length;

@@ -4,7 +4,8 @@ import type { LiveProcess } from "./live-process.ts";
  * How a device stands for a rollout:
  * - `ready`: running and healthy (available);
  * - `failed`: the agent reports Failed or an unhealthy process;
- * - `pending`: on its way (downloading, starting, no health verdict yet);
+ * - `pending`: on its way (downloading, starting, no health verdict yet, or the agent has not
+ *   reported on the current spec: status.observedGeneration behind metadata.generation);
  * - `missing`: no DeviceProcess yet;
  * - `unreachable`: the device's heartbeat is stale: neither failed nor ready.
  */
@@ -13,6 +14,7 @@ export type DeviceState = "ready" | "failed" | "pending" | "missing" | "unreacha
 export function deviceState(live: LiveProcess | undefined, reachable: boolean): DeviceState {
   if (!reachable) return "unreachable";
   if (!live) return "missing";
+  if (!live.observed) return "pending";
   if (live.phase === "Failed" || live.healthy === false) return "failed";
   if (live.phase === "Running" && live.healthy === true) return "ready";
   return "pending";

@@ -8,6 +8,11 @@ export interface LiveProcess {
   /** The Healthy condition: true, false, or undefined when not reported yet. */
   readonly healthy: boolean | undefined;
   readonly restartCount: number;
+  /**
+   * The status describes the current spec (status.observedGeneration = metadata.generation). A
+   * status written for an earlier spec says nothing about this one: the device counts as pending.
+   */
+  readonly observed: boolean;
   /** Why it is not healthy, from the agent's status (condition message or termination reason). */
   readonly reason: string | undefined;
 }
@@ -31,6 +36,7 @@ export function toLiveProcess(object: Json): LiveProcess {
     phase: typeof status["phase"] === "string" ? status["phase"] : undefined,
     healthy: healthy === undefined ? undefined : healthy["status"] === "True",
     restartCount: typeof status["restartCount"] === "number" ? status["restartCount"] : 0,
+    observed: typeof status["observedGeneration"] === "number" && status["observedGeneration"] === metadata["generation"],
     reason: (notOk?.["message"] as string | undefined) ?? termination,
   };
 }
