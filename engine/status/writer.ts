@@ -53,6 +53,8 @@ export class StatusWriter {
   private readonly backoff: BackoffPolicy;
   private readonly random: () => number;
   private readonly now: () => Date;
+  /** What we last pushed per target: when the remote head still has that tree, only the delta is written. */
+  private readonly last = new Map<string, { tree: string; files: ReadonlyMap<string, string> }>();
 
   constructor(private readonly options: StatusWriterOptions) {
     this.identity = options.identity ?? DEFAULT_IDENTITY;
@@ -69,11 +71,18 @@ export class StatusWriter {
       signal?.throwIfAborted();
       const head = await mirror.fetchBranch(target.branch, signal);
       const baseTree = head ? (await git.readCommit({ fs, gitdir: mirror.gitdir, oid: head, cache: mirror.cache })).commit.tree : undefined;
-      const tree = await editTree(mirror.gitdir, mirror.cache, baseTree, target.prefix, {
-        set: files.files,
-        ...(files.replaceObjects ? { deleteOwned: (p: string) => isOwnedStatusPath(p) && !files.files.has(p) } : {}),
-      });
-      if (tree === baseTree) return { attempts: attempt - 1 };
+      const key = `${target.branch}\0${target.prefix}`;
+      const prev = this.last.get(key);
+      const tree = prev && baseTree !== undefined && prev.tree === baseTree
+        ? await editTree(mirror.gitdir, mirror.cache, baseTree, target.prefix, { set: delta(prev.files, files) })
+        : await editTree(mirror.gitdir, mirror.cache, baseTree, target.prefix, {
+            set: files.files,
+            ...(files.replaceObjects ? { deleteOwned: (p: string) => isOwnedStatusPath(p) && !files.files.has(p) } : {}),
+          });
+      if (tree === baseTree) {
+        this.last.set(key, { tree, files: merged(prev?.files, files) });
+        return { attempts: attempt - 1 };
+      }
       const seconds = Math.floor(this.now().getTime() / 1000);
       const who = { name: this.identity.name, email: this.identity.email, timestamp: seconds, timezoneOffset: 0 };
       const commit = await git.writeCommit({
@@ -82,7 +91,11 @@ export class StatusWriter {
         commit: { tree, parent: head ? [head] : [], author: who, committer: who, message: message.endsWith("\n") ? message : `${message}\n` },
       });
       const outcome = await mirror.push(commit, target.branch, signal);
-      if (outcome === "ok") return { commit, attempts: attempt };
+      if (outcome === "ok") {
+        this.last.set(key, { tree, files: merged(prev?.files, files) });
+        return { commit, attempts: attempt };
+      }
+      this.last.delete(key);
       if (attempt >= this.maxAttempts) {
         throw new StatusWriteError(
           `status push to ${mirror.url} branch ${target.branch} was rejected ${attempt} times (another writer keeps moving it); will retry next pass`,
@@ -92,6 +105,21 @@ export class StatusWriter {
       await sleep(backoffDelay(attempt, this.backoff, this.random()), signal);
     }
   }
+}
+
+/** Files whose content differs from what we last wrote, plus deletions of owned files now gone. */
+function delta(prev: ReadonlyMap<string, string>, next: StatusFiles): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const [p, text] of next.files) if (prev.get(p) !== text) out.set(p, text);
+  if (next.replaceObjects) for (const p of prev.keys()) if (!next.files.has(p) && isOwnedStatusPath(p)) out.set(p, null);
+  return out;
+}
+
+function merged(prev: ReadonlyMap<string, string> | undefined, next: StatusFiles): ReadonlyMap<string, string> {
+  if (next.replaceObjects || !prev) return new Map(next.files);
+  const out = new Map(prev);
+  for (const [p, t] of next.files) out.set(p, t);
+  return out;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
