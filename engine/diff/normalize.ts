@@ -70,3 +70,23 @@ export function prepareDesired(obj: JsonObject): JsonObject {
 export function isManagedByBosun(obj: { metadata?: { labels?: Readonly<Record<string, string>> } } | undefined): boolean {
   return obj?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }
+
+/**
+ * True when two versions of a live object are the same apart from bookkeeping: resourceVersion
+ * and managedFields timestamps. Used to tell a dry-run apply that would change nothing.
+ */
+export function sameLiveObject(a: JsonObject, b: JsonObject): boolean {
+  const strip = (o: JsonObject): JsonObject => {
+    const meta = isObj(o["metadata"]) ? { ...o["metadata"] } : {};
+    delete meta["resourceVersion"];
+    if (Array.isArray(meta["managedFields"])) {
+      meta["managedFields"] = meta["managedFields"].map((m) => {
+        if (!isObj(m)) return m;
+        const { time: _time, ...rest } = m;
+        return rest;
+      });
+    }
+    return { ...o, metadata: meta };
+  };
+  return canonicalJson(strip(a)) === canonicalJson(strip(b));
+}

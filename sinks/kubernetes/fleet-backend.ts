@@ -4,8 +4,9 @@ import type { KubeObject } from "../../clients/kubernetes/types.ts";
 import { EMPTY_INVENTORY, makeInventory, type Inventory, type InventoryEntry } from "../../engine/inventory/index.ts";
 import type { Logger } from "../../engine/log/logger.ts";
 import { DEVICE_KINDS, Labels, MANAGER, type Device } from "../../engine/model/device.ts";
-import type { ApplySetOptions, ApplySetResult, Change, FleetBackend, JsonObject, KubeEvent, ObjectRef } from "../../engine/reconcile/ports.ts";
+import type { ApplySetOptions, ApplySetResult, Change, FleetBackend, JsonObject, KubeEvent, LiveView, ObjectDiffSummary, ObjectRef } from "../../engine/reconcile/ports.ts";
 import type { ChangeSetEntry } from "./changeset.ts";
+import { mapLimit } from "./order.ts";
 import { reconcileSet } from "./prune.ts";
 import type { KubernetesSink } from "./sink.ts";
 
@@ -31,8 +32,8 @@ function toChange(e: ChangeSetEntry): Change {
   };
 }
 
-/** FleetBackend (engine/reconcile/ports.ts) on a real Kubernetes API server. */
-export class KubernetesFleetBackend implements FleetBackend {
+/** FleetBackend and LiveView (engine/reconcile/ports.ts) on a real Kubernetes API server. */
+export class KubernetesFleetBackend implements FleetBackend, LiveView {
   private inventory: Inventory | undefined;
   private readonly client: KubeClient;
   private readonly sink: KubernetesSink;
@@ -54,6 +55,23 @@ export class KubernetesFleetBackend implements FleetBackend {
     });
     await this.saveInventory(result.inventory, options.signal);
     return { changes: result.entries.map(toChange), ...(result.prune.refused ? { pruneRefused: `${result.prune.refused.type}: ${result.prune.refused.message}` } : {}) };
+  }
+
+  async diff(objects: readonly JsonObject[], signal: AbortSignal): Promise<ObjectDiffSummary[]> {
+    return mapLimit(objects as unknown as KubeObject[], 16, async (o) => {
+      try {
+        const d = await this.sink.diff(o, signal);
+        return { state: d.state, fields: d.fields.map((f) => ({ pointer: f.pointer, ...(f.desired !== undefined ? { desired: f.desired } : {}), ...(f.live !== undefined ? { live: f.live } : {}) })) };
+      } catch (error) {
+        // The kind is not served yet (its CRD comes with this commit): the object would be created.
+        if (signal.aborted) throw error;
+        return { state: "missing" as const, fields: [] };
+      }
+    });
+  }
+
+  async appliedInventory(signal: AbortSignal): Promise<ObjectRef[]> {
+    return [...(await this.loadInventory(signal)).entries];
   }
 
   async get(ref: ObjectRef, signal: AbortSignal): Promise<JsonObject | undefined> {

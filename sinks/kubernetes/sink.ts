@@ -2,7 +2,7 @@ import type { KubeClient, PropagationPolicy } from "../../clients/kubernetes/cli
 import { isConflict, isKubeApiError } from "../../clients/kubernetes/errors.ts";
 import { describeRef, type KubeObject } from "../../clients/kubernetes/types.ts";
 import {
-  diffObject, FIELD_MANAGER, ignoreFor, prepareDesired, removePointers, selfHealEnabled,
+  diffObject, FIELD_MANAGER, ignoreFor, prepareDesired, removePointers, sameLiveObject, selfHealEnabled,
   type FieldDiff, type IgnoreRules, type JsonObject, type ObjectDiff, type SelfHealPolicy,
 } from "../../engine/diff/index.ts";
 import type { Logger } from "../../engine/log/logger.ts";
@@ -84,6 +84,11 @@ export class KubernetesSink {
       const d = diffObject(prepared, live as unknown as JsonObject | undefined, { fieldManager: this.manager, ...(this.opts.ignore ? { ignore: this.opts.ignore } : {}) });
       const heal = selfHealEnabled(this.selfHeal, prepared);
       if (d.state === "in-sync") return { action: "unchanged", subject, ref, reason: "in sync" };
+      if (live !== undefined && (await this.noOpOnServer(prepared, live, signal))) {
+        // The differences are fields this server drops or normalizes (e.g. schema keywords newer
+        // than its API version); applying would only bump the resourceVersion.
+        return { action: "unchanged", subject, ref, reason: `in sync (server normalizes ${pointers(d.fields)})` };
+      }
       if (d.state === "drifted" && !heal) {
         return { action: "skipped", subject, ref, reason: `drift (self-heal off): ${pointers(d.fields)}`, fields: d.fields };
       }
@@ -116,6 +121,13 @@ export class KubernetesSink {
       this.opts.logger?.warn({ subject, err: e.message }, "apply failed");
       return { action: "skipped", subject, ref, reason, error: e };
     }
+  }
+
+  /** A forced dry-run apply that would leave the object as it is (no write happens). */
+  private async noOpOnServer(prepared: JsonObject, live: KubeObject, signal?: AbortSignal): Promise<boolean> {
+    const body = removePointers(prepared, ignoreFor(live.kind, this.opts.ignore ? { ignore: this.opts.ignore } : {}));
+    const dry = await this.client.apply(body as unknown as KubeObject, { fieldManager: this.manager, force: true, dryRun: true, ...(signal ? { signal } : {}) });
+    return sameLiveObject(dry as unknown as JsonObject, live as unknown as JsonObject);
   }
 
   /** Server-side apply of `status` (status subresource) under Bosun's field manager. */
