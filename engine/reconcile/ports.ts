@@ -61,3 +61,19 @@ export interface FleetBackend {
   writeStatus(ref: ObjectRef, status: JsonObject, signal: AbortSignal): Promise<void>;
   recordEvent(ref: ObjectRef & { uid?: string }, event: KubeEvent, signal: AbortSignal): Promise<void>;
 }
+
+/** One object's desired-vs-live comparison, as a plan shows it. */
+export interface ObjectDiffSummary {
+  readonly state: "missing" | "in-sync" | "changed" | "drifted";
+  readonly fields: readonly { readonly pointer: string; readonly desired?: unknown; readonly live?: unknown }[];
+}
+
+/** The read side the plan needs: compare without writing anything. */
+export interface LiveView {
+  diff(objects: readonly JsonObject[], signal: AbortSignal): Promise<ObjectDiffSummary[]>;
+  /** What Bosun applied before (its inventory): the candidates for deletion. */
+  appliedInventory(signal: AbortSignal): Promise<ObjectRef[]>;
+  listDevices(signal: AbortSignal): Promise<Device[]>;
+  listDeploymentProcesses(namespace: string, signal: AbortSignal): Promise<JsonObject[]>;
+  heartbeats(namespace: string, signal: AbortSignal): Promise<Map<string, number>>;
+}
