@@ -69,11 +69,14 @@ function sameScalar(a: Json | undefined, b: Json | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && a !== null && b !== null && typeof a !== "object" && typeof b !== "object" && String(a) === String(b));
 }
 
-/** True when list item `item` has the key values in `keyValues` (only keys present in both count). */
+/**
+ * True when list item `item` has the key values in `keyValues`. Only keys present on both sides
+ * count: a desired item may leave a defaulted key out (a port's `protocol: TCP`).
+ */
 export function matchesKey(item: Json, keyValues: Readonly<Record<string, Json | undefined>>): boolean {
   if (!isObj(item)) return false;
   for (const [k, v] of Object.entries(keyValues)) {
-    if (v === undefined) continue;
+    if (v === undefined || item[k] === undefined) continue;
     if (!sameScalar(item[k], v)) return false;
   }
   return true;
