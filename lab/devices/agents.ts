@@ -3,7 +3,7 @@
  * namespace; for each process on a simulated, reachable device whose spec changed since it was
  * last handled, report it unavailable at once (Pending), then after the device's delay Running on
  * the new version — or Failed when the failure rule says so. Per process only a small record is
- * kept; writes go to the status subresource by server-side apply.
+ * kept; writes are merge patches of the status subresource, as the real agent does.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeClient } from "../../clients/kubernetes/client.ts";
@@ -14,6 +14,7 @@ import { rolloutDelay, simulatedPid, type DelayRange, type FailureDecider } from
 import { errorMessage } from "./errors.ts";
 import type { Pool } from "./pool.ts";
 import { DP_API_VERSION, DP_KIND, processView, type ProcessView } from "./process-view.ts";
+import { patchStatus } from "./status-patch.ts";
 import { renderFailed, renderRunning, renderUpdating, type SimStatus } from "./status.ts";
 
 export const FIELD_MANAGER = "bosun-device-sim";
@@ -216,7 +217,7 @@ export class Agents {
     for (;;) {
       if (signal === undefined || signal.aborted || r.seq !== seq) return false;
       try {
-        await pool.run(() => client.applyStatus({ apiVersion: DP_API_VERSION, kind: DP_KIND, metadata: { name: r.name, namespace }, status }, { fieldManager: FIELD_MANAGER, force: true, signal }));
+        await pool.run(() => patchStatus(client, namespace, r.name, status, { fieldManager: FIELD_MANAGER, signal }));
         this.writes++;
         return true;
       } catch (err) {

@@ -2,6 +2,7 @@
  * The device simulator: creates the inventory of N devices and plays their agents (DeviceProcess
  * status, heartbeat leases) in one process. See README.md.
  */
+import { setMaxListeners } from "node:events";
 import type { KubeClient } from "../../clients/kubernetes/client.ts";
 import { createLogger, type Logger } from "../../engine/log/logger.ts";
 import { Agents, type AgentStats } from "./agents.ts";
@@ -75,6 +76,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   if (opts.signal?.aborted === true) throw opts.signal.reason;
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   const signal = abort.signal;
+  setMaxListeners(0, signal); // one listener per in-flight play/request: thousands with a large fleet
   const pool = new Pool(opts.concurrency ?? 32);
 
   let inventory: InventoryResult = { created: 0, existing: 0 };

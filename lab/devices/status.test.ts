@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { leaseObject, heartbeatPlan, microTime, renewOffsetMs } from "./lease.ts";
 import { artifactVersionOf, processView } from "./process-view.ts";
+import { statusPatch } from "./status-patch.ts";
 import { kubeTime, renderFailed, renderRunning, renderUpdating } from "./status.ts";
 
 const T0 = Date.parse("2025-11-17T10:00:00Z");
@@ -32,6 +33,12 @@ describe("status rendering", () => {
     expect(s).toMatchObject({ phase: "Failed", restartCount: 3, lastTerminationReason: "Error: exit code 1" });
     expect(s.conditions.find((c) => c.type === "Healthy")).toMatchObject({ status: "False", reason: "HealthCheckFailed", message: "health check failing: exit code 1" });
     expect(s.pid).toBeUndefined();
+  });
+
+  it("the merge patch clears pid/startTime of a process that is not running", () => {
+    const p = statusPatch(renderUpdating({ generation: 1, url: "u", now: T0 })).status;
+    expect(p).toMatchObject({ pid: null, startTime: null, artifactVersion: null, phase: "Pending", lastTerminationReason: "" });
+    expect(statusPatch(renderRunning(done)).status).toMatchObject({ pid: 12345, artifactVersion: "v1.2.3" });
   });
 
   it("times are RFC 3339 (seconds) and MicroTime (microseconds)", () => {
