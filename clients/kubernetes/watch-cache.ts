@@ -102,20 +102,22 @@ export class WatchCache {
   until(pred: () => boolean, signal?: AbortSignal): Promise<void> {
     if (pred()) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      const signals = [this.opts.signal, ...(signal ? [signal] : [])];
+      const done = (): void => {
+        this.waiters.delete(check);
+        for (const s of signals) s.removeEventListener("abort", onAbort);
+      };
       const check = (): void => {
         if (!pred()) return;
-        this.waiters.delete(check);
+        done();
         resolve();
       };
-      this.waiters.add(check);
-      const abort = (s: AbortSignal): void => {
-        s.addEventListener("abort", () => {
-          this.waiters.delete(check);
-          reject(s.reason);
-        }, { once: true });
+      const onAbort = (ev: Event): void => {
+        done();
+        reject((ev.target as AbortSignal).reason);
       };
-      abort(this.opts.signal);
-      if (signal) abort(signal);
+      this.waiters.add(check);
+      for (const s of signals) s.addEventListener("abort", onAbort, { once: true });
     });
   }
 

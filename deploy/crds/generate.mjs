@@ -84,8 +84,9 @@ const files = {
     spec: processSpec(["deviceRef", "artifact", "execution"]),
     status: obj({
       phase: str({ enum: ["Pending", "Running", "Succeeded", "Failed", "Unknown"] }),
-      conditions, artifactVersion: str(), pid: int(), startTime: str({ format: "date-time" }),
-      restartCount: int(), lastTerminationReason: str(), observedGeneration: { type: "integer", format: "int64" },
+      // pid, startTime … are null while no process runs; the agent may write null.
+      conditions, artifactVersion: str({ nullable: true }), pid: int({ nullable: true }), startTime: str({ format: "date-time", nullable: true }),
+      restartCount: int({ nullable: true }), lastTerminationReason: str({ nullable: true }), observedGeneration: { type: "integer", format: "int64" },
     }, { "x-kubernetes-preserve-unknown-fields": true }),
     columns: [
       { name: "Device", type: "string", jsonPath: ".spec.deviceRef.name" },
