@@ -1,0 +1,41 @@
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KubeClient } from "../../clients/kubernetes/client.ts";
+import { createTestNamespace, kubeClient, type TestNamespace } from "../../test/support/kube.ts";
+import { loadManifests } from "./manifests.ts";
+import { KubernetesSink } from "./sink.ts";
+
+interface Review { status: { allowed: boolean } }
+
+describe("deploy/rbac", () => {
+  let client: KubeClient;
+  let ns: TestNamespace;
+  beforeAll(async () => {
+    client = kubeClient();
+    ns = await createTestNamespace(client, "rbac");
+  });
+  afterAll(async () => {
+    await ns.cleanup();
+    client.close();
+  });
+
+  async function can(user: string, groups: string[], verb: string, group: string, resource: string, subresource = ""): Promise<boolean> {
+    const r = await client.rest.request<Review>({
+      method: "POST", path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+      body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user, groups, resourceAttributes: { namespace: ns.name, verb, group, resource, subresource } } },
+    });
+    return r.status.allowed;
+  }
+
+  it("applies, and grants the engine and device agents what they need and no more", async () => {
+    const objs = await loadManifests(fileURLToPath(new URL("../../deploy/rbac/bosun.yaml", import.meta.url)));
+    const entries = await new KubernetesSink({ client }).applyAll(objs);
+    expect(entries.filter((e) => e.error !== undefined)).toEqual([]);
+    const sa = ["system:serviceaccount:bosun-system:bosun", ["system:serviceaccounts", "system:serviceaccounts:bosun-system"]] as const;
+    expect(await can(sa[0], [...sa[1]], "patch", "azure.com", "deviceprocessdeployments")).toBe(true);
+    expect(await can(sa[0], [...sa[1]], "delete", "azure.com", "deviceprocesses")).toBe(true);
+    expect(await can(sa[0], [...sa[1]], "list", "azure.com", "networkswitches")).toBe(true);
+    expect(await can(sa[0], [...sa[1]], "delete", "azure.com", "networkswitches")).toBe(false);
+    expect(await can(sa[0], [...sa[1]], "get", "", "secrets")).toBe(false);
+  });
+});
