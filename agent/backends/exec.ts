@@ -95,9 +95,14 @@ export class ExecBackend implements Backend {
   async observe(l: Launch): Promise<Observation> {
     const rec = await this.readRecord(l);
     if (!rec) return { state: "missing" };
-    const exit = this.exits.get(rec.pid);
+    let exit = this.exits.get(rec.pid);
     if (!exit && (await isSameLiveProcess(rec.pid, rec.startTicks || undefined))) {
       return { state: "running", pid: rec.pid, startTime: rec.startTime };
+    }
+    // Our own child that just ended: its exit event (with the code) follows the zombie state shortly.
+    for (let i = 0; !exit && this.children.has(rec.pid) && i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      exit = this.exits.get(rec.pid);
     }
     const out: Observation = { state: "exited", pid: rec.pid };
     if (exit?.code !== null && exit?.code !== undefined) out.exitCode = exit.code;

@@ -52,6 +52,7 @@ export class ProcessController {
   private artifactRetryAt = 0;
   private artifactFailures = 0;
   private lastArtifactError = "";
+  private desiredHash = "";
   private lastStatusJson = "";
   private wakeUp: (() => void) | undefined;
   private readonly log: Logger;
@@ -168,6 +169,18 @@ export class ProcessController {
     }
     const env = await this.deps.resolveEnv(dp, signal);
     const hash = specHash(dp, env);
+    if (hash !== this.desiredHash) {
+      // A new desired spec: retry its artifact at once, whatever the back-off of an earlier one.
+      this.desiredHash = hash;
+      this.artifactRetryAt = 0;
+      this.artifactFailures = 0;
+    }
+    if (this.record?.specHash === hash && this.obs.artifact === "Failed") {
+      // Back to the spec that runs: its artifact is verified and installed.
+      const { artifactReason: _r, artifactMessage: _m, ...rest } = this.obs;
+      this.obs = { ...rest, artifact: "Downloaded" };
+      this.lastArtifactError = "";
+    }
     if (this.record?.specHash !== hash) {
       await this.rollout(dp, env, hash, signal);
       return;
