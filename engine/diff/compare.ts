@@ -18,7 +18,7 @@ function ignored(ctx: Ctx, ptr: string): boolean {
 }
 
 function push(ctx: Ctx, d: FieldDiff): void {
-  if (!ignored(ctx, d.pointer)) ctx.out.push(d);
+  if (ctx.ignore.length === 0 || !ignored(ctx, d.pointer)) ctx.out.push(d);
 }
 
 function mine(ctx: Ctx, nodes: readonly OwnerNode[]): JsonObject | undefined {
@@ -47,9 +47,10 @@ function walkMap(ctx: Ctx, desired: JsonObject, live: Json | undefined, nodes: r
     if (!isEmpty(desired)) push(ctx, { pointer: ptr, kind: live === undefined || live === null ? "missing" : "changed", desired, ...(live !== undefined ? { live } : {}), owners: ownersHere(nodes, false) });
     return;
   }
-  for (const key of Object.keys(desired).sort()) {
+  // Output is sorted once at the end; no per-level sort here.
+  for (const key of Object.keys(desired)) {
     const p = childPointer(ptr, key);
-    if (ignored(ctx, p)) continue;
+    if (ctx.ignore.length > 0 && ignored(ctx, p)) continue;
     walk(ctx, desired[key] as Json, live[key], fieldChildren(nodes, key), p);
   }
   removedFromMap(ctx, desired, live, nodes, ptr);

@@ -27,14 +27,20 @@ export function normalizeObject(obj: JsonObject): JsonObject {
   return out;
 }
 
+function sortKeys(_key: string, v: unknown): unknown {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
+  const keys = Object.keys(v);
+  let sorted = true;
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) { sorted = false; break; }
+  if (sorted) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of keys.sort()) out[k] = (v as Record<string, unknown>)[k];
+  return out;
+}
+
 /** JSON with object keys sorted: the same value always gives the same text. */
 export function canonicalJson(v: Json | undefined): string {
-  if (v === undefined) return "null";
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (isObj(v)) {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(v);
+  return v === undefined ? "null" : JSON.stringify(v, sortKeys);
 }
 
 /** sha256 (hex, first 32 chars) of the normalized desired body, without the digest annotation itself. */

@@ -1,5 +1,6 @@
 /** RFC 6901 escaping of one reference token. */
 export function escapeToken(t: string): string {
+  if (!t.includes("~") && !t.includes("/")) return t;
   return t.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 

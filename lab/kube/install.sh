@@ -17,7 +17,7 @@ BIN="$BASE/bin"
 MARKER="$BIN/.complete"
 BUILD="$BASE/build"
 LOCK="$BASE/.lock"
-APT_PACKAGES=(etcd-server etcd-client golang-go jq rsync golang-github-modern-go-reflect2-dev)
+APT_PACKAGES=(etcd-server etcd-client golang-go jq rsync golang-github-modern-go-reflect2-dev openssl)
 
 log() { printf '[bosun-kube] %s\n' "$*" >&2; }
 
