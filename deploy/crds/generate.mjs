@@ -35,12 +35,15 @@ const processSpec = (required) => obj({
     type: str({ enum: ["oci", "http", "file"] }),
     url: str({ minLength: 1 }),
     checksumSHA256: str({ pattern: "^[a-f0-9]{64}$" }),
+    version: str(),
+    pullSecretRef: obj({ name: str() }, { required: ["name"] }),
   }, { required: ["type", "url"] }),
   execution: obj({
     backend: str({ enum: ["systemd", "initd", "container", "exec"] }),
     command: strList(), args: strList(),
     env: { type: "array", items: obj({ name: str(), value: str(), valueFrom: { type: "object", "x-kubernetes-preserve-unknown-fields": true } }, { required: ["name"] }) },
     workingDir: str(),
+    user: str(),
   }, { required: ["backend"] }),
   restartPolicy: str({ enum: ["Always", "OnFailure", "Never"], default: "Always" }),
   healthCheck: obj({
