@@ -2,6 +2,7 @@
  * The reconcile loop: triggers (poll with jitter, cron, webhook, manual) → coalesced passes →
  * backoff after failures. start() runs the first pass at once; stop() aborts and waits.
  */
+import { setMaxListeners } from "node:events";
 import { join } from "node:path";
 import { CronJob } from "cron";
 import type { Logger } from "../log/logger.ts";
@@ -39,6 +40,8 @@ export class ReconcileLoop {
 
   constructor(private readonly options: ReconcileLoopOptions) {
     this.random = options.random ?? Math.random;
+    // Every request of a pass listens on this signal; hundreds run concurrently at fleet scale.
+    setMaxListeners(0, this.abort.signal);
     this.coalescer = new Coalescer((reasons) => this.pass(reasons));
   }
 

@@ -158,6 +158,14 @@ describe("expansion and status", () => {
 });
 
 describe("live status freshness", () => {
+  it("Healthy=False before the process runs (downloading, starting) is pending, not failed", () => {
+    const base = input({ successThreshold: "100%" }, new Map());
+    const downloading = new Map([...live(base.deployment.revision, ["tor-00"], "pending")].map(([k, v]) => [k, { ...v, healthy: false, reason: "downloading" }]));
+    const step = rolloutStep(input({ successThreshold: "100%" }, new Map([...downloading, ...live("old", names.slice(1))])));
+    expect(step.phase).toBe("Progressing");
+    expect(step.waves[0]).toMatchObject({ failed: 0, pending: 1 });
+  });
+
   it("a status written for an earlier spec counts as pending, not ready", () => {
     const base = input({}, new Map());
     const stale = new Map([...live(base.deployment.revision, ["tor-00"])].map(([k, v]) => [k, { ...v, observed: false }]));

@@ -130,6 +130,8 @@ export function rolloutStep(input: RolloutInput): RolloutStep {
     if (state !== "done") gate = "closed";
     waves.push({ name: wave.name, approval: wave.approval, state, total: members.length, updated: onRevision.length, ready, failed, pending, unreachable: members.length - reachable.length, toUpdate: toUpdate.length });
   });
+  const left = counted.filter((c) => c.state === "unreachable" && !c.updated).length;
+  if (phase === "Complete" && left > 0) message = `all reachable devices run revision ${deployment.revision}; ${left} unreachable device${left === 1 ? " does" : "s do"} not yet`;
   if (deployment.paused && phase === "Progressing") {
     phase = "Paused";
     message = "spec.paused is true";

@@ -3,7 +3,7 @@ import type { LiveProcess } from "./live-process.ts";
 /**
  * How a device stands for a rollout:
  * - `ready`: running and healthy (available);
- * - `failed`: the agent reports Failed or an unhealthy process;
+ * - `failed`: the agent reports Failed, or a running process that fails its health checks;
  * - `pending`: on its way (downloading, starting, no health verdict yet, or the agent has not
  *   reported on the current spec: status.observedGeneration behind metadata.generation);
  * - `missing`: no DeviceProcess yet;
@@ -15,7 +15,8 @@ export function deviceState(live: LiveProcess | undefined, reachable: boolean): 
   if (!reachable) return "unreachable";
   if (!live) return "missing";
   if (!live.observed) return "pending";
-  if (live.phase === "Failed" || live.healthy === false) return "failed";
+  // Healthy=False while not yet running (downloading, starting) is progress, not failure.
+  if (live.phase === "Failed" || (live.phase === "Running" && live.healthy === false)) return "failed";
   if (live.phase === "Running" && live.healthy === true) return "ready";
   return "pending";
 }
