@@ -88,21 +88,21 @@ async function main(): Promise<void> {
     stops.push(() => sim.stop());
 
     say("5/5 bosun serve");
-    let engine: RunningEngine | undefined;
+    const engineRef: { current?: RunningEngine } = {};
     const printer = new ProgressPrinter(say, () => {
       say("the example fleet is fully rolled out; Bosun keeps serving (Ctrl-C to stop).");
       say(`  fleet repo clone:  ${repo.clone}   (edit, commit, git push: see README "Try a rollout")`);
       say(`  kubectl:           KUBECONFIG=${kubeconfig} kubectl get deviceprocessdeployment -n infra-system`);
-      say(`  metrics:           ${engine?.url ?? ""}/metrics    engine log: ${logFile}`);
+      say(`  metrics:           ${engineRef.current?.url ?? ""}/metrics    engine log: ${logFile}`);
     });
-    engine = await startEngine({
+    const engine = await startEngine({
       git: { repo: { url: repo.url, ref: "main", mirrorDir: join(labDir, "mirror") }, poll: { intervalMs: 3000, jitter: 0.1 } },
       kubernetes: { kubeconfig, qps: 100, burst: 200 },
       engine: { requeueMs: 1000 },
       listen: { host: "127.0.0.1", port: 0 },
     }, logger, { onReport: (r) => printer.report(r), onPass: (o) => printer.pass(o) });
-    const running = engine;
-    stops.push(() => running.stop());
+    engineRef.current = engine;
+    stops.push(() => engine.stop());
     say(`engine up: ${engine.url}/healthz, repo ${repo.url}`);
   } catch (error) {
     say(`failed: ${error instanceof Error ? error.message : String(error)}`);
