@@ -17,7 +17,8 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-describe("bosun validate (the real CLI binary)", () => {
+// Each case spawns the real CLI (tsx compiles on start): generous timeouts for a loaded machine.
+describe("bosun validate (the real CLI binary)", { timeout: 60_000 }, () => {
   it("exits 0 on the example fleet and lists the loaded objects by kind as JSON", async () => {
     const { code, stdout } = await cli("validate", "fleet-repo-example", "--format", "json");
     expect(code).toBe(0);
