@@ -78,7 +78,7 @@ export class Agent {
       if (name === "exec") b = new ExecBackend({ stateDir: this.o.stateDir });
       else if (name === "initd") b = new InitdBackend({ stateDir: this.o.stateDir, ...(this.o.initdDir ? { initDir: this.o.initdDir } : {}) });
       else if (name === "systemd") b = new SystemdBackend(this.o.systemdUnitDir ? { unitDir: this.o.systemdUnitDir } : {});
-      else b = new ContainerBackend(this.o.container ?? {});
+      else b = new ContainerBackend({ logDir: join(this.o.stateDir, "logs"), ...this.o.container });
       this.backends.set(name, b);
     }
     return b;

@@ -29,8 +29,8 @@ export const USAGE = `usage: bosun-agent --device NAME (--kubeconfig FILE | --se
   --initd-dir DIR            where init scripts go (default /etc/init.d)
   --systemd-unit-dir DIR     where units go (default /etc/systemd/system)
   --container-cli CLI        podman | docker | nerdctl (default podman)
-  --container-global-arg A   repeatable, before the subcommand (e.g. --runtime runc)
-  --container-run-arg A      repeatable, added to \`run\` (e.g. --network=none)
+  --container-global-arg=A   repeatable, before the subcommand (e.g. --container-global-arg=--runtime --container-global-arg=runc)
+  --container-run-arg=A      repeatable, added to \`run\` (e.g. --container-run-arg=--network=none)
   --cert-dir DIR             client certificate and key from the CSR (default <state-dir>/pki)
   --log-level LEVEL          debug | info | warn | error (default info)`;
 

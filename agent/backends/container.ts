@@ -5,6 +5,8 @@
  * On hosts like this lab podman needs global `--runtime runc` and run flags
  * `--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network=none` (options below).
  */
+import { appendFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { AgentError } from "../errors.ts";
 import type { Launch } from "../supervise/launch.ts";
 import { describeRun, runCommand } from "./runner.ts";
@@ -17,6 +19,8 @@ export interface ContainerBackendOptions {
   /** Extra `run` flags (e.g. ulimits, --network=none). */
   runArgs?: string[];
   runner?: CommandRunner;
+  /** Where the output of removed containers is kept (<logDir>/<unitName>.log); default: not kept. */
+  logDir?: string;
   /** dockerconfigjson file for pulls from private registries. */
   authFile?: (l: Launch) => Promise<string | undefined>;
 }
@@ -51,6 +55,7 @@ export class ContainerBackend implements Backend {
   private readonly extraRun: string[];
   private readonly runner: CommandRunner;
   private readonly authFile: ((l: Launch) => Promise<string | undefined>) | undefined;
+  private readonly logDir: string | undefined;
 
   constructor(opts: ContainerBackendOptions = {}) {
     this.cli = opts.cli ?? "podman";
@@ -58,6 +63,7 @@ export class ContainerBackend implements Backend {
     this.extraRun = opts.runArgs ?? [];
     this.runner = opts.runner ?? runCommand;
     this.authFile = opts.authFile;
+    this.logDir = opts.logDir;
   }
 
   private async run(l: Launch, args: string[], signal?: AbortSignal, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -115,6 +121,13 @@ export class ContainerBackend implements Backend {
   }
 
   async forget(l: Launch, signal?: AbortSignal): Promise<void> {
+    if (this.logDir) {
+      const logs = await this.run(l, ["logs", containerName(l)], signal);
+      if (logs.code === 0) {
+        await mkdir(this.logDir, { recursive: true });
+        await appendFile(join(this.logDir, `${l.unitName}.log`), logs.stdout + logs.stderr);
+      }
+    }
     await this.run(l, ["rm", "-f", containerName(l)], signal);
   }
 

@@ -83,8 +83,8 @@ export async function createDp(client: KubeClient, ns: string, name: string, dev
   });
 }
 
-export async function patchSpec(client: KubeClient, ns: string, name: string, spec: Partial<DeviceProcessSpec>): Promise<void> {
-  await client.json("PATCH", dpPath(ns, name), { spec }, { contentType: "application/merge-patch+json" });
+export async function patchSpec(client: KubeClient, ns: string, name: string, spec: Partial<DeviceProcessSpec>): Promise<DeviceProcess> {
+  return client.json<DeviceProcess>("PATCH", dpPath(ns, name), { spec }, { contentType: "application/merge-patch+json" });
 }
 
 export async function getDp(client: KubeClient, ns: string, name: string): Promise<DeviceProcess> {
@@ -92,10 +92,16 @@ export async function getDp(client: KubeClient, ns: string, name: string): Promi
 }
 
 export async function waitForStatus(client: KubeClient, ns: string, name: string, what: string, pred: (dp: DeviceProcess) => boolean, timeoutMs = 60_000): Promise<DeviceProcess> {
-  return waitFor(`DeviceProcess ${ns}/${name}: ${what}`, async () => {
-    const dp = await getDp(client, ns, name);
-    return pred(dp) ? dp : undefined;
-  }, timeoutMs);
+  let last: DeviceProcess | undefined;
+  try {
+    return await waitFor(`DeviceProcess ${ns}/${name}: ${what}`, async () => {
+      const dp = await getDp(client, ns, name);
+      last = dp;
+      return pred(dp) ? dp : undefined;
+    }, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status)}`, { cause: err });
+  }
 }
 
 export interface KubeEvent { reason: string; message: string; type: string; source?: { component?: string; host?: string }; involvedObject: { name: string } }

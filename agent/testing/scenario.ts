@@ -13,7 +13,7 @@ import { conditionOf } from "../status/compute.ts";
 import { artifactVersionOf } from "../supervise/launch.ts";
 import { startArtifactServer, type ArtifactServer } from "./artifact-server.ts";
 import {
-  adminClient, createDp, createNamespace, deleteNamespace, dpPath, ensureDeviceProcessCrd, events, kubeConn, patchSpec, pidsWith,
+  adminClient, createDp, killAll, createNamespace, deleteNamespace, dpPath, ensureDeviceProcessCrd, events, kubeConn, patchSpec, pidsWith,
   removeDir, startAgent, tempDir, waitFor, waitForStatus, type AgentProc,
 } from "./harness.ts";
 
@@ -75,7 +75,9 @@ export function runBackendScenario(a: BackendAdapter): void {
 
   afterAll(async () => {
     await agent?.stop("SIGKILL");
+    if (process.env["BOSUN_AGENT_TEST_LOGS"]) process.stderr.write(await agent?.logs() ?? "");
     await a.cleanup(ctx()).catch(() => undefined);
+    await killAll(marker);
     await srv?.close();
     if (ns) await deleteNamespace(client, ns);
     client?.close();
@@ -85,7 +87,6 @@ export function runBackendScenario(a: BackendAdapter): void {
   it(`${a.backend}: deploys — downloads and verifies the artifact, starts the process, reports Running with conditions, events and a heartbeat Lease`, async () => {
     const created = await createDp(client, ns, name, device, spec("v1"));
     versions["v1"] = versionOf(created);
-    versions["v2"] = artifactVersionOf({ ...created.spec, artifact: { ...created.spec.artifact, checksumSHA256: sums["v2"] ?? "" } });
     const dp = await waitForStatus(client, ns, name, "Running and Healthy", running);
     expect(dp.status?.artifactVersion).toBe(versions["v1"]);
     expect(dp.status?.restartCount).toBe(0);
@@ -108,8 +109,8 @@ export function runBackendScenario(a: BackendAdapter): void {
   });
 
   it(`${a.backend}: upgrades with checksum verification — the old version stops gracefully and the new one runs`, async () => {
-    await patchSpec(client, ns, name, { artifact: spec("v2").artifact });
-    const dp = await waitForStatus(client, ns, name, "running v2", (d) => d.status?.artifactVersion === versions["v2"] && running(d) && d.status.pid !== pid);
+    versions["v2"] = versionOf(await patchSpec(client, ns, name, { artifact: spec("v2").artifact }));
+    const dp = await waitForStatus(client, ns, name, "running v2", (d) => d.status?.artifactVersion === versions["v2"] && running(d) && d.status?.pid !== pid);
     const newPid = dp.status?.pid ?? 0;
     expect(await pidsWith(marker)).toEqual([newPid]);
     expect(dp.status?.restartCount).toBe(0);
