@@ -1,9 +1,13 @@
+import { setMaxListeners } from "node:events";
 import { parseArgs } from "node:util";
 import { ExitCode, type Command } from "../engine/cli/command.ts";
 import { createLogger } from "../engine/log/logger.ts";
 import { UsageError } from "../engine/model/errors.ts";
 import { readEngineConfig } from "./engine-config.ts";
 import { startEngine } from "./engine.ts";
+
+// Hundreds of concurrent requests listen on one AbortSignal at fleet scale: not a leak.
+setMaxListeners(0);
 
 export const serveCommand: Command = {
   name: "serve",

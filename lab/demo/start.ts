@@ -7,6 +7,7 @@
  * Options: --switches N --socs N --dpus N --bmcs N (device counts), --lab-dir DIR.
  * BOSUN_LAB_KUBECONFIG=FILE uses an existing cluster instead of starting one.
  */
+import { setMaxListeners } from "node:events";
 import { createWriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -24,6 +25,9 @@ import { startGitServer, type GitServer } from "../git-server/index.ts";
 import { startKubeEnv, type KubeEnv } from "../kube/kube-env.ts";
 import { seedFleetRepo } from "./fleet-repo.ts";
 import { ProgressPrinter } from "./progress.ts";
+
+// Hundreds of concurrent requests listen on one AbortSignal at fleet scale: not a leak.
+setMaxListeners(0);
 
 const root = join(import.meta.dirname, "../..");
 const say = (line: string): void => {
