@@ -15,8 +15,10 @@ import { createLogger, type Level } from "./log.ts";
 import { KubeClient } from "./kube/client.ts";
 import { loadKubeconfig, type KubeConnectionConfig } from "./kube/kubeconfig.ts";
 import { DeviceIdentity } from "./identity/identity.ts";
+import { rbacMain } from "./rbac/cli.ts";
 
 export const USAGE = `usage: bosun-agent --device NAME (--kubeconfig FILE | --server URL --ca-file FILE --bootstrap-token ID.SECRET) [options]
+       bosun-agent rbac [--shared] [--device NAME --namespace NS --deviceprocess NAME…]   (prints RBAC YAML)
   --namespace NS             watch DeviceProcesses in this namespace only (default: all namespaces)
   --lease-namespace NS       namespace of the heartbeat Lease bosun-device-<device> (default: --namespace or bosun-system)
   --lease-interval SEC       heartbeat renew interval (default 10)
@@ -37,6 +39,14 @@ export const USAGE = `usage: bosun-agent --device NAME (--kubeconfig FILE | --se
 const num = (v: string | undefined, d: number): number => (v === undefined ? d : Number(v));
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "rbac") {
+    try {
+      return rbacMain(argv.slice(1));
+    } catch (err) {
+      process.stderr.write(`${errorMessage(err)}\n`);
+      return 2;
+    }
+  }
   let values;
   try {
     ({ values } = parseArgs({
