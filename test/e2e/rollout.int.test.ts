@@ -260,6 +260,26 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     await tree.run(["checkout", "--quiet", "main"]);
   });
 
+  it("recorded the rollout as Kubernetes Events on the deployment", async () => {
+    const events = (await client.list("v1", "Event", { namespace: ns.name })).items
+      .filter((e) => (e["involvedObject"] as { kind?: string; name?: string }).kind === "DeviceProcessDeployment");
+    const reasons = new Set(events.map((e) => String(e["reason"])));
+    for (const reason of ["RolloutStarted", "RolloutProgress", "WaitingForApproval", "DeviceUnhealthy", "RolloutPaused"]) expect(reasons, reason).toContain(reason);
+    const unhealthy = events.find((e) => e["reason"] === "DeviceUnhealthy");
+    expect(unhealthy?.["type"]).toBe("Warning");
+    expect(String(unhealthy?.["message"])).toContain("exit code 7");
+  });
+
+  it("stops cleanly on SIGTERM (exit code 0)", async () => {
+    const running = engine;
+    expect(running?.child.exitCode).toBeNull();
+    const exited = new Promise<number | null>((resolve) => running?.child.once("exit", (code) => resolve(code)));
+    running?.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(running?.output()).toContain("shutting down");
+    engine = undefined;
+  });
+
   it("kubectl get deviceprocessdeployment shows DESIRED/CURRENT/READY/AVAILABLE", async () => {
     const { stdout } = await run("kubectl", ["get", "deviceprocessdeployment", "-n", ns.name], { env: kubectlEnv() });
     const [header, row] = stdout.trim().split("\n");
