@@ -1,26 +1,28 @@
 import type { BosunConfig } from "../desired/bosun-config.ts";
-import { reachability } from "../kinds/device-process/health.ts";
 import type { LiveProcess } from "../kinds/device-process/live-process.ts";
-import { readDeployment } from "../kinds/device-process-deployment/deployment.ts";
-import { place, renderProcess } from "../kinds/device-process-deployment/expand.ts";
+import type { Deployment } from "../kinds/device-process-deployment/deployment.ts";
+import { renderProcess, type Placement } from "../kinds/device-process-deployment/expand.ts";
 import { rolloutStep, type RolloutStep } from "../kinds/device-process-deployment/rollout.ts";
 import { deploymentStatus, type Condition, type DeploymentStatus } from "../kinds/device-process-deployment/status.ts";
-import type { Device } from "../model/device.ts";
 import type { FleetObject } from "../model/fleet-object.ts";
 import type { ObjectStatus } from "../status/types.ts";
-import { checkApprovals } from "./approvals.ts";
-import type { FleetBackend, JsonObject, KubeEvent, ObjectRef } from "./ports.ts";
+import type { ApprovalCheck } from "./approvals.ts";
+import type { FleetBackend, JsonObject, KubeEvent, LiveDeployment, ObjectRef } from "./ports.ts";
 import { rolloutEvents, type PreviousRollout } from "./rollout-events.ts";
 
 export interface DeploymentPassInput {
   readonly object: FleetObject;
+  /** The object read by `readDeployment` (compiled selectors, revision). */
+  readonly deployment: Deployment;
+  /** `place(deployment, devices)`. */
+  readonly placements: readonly Placement[];
   readonly config: BosunConfig;
-  readonly approvals: readonly FleetObject[];
-  readonly devices: readonly Device[];
+  readonly approvals: ApprovalCheck;
+  /** The live DeviceProcessDeployment (uid, generation, status), undefined when not there. */
+  readonly liveDeployment: LiveDeployment | undefined;
   /** Live processes of this deployment by name. */
   readonly live: ReadonlyMap<string, LiveProcess>;
-  readonly heartbeats: ReadonlyMap<string, number> | undefined;
-  readonly heartbeatStaleMs: number;
+  readonly reachable: (device: string) => boolean;
   readonly now: Date;
   readonly commit: string;
 }
@@ -29,12 +31,25 @@ export interface DeploymentPassResult {
   readonly status: ObjectStatus;
   readonly step: RolloutStep;
   readonly deploymentStatus: DeploymentStatus;
+  /** Every write of this pass succeeded (applies, deletes, status): the result may be reused while inputs stay the same. */
+  readonly clean: boolean;
+}
+
+/** The fields of a live DeviceProcessDeployment the pass needs. */
+export function toLiveDeployment(object: JsonObject | undefined): LiveDeployment | undefined {
+  if (!object) return undefined;
+  const meta = (object["metadata"] ?? {}) as JsonObject;
+  return {
+    uid: typeof meta["uid"] === "string" ? meta["uid"] : undefined,
+    generation: typeof meta["generation"] === "number" ? meta["generation"] : 0,
+    status: object["status"] as JsonObject | undefined,
+  };
 }
 
 type Json = Record<string, unknown>;
 
-function previousOf(live: JsonObject | undefined): { previous: PreviousRollout; conditions: Condition[] } {
-  const status = (live?.["status"] ?? {}) as Json;
+function previousOf(live: LiveDeployment | undefined): { previous: PreviousRollout; conditions: Condition[] } {
+  const status = (live?.status ?? {}) as Json;
   const conditions = (Array.isArray(status["conditions"]) ? status["conditions"] : []) as Condition[];
   const failing = Array.isArray(status["failingDevices"]) ? (status["failingDevices"] as Json[]).map((f) => String(f["device"])) : [];
   const previous: PreviousRollout = {
@@ -58,22 +73,15 @@ function versionOf(spec: Json): string {
  * from live state, apply and delete DeviceProcesses, write the status subresource and events.
  */
 export async function deploymentPass(backend: FleetBackend, input: DeploymentPassInput, signal: AbortSignal): Promise<DeploymentPassResult> {
-  const deployment = readDeployment(input.object, input.config);
+  const { deployment, placements, approvals, liveDeployment } = input;
   const ref: ObjectRef = { apiVersion: input.object.apiVersion, kind: input.object.kind, namespace: input.object.namespace, name: input.object.name };
-  const liveDeployment = await backend.get(ref, signal);
-  const liveMeta = (liveDeployment?.["metadata"] ?? {}) as Json;
-  const uid = typeof liveMeta["uid"] === "string" ? liveMeta["uid"] : undefined;
-  const generation = typeof liveMeta["generation"] === "number" ? liveMeta["generation"] : 0;
+  const uid = liveDeployment?.uid;
+  const generation = liveDeployment?.generation ?? 0;
   const { previous, conditions } = previousOf(liveDeployment);
-
-  const placements = place(deployment, input.devices);
-  const approvals = checkApprovals(input.approvals, deployment, deployment.revision);
-  const heartbeats = input.heartbeats ? { renewedAt: input.heartbeats, staleAfterMs: input.heartbeatStaleMs, now: input.now.getTime() } : undefined;
   const step = rolloutStep({
     deployment, placements, live: input.live, approvedWaves: approvals.approved,
-    reachable: reachability(heartbeats), maxFailing: input.config.status.maxFailingDevices,
+    reachable: input.reachable, maxFailing: input.config.status.maxFailingDevices,
   });
-
   const owner = uid ? { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, uid } : undefined;
   const applied = step.toApply.length > 0 ? await backend.applyTargets(step.toApply.map((p) => renderProcess(deployment, p, owner)), signal) : [];
   const deleted = step.toDelete.length > 0
@@ -98,6 +106,7 @@ export async function deploymentPass(backend: FleetBackend, input: DeploymentPas
   return {
     step,
     deploymentStatus: status,
+    clean: errors.length === 0,
     status: {
       kind: ref.kind, namespace: ref.namespace, name: ref.name,
       source: `${input.object.source.file}:${input.object.source.line}`,

@@ -1,13 +1,15 @@
 import type { DesiredState } from "../desired/load-fleet.ts";
 import { percent } from "../kinds/device-process-deployment/deployment.ts";
-import { toLiveProcess, type LiveProcess } from "../kinds/device-process/live-process.ts";
 import type { Logger } from "../log/logger.ts";
-import { Labels } from "../model/device.ts";
 import { objectRef, type FleetObject } from "../model/fleet-object.ts";
 import type { ApplyContext, DesiredStateConsumer } from "../loop/consumer.ts";
 import type { ObjectStatus } from "../status/types.ts";
-import { deploymentPass, type DeploymentPassResult } from "./deployment-pass.ts";
-import { partition } from "./partition.ts";
+import { checkApprovals } from "./approvals.ts";
+import { approvalsKey, DeploymentMemo, type StepInputs } from "./deployment-memo.ts";
+import { deploymentPass, toLiveDeployment, type DeploymentPassResult } from "./deployment-pass.ts";
+import { listedState } from "./listed-state.ts";
+import { partition, type Partition } from "./partition.ts";
+import { ReachabilityTracker } from "./reachability.ts";
 import type { Change, FleetBackend } from "./ports.ts";
 
 export const MASS_DELETION_ANNOTATION = "bosun.dev/allow-mass-deletion";
@@ -20,6 +22,11 @@ export interface FleetReconcilerOptions {
   /** Use device Leases to tell unreachable devices apart (default true). */
   readonly useHeartbeats?: boolean;
   readonly clock?: () => Date;
+  /**
+   * Reuse what did not change between passes when the backend keeps a live read model (default
+   * true). False: list everything and step every deployment each pass (the reference behaviour).
+   */
+  readonly incremental?: boolean;
   /** Called after each pass with the rollout results (progress output, metrics). */
   readonly onPass?: (report: PassReport) => void;
 }
@@ -51,13 +58,17 @@ function statusOfChange(object: FleetObject, change: Change | undefined, commit:
  * prune), rolls out every DeviceProcessDeployment one step, and returns one status per object.
  */
 export class FleetReconciler implements DesiredStateConsumer {
+  private readonly memo = new DeploymentMemo();
+  private readonly reachability = new ReachabilityTracker();
+  private lastPartition: { objects: readonly FleetObject[]; parts: Partition } | undefined;
+
   constructor(private readonly options: FleetReconcilerOptions) {}
 
   async apply(desired: DesiredState, context: ApplyContext): Promise<readonly ObjectStatus[]> {
     const { backend, logger } = this.options;
     const { signal, commit } = context;
     const now = (this.options.clock ?? (() => new Date()))();
-    const parts = partition(desired.objects);
+    const parts = this.partitionOf(desired);
     const config = desired.config;
 
     const set = await backend.applySet(parts.kubernetes.map((k) => k.manifest), {
@@ -80,44 +91,86 @@ export class FleetReconciler implements DesiredStateConsumer {
       statuses.push({ kind: object.kind, namespace: object.namespace, name: object.name, source: `${object.source.file}:${object.source.line}`, observedCommit: commit, phase: "NotReconciled", conditions: [{ type: "Ready", status: "Unknown", reason: "NoBackend", message: `${objectRef(object)} is valid, but Bosun has no ${object.kind} backend yet; nothing was applied` }] });
     }
 
-    const deployments: PassReport["deployments"][number][] = [];
-    if (parts.deployments.length > 0) {
-      const devices = await backend.listDevices(signal);
-      const namespaces = [...new Set(parts.deployments.map((d) => d.namespace))].sort();
-      for (const namespace of namespaces) {
-        const processes = (await backend.listDeploymentProcesses(namespace, signal)).map(toLiveProcessWithOwner);
-        const heartbeats = this.options.useHeartbeats === false ? undefined : await backend.heartbeats(namespace, signal);
-        for (const object of parts.deployments.filter((d) => d.namespace === namespace)) {
-          const live = new Map<string, LiveProcess>();
-          for (const p of processes) if (p.deployment === object.name) live.set(p.process.name, p.process);
-          const change = byRef.get(`${object.kind}/${object.namespace}/${object.name}`);
-          if (change?.error !== undefined) {
-            statuses.push(statusOfChange(object, change, commit, undefined));
-            continue;
-          }
-          try {
-            const result = await deploymentPass(backend, {
-              object, config, approvals: desired.approvals, devices, live, heartbeats,
-              heartbeatStaleMs: this.options.heartbeatStaleMs ?? 300_000, now, commit,
-            }, signal);
-            deployments.push({ object, result });
-            statuses.push(result.status);
-          } catch (error) {
-            if (signal.aborted) throw error;
-            const message = `${objectRef(object)}: rollout step failed: ${(error as Error).message}`;
-            logger.error({ err: error }, message);
-            statuses.push({ kind: object.kind, namespace: object.namespace, name: object.name, observedCommit: commit, phase: "Failed", lastError: message });
-          }
-        }
-      }
-    }
+    const deployments = parts.deployments.length > 0 ? await this.rollouts(parts.deployments, desired, set.changes, statuses, context, now) : [];
     const progressing = deployments.some((d) => d.result.step.phase === "Progressing");
     this.options.onPass?.({ commit, changes: set.changes, deployments, ...(set.pruneRefused ? { pruneRefused: set.pruneRefused } : {}), progressing });
     return statuses;
   }
-}
 
-function toLiveProcessWithOwner(object: Record<string, unknown>): { deployment: string; process: LiveProcess } {
-  const labels = (((object["metadata"] ?? {}) as Record<string, unknown>)["labels"] ?? {}) as Record<string, string>;
-  return { deployment: labels[Labels.deployment] ?? "", process: toLiveProcess(object) };
+  private partitionOf(desired: DesiredState): Partition {
+    if (this.lastPartition?.objects !== desired.objects) this.lastPartition = { objects: desired.objects, parts: partition(desired.objects) };
+    return this.lastPartition.parts;
+  }
+
+  /**
+   * One rollout step per DeviceProcessDeployment. Incremental (the backend keeps a versioned live
+   * read model): a deployment whose inputs are all unchanged reuses its last result and writes
+   * nothing. Full: lists everything and steps every deployment.
+   */
+  private async rollouts(objects: readonly FleetObject[], desired: DesiredState, changes: readonly Change[], statuses: ObjectStatus[], context: ApplyContext, now: Date): Promise<PassReport["deployments"][number][]> {
+    const { backend, logger } = this.options;
+    const { signal, commit } = context;
+    const useHeartbeats = this.options.useHeartbeats !== false;
+    const staleMs = this.options.heartbeatStaleMs ?? 300_000;
+    const incremental = this.options.incremental !== false && backend.liveState !== undefined;
+    const live = incremental && backend.liveState ? await backend.liveState(signal) : await listedState(backend, objects, useHeartbeats, signal);
+    const memo = incremental ? this.memo : new DeploymentMemo();
+    const tracker = incremental ? this.reachability : new ReachabilityTracker();
+    const failed = new Set(changes.filter((c) => c.error !== undefined).map((c) => `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}`));
+    const devices = live.devices();
+    const out: PassReport["deployments"][number][] = [];
+    const ids = new Set<string>();
+    for (const namespace of [...new Set(objects.map((d) => d.namespace))].sort()) {
+      const reach = useHeartbeats ? tracker.at(namespace, live.heartbeats(namespace), now.getTime(), staleMs) : ReachabilityTracker.all();
+      for (const object of objects.filter((d) => d.namespace === namespace)) {
+        const id = `${object.namespace}/${object.name}`;
+        ids.add(id);
+        const refKey = `${object.kind}/${object.namespace}/${object.name}`;
+        if (failed.has(refKey)) {
+          memo.forget(id);
+          statuses.push(statusOfChange(object, changes.find((c) => `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}` === refKey), commit, undefined));
+          continue;
+        }
+        try {
+          const objectKey = memo.objectKey(object, desired.config);
+          const expanded = memo.expand(id, objectKey, object, desired.config, devices);
+          const processes = live.processes(namespace, object.name);
+          const approvals = checkApprovals(desired.approvals, expanded.deployment, expanded.deployment.revision);
+          let liveDeployment = live.deployment(namespace, object.name);
+          let memoizable = true;
+          if (liveDeployment.value === undefined && incremental) {
+            // Just created by applySet and not seen by the watch yet: ask once, do not remember.
+            const fetched = toLiveDeployment(await backend.get({ apiVersion: object.apiVersion, kind: object.kind, namespace, name: object.name }, signal));
+            if (fetched) {
+              liveDeployment = { version: -1, value: fetched };
+              memoizable = false;
+            }
+          }
+          const inputs: StepInputs = {
+            object: objectKey, placements: expanded.version, processes: processes.version, reachability: reach.version,
+            liveDeployment: liveDeployment.version, approvals: approvalsKey(approvals),
+          };
+          const reused = memoizable ? memo.reuse(id, inputs) : undefined;
+          const result = reused
+            ? { ...reused, status: { ...reused.status, observedCommit: commit } }
+            : await deploymentPass(backend, {
+              object, deployment: expanded.deployment, placements: expanded.placements, config: desired.config, approvals,
+              liveDeployment: liveDeployment.value, live: processes.value, reachable: reach.reachable, now, commit,
+            }, signal);
+          if (!reused && memoizable) memo.remember(id, inputs, result);
+          if (!memoizable) memo.forget(id);
+          out.push({ object, result });
+          statuses.push(result.status);
+        } catch (error) {
+          if (signal.aborted) throw error;
+          memo.forget(id);
+          const message = `${objectRef(object)}: rollout step failed: ${(error as Error).message}`;
+          logger.error({ err: error }, message);
+          statuses.push({ kind: object.kind, namespace: object.namespace, name: object.name, observedCommit: commit, phase: "Failed", lastError: message });
+        }
+      }
+    }
+    if (incremental) memo.retain(ids);
+    return out;
+  }
 }

@@ -1,3 +1,4 @@
+import type { LiveProcess } from "../kinds/device-process/live-process.ts";
 import type { Device } from "../model/device.ts";
 
 export type JsonObject = Record<string, unknown>;
@@ -60,6 +61,39 @@ export interface FleetBackend {
   deleteTargets(refs: readonly ObjectRef[], signal: AbortSignal): Promise<Change[]>;
   writeStatus(ref: ObjectRef, status: JsonObject, signal: AbortSignal): Promise<void>;
   recordEvent(ref: ObjectRef & { uid?: string }, event: KubeEvent, signal: AbortSignal): Promise<void>;
+  /**
+   * A versioned read model of live state (fed by watches), when the backend keeps one: the
+   * reconciler then reads from memory and re-steps only deployments whose inputs changed.
+   */
+  liveState?(signal: AbortSignal): Promise<LiveState>;
+}
+
+/** A value and its change version: the version changes whenever the value does (and only then, ideally). */
+export interface Versioned<T> {
+  readonly version: number;
+  readonly value: T;
+}
+
+/** What the reconciler needs of a live DeviceProcessDeployment. */
+export interface LiveDeployment {
+  readonly uid: string | undefined;
+  readonly generation: number;
+  readonly status: JsonObject | undefined;
+}
+
+/**
+ * Live state as compact records with change versions (a value never changes without its version
+ * changing). Versions come from one counter, so a version is never reused for another value.
+ */
+export interface LiveState {
+  /** Every inventory device. */
+  devices(): Versioned<readonly Device[]>;
+  /** Live DeviceProcesses of one deployment, by name. */
+  processes(namespace: string, deployment: string): Versioned<ReadonlyMap<string, LiveProcess>>;
+  /** Device heartbeat Lease renew times (ms since epoch) by device. */
+  heartbeats(namespace: string): Versioned<ReadonlyMap<string, number>>;
+  /** The live DeviceProcessDeployment, undefined when it does not exist. */
+  deployment(namespace: string, name: string): Versioned<LiveDeployment | undefined>;
 }
 
 /** One object's desired-vs-live comparison, as a plan shows it. */
