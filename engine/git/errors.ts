@@ -9,6 +9,7 @@ export type GitErrorKind =
   | "corrupt"
   | "signature"
   | "push-rejected"
+  | "push-refused"
   | "aborted";
 
 const ADVICE: Record<GitErrorKind, string> = {
@@ -19,6 +20,7 @@ const ADVICE: Record<GitErrorKind, string> = {
   corrupt: "the remote sent data that could not be read; Bosun will refetch, check the server's repository",
   signature: "sign the commit with a key listed in the engine's trusted keys, or fix the trusted keys",
   "push-rejected": "another writer raced the status push; Bosun refetches and retries",
+  "push-refused": "the server refused the status push (a hook or branch protection); allow Bosun's identity to push the status branch",
   aborted: "the engine is stopping",
 };
 
@@ -80,6 +82,17 @@ export function classifyGitError(err: unknown): GitErrorKind {
     if (name === "TypeError" && String(e.message ?? "") === "fetch failed") return "unreachable";
   }
   return "corrupt";
+}
+
+/**
+ * Why the server refused a push, from the per-ref reason (`ng <ref> <reason>`) or the unpack
+ * status: `race` (the branch moved on: refetch and retry), `corrupt` (the server's repository
+ * is broken, e.g. a ref naming a missing object) or `push-refused` (hooks, protection). Pure.
+ */
+export function classifyPushRejection(reason: string): "race" | "corrupt" | "push-refused" {
+  if (/non-fast-forward|fetch first|stale|failed to update ref|cannot lock|lock/i.test(reason)) return "race";
+  if (/missing necessary objects|bad object|unpack|corrupt|connectivity|index-pack|fatal/i.test(reason)) return "corrupt";
+  return "push-refused";
 }
 
 /** Wraps any error as a GitSourceError with every secret removed from the message and cause. */

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { mkdir } from "node:fs/promises";
 import git from "isomorphic-git";
 import { basicAuthHeader, secretsOf, type GitCredentials } from "./credentials.ts";
-import { GitSourceError, toGitSourceError } from "./errors.ts";
+import { classifyPushRejection, GitSourceError, toGitSourceError } from "./errors.ts";
 import { createHttpClient } from "./http-client.ts";
 import { redactSecrets, splitUrlUserinfo } from "./redact.ts";
 
@@ -100,8 +100,10 @@ export class GitMirror {
     if (SHA.test(ref)) {
       if (!(await this.hasCommit(ref))) {
         const tip = [...refs.entries()].find(([name, oid]) => oid === ref && name.startsWith("refs/"));
-        if (tip) await this.fetchRef(tip[0], this.depth, signal, subject);
-        else {
+        if (tip) {
+          await this.fetchRef(tip[0], this.depth, signal, subject);
+          await this.requireFetched(ref, tip[0], subject);
+        } else {
           // Not a tip: deepen the default branch until the commit shows up.
           const head = refs.has("HEAD") ? "HEAD" : [...refs.keys()].find((r) => r.startsWith("refs/heads/"));
           if (head) await this.fetchRef(head, 1_000_000, signal, subject);
@@ -114,7 +116,10 @@ export class GitMirror {
     const remoteOid = fullRef ? refs.get(fullRef) : undefined;
     if (!fullRef || !remoteOid) throw new GitSourceError("ref-missing", subject, "no such branch or tag on the remote");
     const kind: RevisionKind = fullRef.startsWith("refs/tags/") ? "tag" : "branch";
-    if (!(await this.hasCommit(remoteOid))) await this.fetchRef(fullRef, this.depth, signal, subject);
+    if (!(await this.hasCommit(remoteOid))) {
+      await this.fetchRef(fullRef, this.depth, signal, subject);
+      await this.requireFetched(remoteOid, fullRef, subject);
+    }
     const commit = await this.peel(remoteOid, subject);
     await git.writeRef({ fs, gitdir: this.gitdir, ref: fullRef, value: commit, force: true });
     return { ref, fullRef, kind, commit };
@@ -154,23 +159,30 @@ export class GitMirror {
       });
       const entry = result.refs[`refs/heads/${branch}`];
       if (!result.ok || (entry && !entry.ok)) {
-        const why = entry?.error ?? result.error ?? "unknown";
-        if (/non-fast-forward|fetch first|stale|failed to update ref|lock/i.test(why)) return "rejected";
-        throw new GitSourceError("push-rejected", `${this.url} branch ${branch}`, redactSecrets(why, this.secrets));
+        return this.rejection(entry?.error ?? result.error ?? "unknown", branch);
       }
       await git.writeRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${branch}`, value: commit, force: true });
       return "ok";
     } catch (err) {
       if (err instanceof GitSourceError) throw err;
       const code = (err as { code?: string }).code;
-      if (code === "PushRejectedError" || code === "GitPushError") return "rejected";
+      if (code === "PushRejectedError") return "rejected";
+      if (code === "GitPushError") return this.rejection(pushErrorReason(err, branch), branch);
       throw toGitSourceError(err, `${this.url} branch ${branch}`, this.secrets);
     }
   }
 
+  /** `"rejected"` for a race (the caller refetches and retries); throws for a refusal or a broken server repo. */
+  private rejection(reason: string, branch: string): "rejected" {
+    const kind = classifyPushRejection(reason);
+    if (kind === "race") return "rejected";
+    throw new GitSourceError(kind, `${this.url} branch ${branch}`, `push refused: ${redactSecrets(reason, this.secrets)}`);
+  }
+
   async hasCommit(oid: string): Promise<boolean> {
     try {
-      const { type } = await git.readObject({ fs, gitdir: this.gitdir, oid, cache: this.cache, format: "deflated" });
+      // "content", not "deflated": a loose object read as deflated reports type "deflated", not its real type.
+      const { type } = await git.readObject({ fs, gitdir: this.gitdir, oid, cache: this.cache, format: "content" });
       return type === "commit" || type === "tag";
     } catch {
       return false;
@@ -194,6 +206,16 @@ export class GitMirror {
     });
   }
 
+  /**
+   * The remote advertised `fullRef` at `oid`, yet the fetch brought no readable object for it
+   * (git http-backend's upload-pack died on a corrupt or missing object and isomorphic-git saw
+   * an empty pack). That is a broken server repo, not a missing ref.
+   */
+  private async requireFetched(oid: string, fullRef: string, subject: string): Promise<void> {
+    if (await this.hasCommit(oid)) return;
+    throw new GitSourceError("corrupt", subject, `the remote advertises ${fullRef} at ${oid} but sent no readable objects for it (corrupt or missing objects in the server's repository)`);
+  }
+
   private async peel(oid: string, subject: string): Promise<string> {
     let cur = oid;
     for (let i = 0; i < 5; i++) {
@@ -215,4 +237,13 @@ export class GitMirror {
       throw toGitSourceError(err, subject, this.secrets);
     }
   }
+}
+
+/** The per-ref reason of isomorphic-git's GitPushError (`data.result.refs[ref].error`), else its message. */
+function pushErrorReason(err: unknown, branch: string): string {
+  const data = (err as { data?: { result?: { error?: unknown; refs?: Record<string, { error?: unknown }> } } }).data;
+  const refError = data?.result?.refs?.[`refs/heads/${branch}`]?.error;
+  if (typeof refError === "string" && refError !== "") return refError;
+  if (typeof data?.result?.error === "string" && data.result.error !== "") return data.result.error;
+  return err instanceof Error ? err.message : String(err);
 }

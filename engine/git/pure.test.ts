@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyGitError, toGitSourceError } from "./errors.ts";
+import { classifyGitError, classifyPushRejection, toGitSourceError } from "./errors.ts";
 import { redactSecrets, redactUrlUserinfo, splitUrlUserinfo } from "./redact.ts";
 import { isFleetPath } from "./read-files.ts";
 import { loadCredentials } from "./credentials.ts";
@@ -22,6 +22,13 @@ describe("credential hygiene", () => {
     expect(classifyGitError(Object.assign(new Error("x"), { code: "HttpError", data: { statusCode: 404 } }))).toBe("repo-missing");
     expect(classifyGitError(Object.assign(new Error("x"), { code: "NotFoundError" }))).toBe("ref-missing");
     expect(classifyGitError(new Error("garbage in pack"))).toBe("corrupt");
+  });
+  it("tells a status push race from a broken server repo and from a refusal", () => {
+    expect(classifyPushRejection("non-fast-forward")).toBe("race");
+    expect(classifyPushRejection("failed to update ref")).toBe("race");
+    expect(classifyPushRejection("missing necessary objects")).toBe("corrupt");
+    expect(classifyPushRejection("unpack-objects abnormal exit")).toBe("corrupt");
+    expect(classifyPushRejection("pre-receive hook declined")).toBe("push-refused");
   });
   it("reads credentials from env (token → x-access-token) and says what is missing", async () => {
     expect(await loadCredentials({ kind: "env", tokenVar: "T" }, { T: "tok" })).toEqual({ username: "x-access-token", password: "tok" });

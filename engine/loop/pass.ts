@@ -67,13 +67,9 @@ export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSig
   } catch (err) {
     const error = toGitSourceError(err, `${mirror.url} ref ${deps.ref}`, mirror.secrets);
     if (error.kind === "aborted" || signal.aborted) throw error;
-    state.consecutiveFailures++;
-    logger.error({ kind: error.kind, repo: mirror.url, ref: deps.ref, failures: state.consecutiveFailures }, `fetch failed: ${error.message}`);
-    // Status is worth a try when the server answered (not for unreachable/missing repo).
-    const reachable = error.kind !== "unreachable" && error.kind !== "repo-missing";
-    const statusCommit = reachable ? await writeStatus(deps, state, settings, { phase: "FetchFailed", lastError: error.message }, signal) : undefined;
-    return { kind: "fetch-failed", error, ...(statusCommit ? { statusCommit } : {}) };
+    return fetchFailed(deps, state, settings, error, signal);
   }
+  const failuresBefore = state.consecutiveFailures;
   state.consecutiveFailures = 0;
 
   let commit = revision.commit;
@@ -94,7 +90,17 @@ export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSig
   if (state.loaded?.commit === commit) result = state.loaded.result;
   else {
     const exclude = settings.mode === "folder" ? folderFilter(settings.folder) : undefined;
-    const files = await deps.reader.read(commit, { ...(exclude ? { exclude } : {}), signal });
+    let files: Awaited<ReturnType<FleetTreeReader["read"]>>;
+    try {
+      files = await deps.reader.read(commit, { ...(exclude ? { exclude } : {}), signal });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // The commit is in the mirror but a tree or blob of it cannot be read: broken objects.
+      const detail = redactSecrets(err instanceof Error ? `${err.name}: ${err.message}` : String(err), mirror.secrets);
+      const error = new GitSourceError("corrupt", `${mirror.url} commit ${commit}`, `cannot read the fleet files: ${detail}`, { cause: new Error(detail) });
+      state.consecutiveFailures = failuresBefore; // keep backing off across read failures
+      return fetchFailed(deps, state, settings, error, signal);
+    }
     result = loadFleet(files);
     state.loaded = { commit, result };
     logger.info({ commit, files: files.length, ...deps.reader.lastStats }, "read desired state");
@@ -121,6 +127,17 @@ export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSig
   const next = statusSettings(deps, state);
   const statusCommit = await writeStatus(deps, state, next, { phase: "Applied", observedCommit: commit, ...(applyError ? { lastError: `apply: ${applyError}` } : {}) }, signal);
   return { kind: "applied", commit, objects: result.objects.length, ...(statusCommit ? { statusCommit } : {}) };
+}
+
+/** Logs a fetch/read failure, counts it for backoff and, when the server answered, writes it to status. */
+async function fetchFailed(deps: PassDeps, state: LoopState, settings: StatusSettings, error: GitSourceError, signal: AbortSignal): Promise<PassOutcome> {
+  const { mirror, logger } = deps;
+  state.consecutiveFailures++;
+  logger.error({ kind: error.kind, repo: mirror.url, ref: deps.ref, failures: state.consecutiveFailures }, `fetch failed: ${error.message}`);
+  // Status is worth a try when the server answered (not for unreachable/missing repo).
+  const reachable = error.kind !== "unreachable" && error.kind !== "repo-missing";
+  const statusCommit = reachable ? await writeStatus(deps, state, settings, { phase: "FetchFailed", lastError: error.message }, signal) : undefined;
+  return { kind: "fetch-failed", error, ...(statusCommit ? { statusCommit } : {}) };
 }
 
 function folderFilter(folder: string): (path: string) => boolean {
