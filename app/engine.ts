@@ -13,6 +13,7 @@ import type { ObjectStatus } from "../engine/status/types.ts";
 import { KubernetesFleetBackend } from "../sinks/kubernetes/fleet-backend.ts";
 import { KubernetesSink } from "../sinks/kubernetes/sink.ts";
 import type { EngineConfig } from "./engine-config.ts";
+import { liveState } from "./live-state.ts";
 
 export interface EngineHooks {
   /** After each reconcile of a valid commit: what changed and how the rollouts stand. */
@@ -65,7 +66,8 @@ export async function startEngine(config: EngineConfig, logger: Logger, hooks: E
     : { default: true });
   const client = new KubeClient(kc, { qps: config.kubernetes.qps ?? 50, burst: config.kubernetes.burst ?? 100, userAgent: "bosun" });
   const sink = new KubernetesSink({ client, logger });
-  const backend = new KubernetesFleetBackend({ client, sink, logger, ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}) });
+  const live = liveState(client, logger);
+  const backend = new KubernetesFleetBackend({ client, sink, logger, live: live.cache, ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}) });
   const metrics = new EngineMetrics();
   const loopRef: { current?: ReconcileLoop } = {};
   let ready = false;
@@ -129,6 +131,7 @@ export async function startEngine(config: EngineConfig, logger: Logger, hooks: E
       if (requeue) clearTimeout(requeue);
       await Promise.race([running.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
       await running.stop();
+      await live.stop();
       client.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -79,6 +79,8 @@ export interface LiveDeployment {
   readonly uid: string | undefined;
   readonly generation: number;
   readonly status: JsonObject | undefined;
+  /** When known (a watch feed): tells a real change from a repeated event. */
+  readonly resourceVersion?: string | undefined;
 }
 
 /**

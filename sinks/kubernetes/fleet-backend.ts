@@ -4,11 +4,12 @@ import type { KubeObject } from "../../clients/kubernetes/types.ts";
 import { EMPTY_INVENTORY, makeInventory, type Inventory, type InventoryEntry } from "../../engine/inventory/index.ts";
 import type { Logger } from "../../engine/log/logger.ts";
 import { DEVICE_KINDS, Labels, MANAGER, type Device } from "../../engine/model/device.ts";
-import type { ApplySetOptions, ApplySetResult, Change, FleetBackend, JsonObject, KubeEvent, LiveView, ObjectDiffSummary, ObjectRef } from "../../engine/reconcile/ports.ts";
+import type { ApplySetOptions, ApplySetResult, Change, FleetBackend, JsonObject, KubeEvent, LiveState, LiveView, ObjectDiffSummary, ObjectRef } from "../../engine/reconcile/ports.ts";
 import type { ChangeSetEntry } from "./changeset.ts";
 import { mapLimit } from "./order.ts";
 import { reconcileSet } from "./prune.ts";
 import type { KubernetesSink } from "./sink.ts";
+import { applyTargetsDirect } from "./target-apply.ts";
 
 const DEVICE_API = "azure.com/v1alpha1";
 const LEASE_PREFIX = "bosun-device-";
@@ -22,6 +23,17 @@ export interface KubernetesFleetBackendOptions {
   readonly stateNamespace?: string;
   /** Component name on Events (default `bosun`). */
   readonly component?: string;
+  /**
+   * The shared live read model (sources/kubernetes/live-cache.ts). With it the reconciler reads
+   * devices, processes, leases and deployments from memory (incremental passes), and generated
+   * DeviceProcesses and statuses are applied without a GET first.
+   */
+  readonly live?: LiveReadModel;
+}
+
+/** What the backend needs of the live cache. */
+export interface LiveReadModel {
+  state(): Promise<LiveState>;
 }
 
 function toChange(e: ChangeSetEntry): Change {
@@ -38,11 +50,21 @@ export class KubernetesFleetBackend implements FleetBackend, LiveView {
   private readonly client: KubeClient;
   private readonly sink: KubernetesSink;
   private readonly stateNamespace: string;
+  /** Present when the backend has a live read model: the reconciler then runs incremental passes. */
+  readonly liveState?: (signal: AbortSignal) => Promise<LiveState>;
+  private lastState: LiveState | undefined;
 
   constructor(private readonly options: KubernetesFleetBackendOptions) {
     this.client = options.client;
     this.sink = options.sink;
     this.stateNamespace = options.stateNamespace ?? "bosun-system";
+    const live = options.live;
+    if (live) {
+      this.liveState = async (signal) => {
+        signal.throwIfAborted();
+        return (this.lastState = await live.state());
+      };
+    }
   }
 
   async applySet(objects: readonly JsonObject[], options: ApplySetOptions): Promise<ApplySetResult> {
@@ -116,6 +138,16 @@ export class KubernetesFleetBackend implements FleetBackend, LiveView {
   }
 
   async applyTargets(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]> {
+    const state = this.lastState;
+    if (state) {
+      const owner = new Map<string, string>();
+      for (const o of objects) {
+        const meta = (o["metadata"] ?? {}) as { name?: string; labels?: Record<string, string> };
+        owner.set(String(meta.name), meta.labels?.[Labels.deployment] ?? "");
+      }
+      const known = (ref: ObjectRef): boolean => state.processes(ref.namespace, owner.get(ref.name) ?? "").value.has(ref.name);
+      return applyTargetsDirect(this.client, objects as unknown as KubeObject[], known, signal);
+    }
     return (await this.sink.applyAll(objects as unknown as KubeObject[], signal)).map(toChange);
   }
 
@@ -126,6 +158,11 @@ export class KubernetesFleetBackend implements FleetBackend, LiveView {
   }
 
   async writeStatus(ref: ObjectRef, status: JsonObject, signal: AbortSignal): Promise<void> {
+    if (this.lastState) {
+      // The live cache holds the deployment: apply the status without reading it back first.
+      await this.client.applyStatus({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace }, status }, { fieldManager: MANAGER, force: true, signal });
+      return;
+    }
     const entry = await this.sink.applyStatus({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace }, status }, signal);
     if (entry.error) throw entry.error;
   }
