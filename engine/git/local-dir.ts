@@ -58,7 +58,11 @@ export interface LocalWatch {
  * Initial files do not count as changes. close() is never called from inside a watcher event
  * (chokidar 5 leaks an fs.watch handle then); it defers to a fresh macrotask.
  */
-export function watchLocalDir(root: string, onChange: () => void, options: { debounceMs?: number; ignore?: (path: string) => boolean } = {}): LocalWatch {
+export function watchLocalDir(
+  root: string,
+  onChange: () => void,
+  options: { debounceMs?: number; ignore?: (path: string) => boolean; onError?: (error: unknown) => void } = {},
+): LocalWatch {
   const debounceMs = options.debounceMs ?? 200;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -80,6 +84,8 @@ export function watchLocalDir(root: string, onChange: () => void, options: { deb
     }, debounceMs);
   };
   watcher.on("all", fire);
+  // An EventEmitter "error" without a listener would crash the process (EACCES on a subfolder …).
+  watcher.on("error", (error: unknown) => options.onError?.(error));
   const ready = new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   return {
     ready,

@@ -1,7 +1,11 @@
 import type { CredentialSource } from "../git/credentials.ts";
 import type { Identity } from "../status/writer.ts";
 import type { BackoffPolicy } from "./backoff.ts";
+import type { WebhookSecretSource } from "./webhook-secret.ts";
 import type { WebhookOptions } from "./webhook-server.ts";
+
+/** The webhook endpoint; the HMAC secret inline, from an env variable or a file (exactly one). */
+export type WebhookConfig = Omit<WebhookOptions, "ref" | "secret"> & WebhookSecretSource;
 
 /** Engine-side configuration of the git source, triggers and status (not bosun.yaml). */
 export interface GitLoopConfig {
@@ -23,7 +27,7 @@ export interface GitLoopConfig {
   readonly poll?: { readonly intervalMs?: number; readonly jitter?: number };
   /** Cron expressions (`cron` package syntax, seconds optional) for scheduled passes. */
   readonly cron?: readonly string[];
-  readonly webhook?: Omit<WebhookOptions, "ref">;
+  readonly webhook?: WebhookConfig;
   readonly status?: {
     /** Default true. */
     readonly enabled?: boolean;

@@ -16,6 +16,7 @@ import { Coalescer } from "./coalesce.ts";
 import type { GitLoopConfig } from "./config.ts";
 import type { DesiredStateConsumer } from "./consumer.ts";
 import { runPass, type LoopState, type PassDeps, type PassOutcome } from "./pass.ts";
+import { resolveWebhookSecret } from "./webhook-secret.ts";
 import { startWebhookServer, type WebhookServer } from "./webhook-server.ts";
 
 export interface ReconcileLoopOptions {
@@ -86,7 +87,9 @@ export class ReconcileLoop {
       },
     };
     if (config.webhook) {
-      this.webhook = await startWebhookServer({ ...config.webhook, ref: this.deps.ref }, (ref) => this.trigger(`webhook ${ref}`), logger);
+      const { secret: _inline, secretEnv: _env, secretFile: _file, ...endpoint } = config.webhook;
+      const secret = await resolveWebhookSecret(config.webhook, process.env, this.abort.signal);
+      this.webhook = await startWebhookServer({ ...endpoint, secret, ref: this.deps.ref }, (ref) => this.trigger(`webhook ${ref}`), logger);
       logger.info({ url: this.webhook.url }, "webhook listening");
     }
     for (const expr of config.cron ?? []) {
