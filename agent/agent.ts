@@ -3,6 +3,7 @@
  * ProcessController per object; writes status, events and the heartbeat Lease. Stopping the agent
  * never stops the processes it runs; a new agent re-adopts them from the state dir.
  */
+import { setMaxListeners } from "node:events";
 import { join } from "node:path";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./log.ts";
@@ -64,6 +65,8 @@ export class Agent {
   private loops: Promise<unknown>[] = [];
 
   constructor(private readonly o: AgentOptions) {
+    // One listener per controller wait, plus the writer, recorder, heartbeat and watch: not a leak.
+    setMaxListeners(0, this.ctrl.signal);
     this.records = new RecordStore(o.stateDir);
     this.status = new StatusWriter(o.client, o.log);
     this.events = new EventRecorder(o.client, o.device, o.log);

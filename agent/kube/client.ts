@@ -3,6 +3,7 @@
  * bearer-token or client-certificate auth, swappable credentials (certificate rotation), and a
  * reachability signal (the agent reports when the API server comes back after a partition).
  */
+import http from "node:http";
 import https from "node:https";
 import type { IncomingMessage } from "node:http";
 import { KubeApiError, AgentError } from "../errors.ts";
@@ -17,7 +18,7 @@ export class KubeClient {
   private server: string;
   private tls: TlsOptions;
   private token: string | undefined;
-  private agent: https.Agent;
+  private agent: http.Agent;
   private state: Reachability | undefined;
   private readonly listeners = new Set<(r: Reachability) => void>();
 
@@ -25,7 +26,7 @@ export class KubeClient {
     this.server = cfg.server.replace(/\/$/, "");
     this.tls = cfg.tls;
     this.token = cfg.token;
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 4 });
+    this.agent = newAgent(this.server);
   }
 
   get serverUrl(): string { return this.server; }
@@ -36,7 +37,7 @@ export class KubeClient {
     this.tls = cfg.tls;
     this.token = cfg.token;
     this.agent.destroy();
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 4 });
+    this.agent = newAgent(this.server);
   }
 
   onReachability(cb: (r: Reachability) => void): () => void {
@@ -93,6 +94,11 @@ export class KubeClient {
   }
 
   close(): void { this.agent.destroy(); }
+}
+
+/** Keep-alive sockets; plain http only for tests against a local fake server. */
+function newAgent(server: string): http.Agent {
+  return server.startsWith("http:") ? new http.Agent({ keepAlive: true, maxSockets: 4 }) : new https.Agent({ keepAlive: true, maxSockets: 4 });
 }
 
 export function isStatus(err: unknown, ...codes: number[]): boolean {

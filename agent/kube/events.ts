@@ -56,8 +56,12 @@ export class EventRecorder {
       const e = this.queue[0];
       if (!e) {
         await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          signal.addEventListener("abort", () => resolve(), { once: true });
+          const done = (): void => {
+            signal.removeEventListener("abort", done);
+            resolve();
+          };
+          this.wake = done;
+          signal.addEventListener("abort", done, { once: true });
         });
         continue;
       }

@@ -51,8 +51,12 @@ export class StatusWriter {
       if (this.pending.size === 0) {
         for (const r of this.idle.splice(0)) r();
         await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          signal.addEventListener("abort", () => resolve(), { once: true });
+          const done = (): void => {
+            signal.removeEventListener("abort", done);
+            resolve();
+          };
+          this.wake = done;
+          signal.addEventListener("abort", done, { once: true });
         });
         this.wake = undefined;
         continue;

@@ -117,7 +117,11 @@ export class ProcessController {
     const ms = Math.max(0, Math.min(...candidates) - now);
     return new Promise<void>((resolve) => {
       const t = setTimeout(done, ms);
-      function done(): void { clearTimeout(t); resolve(); }
+      function done(): void {
+        clearTimeout(t);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
       this.wakeUp = done;
       signal.addEventListener("abort", done, { once: true });
     });

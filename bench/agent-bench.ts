@@ -1,0 +1,146 @@
+/**
+ * Device agent footprint: RSS and CPU of `bosun-agent` managing 10 DeviceProcesses (exec
+ * backend; 5 busybox httpd with HTTP health checks, 5 shell loops with exec health checks), all
+ * health checks every 5 s, measured over BENCH_MINUTES (default 3) after everything is Running and
+ * Healthy. Against the real lab kube-apiserver (lab/kube). Two ways to run the agent:
+ *   - "tsx":    bin/bosun-agent.mjs (TypeScript through tsx, as in development)
+ *   - "bundle": agent/main.ts bundled by esbuild into one .mjs, run by plain node (as on a device)
+ * Targets (seed 004): < 50 MB RSS, < 5 % of one core.
+ * Run: npm run bench:agent   → writes bench/results/agent.md
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cpus, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { startKubeEnv } from "../lab/kube/kube-env.ts";
+import { KubeClient } from "../agent/kube/client.ts";
+import { loadKubeconfig } from "../agent/kube/kubeconfig.ts";
+import { sleep } from "../agent/backends/proc.ts";
+import { startArtifactServer } from "../agent/testing/artifact-server.ts";
+import { createDp, createNamespace, ensureDeviceProcessCrd, killAll, REPO } from "../agent/testing/harness.ts";
+import type { DeviceProcess } from "../agent/model.ts";
+
+const MINUTES = Number(process.env["BENCH_MINUTES"] ?? 3);
+const VARIANTS = (process.env["BENCH_VARIANTS"] ?? "bundle,tsx").split(",");
+const N = 10;
+/** V8 flags for the device deployment: a small young generation and heap cap keep RSS down. */
+export const DEVICE_NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-semi-space-size=1 --max-old-space-size=32 --lite-mode").split(" ").filter(Boolean);
+const TICK = 100; // USER_HZ
+
+async function procStat(pid: number): Promise<{ cpuTicks: number; childTicks: number; rssKb: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return { cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+}
+
+interface Result { variant: string; rssMaxMb: number; rssAvgMb: number; cpuPct: number; cpuWithProbesPct: number; seconds: number; startupMs: number }
+
+async function runVariant(variant: string, kubeconfig: string, client: KubeClient, argv0: string[]): Promise<Result> {
+  const srv = await startArtifactServer();
+  const ns = await createNamespace(client, `bench-agent-${variant}`);
+  const dir = await mkdtemp(join(tmpdir(), "bosun-agent-bench-"));
+  const device = `bench-${variant}`;
+  const marker = `bosun-bench-${Date.now()}`;
+  const httpd = srv.put("httpd.sh", `#!/bin/sh\nmkdir -p "$2" && echo ok > "$2/index.html"\nexec /bin/busybox httpd -f -p "127.0.0.1:$1" -h "$2"\n`);
+  const loop = srv.put("loop.sh", `#!/bin/sh\ntrap 'exit 0' TERM\nwhile true; do sleep 5; done\n`);
+  const basePort = 20000 + Math.floor(Math.random() * 20000);
+  for (let i = 0; i < N; i++) {
+    const http = i < N / 2;
+    await createDp(client, ns, `p${i}`, device, {
+      artifact: { type: "http", url: `${srv.url}/files/${http ? "httpd.sh" : "loop.sh"}`, checksumSHA256: http ? httpd : loop, version: "v1" },
+      execution: { backend: "exec", command: ["/bin/sh", "$(BOSUN_ARTIFACT)"], args: http ? [String(basePort + i), join(dir, `www${i}`), marker] : [marker] },
+      restartPolicy: "Always",
+      healthCheck: { ...(http ? { http: { port: basePort + i, path: "/" } } : { exec: { command: ["/bin/true"] } }), periodSeconds: 5, timeoutSeconds: 2 },
+    });
+  }
+  const t0 = Date.now();
+  const agent = spawn(argv0[0] ?? process.execPath, [...argv0.slice(1), "--device", device, "--kubeconfig", kubeconfig, "--namespace", ns, "--state-dir", join(dir, "state"), "--allow-insecure-http", "--lease-interval", "10", "--log-level", "warn"], { stdio: ["ignore", "ignore", "inherit"] });
+  const pid = agent.pid ?? 0;
+  let exited = false;
+  agent.once("exit", () => { exited = true; });
+  try {
+    for (;;) {
+      if (exited) throw new Error(`the ${variant} agent exited during start-up`);
+      const list = await client.json<{ items: DeviceProcess[] }>("GET", `/apis/azure.com/v1alpha1/namespaces/${ns}/deviceprocesses`);
+      if (list.items.length === N && list.items.every((d) => d.status?.phase === "Running" && d.status.conditions?.find((c) => c.type === "Healthy")?.status === "True")) break;
+      if (Date.now() - t0 > 120_000) throw new Error("agent did not bring up 10 healthy processes in 2 minutes");
+      await sleep(200);
+    }
+    const startupMs = Date.now() - t0;
+    await sleep(10_000); // warm-up
+    const start = await procStat(pid);
+    const tStart = Date.now();
+    let rssMax = start.rssKb;
+    let rssSum = 0;
+    let samples = 0;
+    while (Date.now() - tStart < MINUTES * 60_000) {
+      await sleep(5_000);
+      const s = await procStat(pid);
+      rssMax = Math.max(rssMax, s.rssKb);
+      rssSum += s.rssKb;
+      samples++;
+    }
+    const end = await procStat(pid);
+    const seconds = (Date.now() - tStart) / 1000;
+    const cpuPct = ((end.cpuTicks - start.cpuTicks) / TICK / seconds) * 100;
+    const cpuWithProbesPct = ((end.cpuTicks + end.childTicks - start.cpuTicks - start.childTicks) / TICK / seconds) * 100;
+    return { variant, rssMaxMb: rssMax / 1024, rssAvgMb: rssSum / samples / 1024, cpuPct, cpuWithProbesPct, seconds, startupMs };
+  } finally {
+    agent.kill("SIGKILL");
+    await killAll(marker);
+    await srv.close();
+    await client.json("DELETE", `/api/v1/namespaces/${ns}`).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const env = await startKubeEnv({});
+  const client = new KubeClient(await loadKubeconfig(env.kubeconfigPath));
+  const out = await mkdtemp(join(tmpdir(), "bosun-agent-bundle-"));
+  const results: Result[] = [];
+  try {
+    await ensureDeviceProcessCrd(client);
+    const bundle = join(out, "bosun-agent.mjs");
+    await build({
+      entryPoints: [join(REPO, "agent/main.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: join(out, "main.mjs"), minify: true, logLevel: "warning",
+      // CommonJS dependencies (yaml) call require() for node built-ins.
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    });
+    await writeFile(bundle, `import { main } from "./main.mjs";\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+    for (const v of VARIANTS) {
+      const argv0 = v === "bundle" ? [process.execPath, ...DEVICE_NODE_FLAGS, bundle] : [process.execPath, join(REPO, "bin/bosun-agent.mjs")];
+      const r = await runVariant(v, env.kubeconfigPath, client, argv0);
+      results.push(r);
+      process.stderr.write(`${JSON.stringify(r)}\n`);
+    }
+  } finally {
+    client.close();
+    await env.stop();
+    await rm(out, { recursive: true, force: true });
+  }
+  const f = (n: number, d = 1): string => n.toFixed(d);
+  const md = `# Device agent footprint (bench/agent-bench.ts)
+
+10 DeviceProcesses on the \`exec\` backend (5 busybox httpd with HTTP health checks, 5 shell loops with
+exec health checks \`/bin/true\`), every health check every 5 s, process liveness checked every 1 s,
+heartbeat Lease every 10 s, against the lab kube-apiserver (v1.20.2 on loopback). Measured over
+${MINUTES} min after all 10 were Running and Healthy (+10 s warm-up); RSS sampled every 5 s from /proc.
+"CPU" is the agent process alone; "with probes" adds the reaped health-check children (cutime+cstime).
+
+Targets (seed 004): **< 50 MB RSS, < 5 % of one core.**
+
+| how the agent runs | RSS max | RSS avg | CPU (agent) | CPU (agent + probe children) | time to 10 healthy |
+|---|---|---|---|---|---|
+${results.map((r) => `| ${r.variant === "bundle" ? `esbuild bundle, \`node ${DEVICE_NODE_FLAGS.join(" ")}\` (device deployment)` : "\`bin/bosun-agent.mjs\` via tsx, default V8 flags (development)"} | ${f(r.rssMaxMb)} MB | ${f(r.rssAvgMb)} MB | ${f(r.cpuPct, 2)} % | ${f(r.cpuWithProbesPct, 2)} % | ${f(r.startupMs / 1000)} s |`).join("\n")}
+
+Machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${f(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}.
+Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:agent\` (BENCH_MINUTES=${MINUTES}).
+`;
+  await writeFile(join(REPO, "bench/results/agent.md"), md);
+  process.stdout.write(md);
+}
+
+await main();
