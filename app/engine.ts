@@ -5,6 +5,8 @@ import { loadKubeConfig } from "../clients/kubernetes/config.ts";
 import type { DesiredState } from "../engine/desired/load-fleet.ts";
 import type { Logger } from "../engine/log/logger.ts";
 import type { ApplyContext, DesiredStateConsumer } from "../engine/loop/consumer.ts";
+import { LocalDirLoop } from "../engine/loop/local-dir-loop.ts";
+import type { LocalPassOutcome } from "../engine/loop/local-pass.ts";
 import { ReconcileLoop } from "../engine/loop/loop.ts";
 import type { PassOutcome } from "../engine/loop/pass.ts";
 import { EngineMetrics } from "../engine/metrics/metrics.ts";
@@ -23,7 +25,8 @@ export interface EngineHooks {
 }
 
 export interface RunningEngine {
-  readonly loop: ReconcileLoop;
+  /** The git loop, or the local-directory loop when the config has `local:`. */
+  readonly loop: ReconcileLoop | LocalDirLoop;
   readonly metrics: EngineMetrics;
   /** Base URL of /metrics, /healthz, /readyz. */
   readonly url: string;
@@ -69,7 +72,7 @@ export async function startEngine(config: EngineConfig, logger: Logger, hooks: E
   const live = liveState(client, logger);
   const backend = new KubernetesFleetBackend({ client, sink, logger, live: live.cache, ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}) });
   const metrics = new EngineMetrics();
-  const loopRef: { current?: ReconcileLoop } = {};
+  const loopRef: { current?: ReconcileLoop | LocalDirLoop } = {};
   let ready = false;
   let requeue: NodeJS.Timeout | undefined;
   const requeueMs = config.engine?.requeueMs ?? 2000;
@@ -89,15 +92,15 @@ export async function startEngine(config: EngineConfig, logger: Logger, hooks: E
       }
     },
   });
-  const loop = new ReconcileLoop({
-    config: config.git,
-    consumer: new MeasuredConsumer(reconciler, metrics),
-    logger,
-    onPass: (outcome) => {
-      if (outcome.kind === "applied") ready = true;
-      hooks.onPass?.(outcome);
-    },
-  });
+  const consumer = new MeasuredConsumer(reconciler, metrics);
+  const onPass = (outcome: PassOutcome | LocalPassOutcome): void => {
+    if (outcome.kind === "applied") ready = true;
+    if (outcome.kind !== "read-failed") hooks.onPass?.(outcome); // a local read failure is only logged
+  };
+  // Local-directory mode (development) instead of a git remote: same consumer, no status commits.
+  const loop = config.local
+    ? new LocalDirLoop({ config: config.local, consumer, logger, onPass })
+    : new ReconcileLoop({ config: config.git, consumer, logger, onPass });
 
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { ExitCode, type Command } from "../engine/cli/command.ts";
 import { createLogger } from "../engine/log/logger.ts";
 import { UsageError } from "../engine/model/errors.ts";
-import { readEngineConfig } from "./engine-config.ts";
+import { readEngineConfigDocument, validateEngineConfig, type EngineConfig } from "./engine-config.ts";
 import { startEngine } from "./engine.ts";
 
 // Hundreds of concurrent requests listen on one AbortSignal at fleet scale: not a leak.
@@ -13,6 +13,7 @@ export const serveCommand: Command = {
   name: "serve",
   summary: "run the engine: poll the fleet repo, reconcile, roll out, write status back",
   usage: `Usage: bosun serve --config FILE
+       bosun serve --dir DIR (--kubeconfig FILE | --config FILE) [--status-dir DIR]
 
 Runs the long-lived engine: triggers (poll interval with jitter, cron, signed webhook), the
 reconcile loop against Kubernetes, status commits to the fleet repo, and the HTTP endpoints
@@ -21,17 +22,28 @@ flight finishes its writes first.
 
 The config file (YAML) names the repo (git.repo.url, ref, mirrorDir, credentials from env or a
 file), triggers (git.poll, git.cron, git.webhook), the cluster (kubernetes.kubeconfig, qps, burst)
-and listen.host/port. See README.md.
+and listen.host/port. See README.md. The webhook secret is git.webhook.secret, secretEnv (an
+environment variable) or secretFile (a file) — exactly one.
+
+--dir runs on a local working tree instead (development): a debounced watch triggers a pass on
+every change; an invalid edit is not applied (the last good state stays, diagnostics are logged).
+There is no remote, so no status commits: status documents go to --status-dir when given, else
+only to the log. --dir replaces any git: section of --config.
 
 Options:
-  --config FILE   engine config (required)
-  -h, --help      show this help
+  --config FILE       engine config (required unless --dir and --kubeconfig are given)
+  --dir DIR           desired state from this working tree (engine config local.dir)
+  --status-dir DIR    with --dir: write status documents to this folder (local.statusDir)
+  --kubeconfig FILE   cluster to reconcile (overrides kubernetes.kubeconfig)
+  -h, --help          show this help
 
 Exit codes: 0 after a clean shutdown, 1 when the engine cannot start, 2 usage error.`,
   async run({ args, stderr }) {
-    const { values } = parseArgs({ args: [...args], options: { config: { type: "string" } } });
-    if (!values.config) throw new UsageError("bosun serve", "--config FILE is required");
-    const config = await readEngineConfig(values.config);
+    const { values } = parseArgs({
+      args: [...args],
+      options: { config: { type: "string" }, dir: { type: "string" }, "status-dir": { type: "string" }, kubeconfig: { type: "string" } },
+    });
+    const config = await serveConfig(values);
     const logger = createLogger({ ...(config.log?.level ? { level: config.log.level } : {}) });
     const engine = await startEngine(config, logger);
     stderr.write(`bosun: serving; metrics at ${engine.url}/metrics\n`);
@@ -46,3 +58,23 @@ Exit codes: 0 after a clean shutdown, 1 when the engine cannot start, 2 usage er
     return ExitCode.Ok;
   },
 };
+
+/** The engine config of `bosun serve`: --config, with --dir / --status-dir / --kubeconfig laid over it. */
+async function serveConfig(values: { config?: string | undefined; dir?: string | undefined; "status-dir"?: string | undefined; kubeconfig?: string | undefined }): Promise<EngineConfig> {
+  if (!values.config && !values.dir) throw new UsageError("bosun serve", "--config FILE (or --dir DIR with --kubeconfig FILE) is required");
+  if (values.dir && !values.config && !values.kubeconfig) {
+    throw new UsageError("bosun serve --dir", "needs the cluster to reconcile: --kubeconfig FILE, or --config FILE with kubernetes settings");
+  }
+  if (values["status-dir"] && !values.dir) throw new UsageError("bosun serve", "--status-dir only goes with --dir (set local.statusDir in the engine config instead)");
+  let doc: Record<string, unknown> = values.config ? await readEngineConfigDocument(values.config) : {};
+  if (values.dir) {
+    const { git: _replaced, local, ...rest } = doc;
+    const base = typeof local === "object" && local !== null ? local : {};
+    doc = { ...rest, local: { ...base, dir: values.dir, ...(values["status-dir"] ? { statusDir: values["status-dir"] } : {}) } };
+  }
+  if (values.kubeconfig) {
+    const kube = typeof doc["kubernetes"] === "object" && doc["kubernetes"] !== null ? doc["kubernetes"] : {};
+    doc = { ...doc, kubernetes: { ...kube, kubeconfig: values.kubeconfig } };
+  }
+  return validateEngineConfig(doc, values.config ? `engine config ${values.config}` : "bosun serve --dir");
+}
