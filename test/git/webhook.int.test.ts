@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReconcileLoop } from "../../engine/loop/loop.ts";
 import { signGitea, signGithub } from "../../engine/loop/webhook-signature.ts";
@@ -8,19 +10,23 @@ let fx: Fixture;
 let loop: ReconcileLoop;
 const consumer = new RecordingConsumer();
 const SECRET = "hook-secret-4f2b";
+const log = captureLogger();
 
 beforeAll(async () => {
   fx = await startFixture();
   process.env["BOSUN_IT_HOOK_TOKEN"] = AUTH.password;
   process.env["BOSUN_IT_HOOK_USER"] = AUTH.username;
+  // The secret comes from a file (as a mounted Secret would), with the trailing newline `echo` leaves.
+  const secretFile = join(await fx.tmp("hook-secret"), "secret");
+  await writeFile(secretFile, `${SECRET}\n`);
   loop = new ReconcileLoop({
     config: {
       repo: { url: fx.repoUrl, mirrorDir: await fx.tmp("mirror"), credentials: { kind: "env", usernameVar: "BOSUN_IT_HOOK_USER", tokenVar: "BOSUN_IT_HOOK_TOKEN" } },
       poll: { intervalMs: 0 },
-      webhook: { port: 0, secret: SECRET },
+      webhook: { port: 0, secretFile },
     },
     consumer,
-    logger: captureLogger().logger,
+    logger: log.logger,
   });
   await loop.start();
   await waitFor(() => consumer.calls.length >= 1, "start pass applied");
@@ -80,5 +86,10 @@ describe("push webhook", () => {
     // 8 triggers: one pass (maybe already running) plus at most one coalesced follow-up.
     expect(loop.state.passes - passes).toBeGreaterThanOrEqual(1);
     expect(loop.state.passes - passes).toBeLessThanOrEqual(2);
+  });
+
+  it("never logs the webhook secret", () => {
+    expect(log.lines.length).toBeGreaterThan(0);
+    expect(log.lines.join("\n")).not.toContain(SECRET);
   });
 });
