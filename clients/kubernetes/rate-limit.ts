@@ -18,6 +18,8 @@ export const DEFAULT_BURST = 100;
  * each request takes one token, waiting for it when the bucket is empty. Waiters are served FIFO.
  */
 export class TokenBucket {
+  /** Tokens taken by every bucket of this process (requests sent): benchmarks read the request rate from it. */
+  static taken = 0;
   readonly qps: number;
   readonly burst: number;
   private tokens: number;
@@ -47,6 +49,7 @@ export class TokenBucket {
     this.refill();
     if (this.tokens >= 1) {
       this.tokens -= 1;
+      TokenBucket.taken++;
       return true;
     }
     return false;

@@ -44,10 +44,20 @@ export class LiveStore implements LiveState {
   private devicesVersion = 0;
   private deviceList: readonly Device[] | undefined;
   private readonly processSlots = new Map<string, Slot<LiveProcess>>();
-  /** Process name → slot key, so a process that changes deployment label leaves its old slot. */
-  private readonly processOwner = new Map<string, string>();
+  /** Namespace → process name → slot key, so a process that changes deployment label leaves its old slot. */
+  private readonly processOwner = new Map<string, Map<string, string>>();
+  /** Repeated values (revisions, phases, label values) kept once: 100,000 records share a few strings. */
+  private readonly strings = new Map<string, string>();
   private readonly beatSlots = new Map<string, Slot<number>>();
   private readonly deploymentMap = new Map<string, Versioned<LiveDeployment>>();
+
+  private intern<T extends string | undefined>(value: T): T {
+    if (value === undefined) return value;
+    const known = this.strings.get(value);
+    if (known !== undefined) return known as T;
+    if (this.strings.size < 50_000) this.strings.set(value, value);
+    return value;
+  }
 
   private tick(): number {
     return ++this.clock;
@@ -57,7 +67,9 @@ export class LiveStore implements LiveState {
     const key = `${device.kind}/${device.name}`;
     const old = this.deviceMap.get(key);
     if (old && sameLabels(old.labels, device.labels)) return;
-    this.deviceMap.set(key, device);
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(device.labels)) labels[this.intern(k)] = this.intern(v);
+    this.deviceMap.set(key, { kind: device.kind, name: device.name, labels });
     this.devicesVersion = this.tick();
     this.deviceList = undefined;
   }
@@ -74,29 +86,39 @@ export class LiveStore implements LiveState {
   }
 
   upsertProcess(namespace: string, deployment: string, process: LiveProcess): void {
-    const id = `${namespace}/${process.name}`;
-    const key = `${namespace}/${deployment}`;
-    const owner = this.processOwner.get(id);
+    let owners = this.processOwner.get(namespace);
+    if (!owners) this.processOwner.set(namespace, (owners = new Map()));
+    let slot = this.processSlots.get(`${namespace}/${deployment}`);
+    if (!slot) this.processSlots.set(`${namespace}/${deployment}`, (slot = { version: 0, items: new Map(), shared: false }));
+    const key = this.intern(`${namespace}/${deployment}`);
+    const owner = owners.get(process.name);
     if (owner !== undefined && owner !== key) this.removeProcess(namespace, process.name);
-    let slot = this.processSlots.get(key);
-    if (!slot) this.processSlots.set(key, (slot = { version: 0, items: new Map(), shared: false }));
     const old = slot.items.get(process.name);
     if (old && sameProcess(old, process)) return;
-    writable(slot).set(process.name, process);
+    const name = old?.name ?? process.name;
+    writable(slot).set(name, {
+      ...process, name, device: old?.device === process.device ? old.device : process.device,
+      revision: this.intern(process.revision), phase: this.intern(process.phase), reason: this.intern(process.reason),
+    });
     slot.version = this.tick();
-    this.processOwner.set(id, key);
+    owners.set(name, key);
   }
 
   removeProcess(namespace: string, name: string): void {
-    const id = `${namespace}/${name}`;
-    const key = this.processOwner.get(id);
+    const owners = this.processOwner.get(namespace);
+    const key = owners?.get(name);
     if (key === undefined) return;
-    this.processOwner.delete(id);
+    owners?.delete(name);
     const slot = this.processSlots.get(key);
     if (slot?.items.has(name)) {
       writable(slot).delete(name);
       slot.version = this.tick();
     }
+  }
+
+  /** One process, without handing out the map (no copy on the next write). */
+  peekProcess(namespace: string, deployment: string, name: string): LiveProcess | undefined {
+    return this.processSlots.get(`${namespace}/${deployment}`)?.items.get(name);
   }
 
   processes(namespace: string, deployment: string): Versioned<ReadonlyMap<string, LiveProcess>> {

@@ -128,7 +128,7 @@ export class MemoryFleetBackend implements FleetBackend {
       const ref = refOf(object);
       const labels = ((object["metadata"] as Json)["labels"] ?? {}) as Record<string, string>;
       const deployment = labels[Labels.deployment] ?? "";
-      const old = this.store.processes(ref.namespace, deployment).value.get(ref.name);
+      const old = this.store.peekProcess(ref.namespace, deployment, ref.name);
       const revision = labels[Labels.revision];
       this.calls.applied++;
       if (this.options.record) this.writes.applied.push(`${ref.namespace}/${ref.name}@${revision}`);

@@ -145,7 +145,14 @@ export class KubernetesFleetBackend implements FleetBackend, LiveView {
         const meta = (o["metadata"] ?? {}) as { name?: string; labels?: Record<string, string> };
         owner.set(String(meta.name), meta.labels?.[Labels.deployment] ?? "");
       }
-      const known = (ref: ObjectRef): boolean => state.processes(ref.namespace, owner.get(ref.name) ?? "").value.has(ref.name);
+      // One snapshot per deployment (copy-on-write maps: later watch events do not change it).
+      const snapshots = new Map<string, ReadonlyMap<string, unknown>>();
+      const known = (ref: ObjectRef): boolean => {
+        const id = `${ref.namespace}/${owner.get(ref.name) ?? ""}`;
+        let live = snapshots.get(id);
+        if (!live) snapshots.set(id, (live = state.processes(ref.namespace, owner.get(ref.name) ?? "").value));
+        return live.has(ref.name);
+      };
       return applyTargetsDirect(this.client, objects as unknown as KubeObject[], known, signal);
     }
     return (await this.sink.applyAll(objects as unknown as KubeObject[], signal)).map(toChange);
