@@ -4,6 +4,7 @@
  * never stops the processes it runs; a new agent re-adopts them from the state dir.
  */
 import { setMaxListeners } from "node:events";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./log.ts";
@@ -81,10 +82,24 @@ export class Agent {
       if (name === "exec") b = new ExecBackend({ stateDir: this.o.stateDir });
       else if (name === "initd") b = new InitdBackend({ stateDir: this.o.stateDir, ...(this.o.initdDir ? { initDir: this.o.initdDir } : {}) });
       else if (name === "systemd") b = new SystemdBackend(this.o.systemdUnitDir ? { unitDir: this.o.systemdUnitDir } : {});
-      else b = new ContainerBackend({ logDir: join(this.o.stateDir, "logs"), ...this.o.container });
+      else b = new ContainerBackend({ logDir: join(this.o.stateDir, "logs"), authFile: (l) => this.authFile(l.key), ...this.o.container });
       this.backends.set(name, b);
     }
     return b;
+  }
+
+  /** The pull secret of a container DeviceProcess as a 0600 auth file for `podman pull --authfile`. */
+  private async authFile(key: string): Promise<string | undefined> {
+    const dp = this.controllers.get(key)?.current;
+    const ref = dp?.spec.artifact.pullSecretRef;
+    if (!dp || !ref) return undefined;
+    const json = await readPullSecret(this.o.client, dp.metadata.namespace, ref.name);
+    if (!json) return undefined;
+    const dir = join(this.o.stateDir, "auth");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, `${safeName(key)}.json`);
+    await writeFile(path, json, { mode: 0o600 });
+    return path;
   }
 
   private artifactDir(key: string): string { return join(this.o.stateDir, "artifacts", safeName(key)); }

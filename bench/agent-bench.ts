@@ -35,7 +35,7 @@ async function procStat(pid: number): Promise<{ cpuTicks: number; childTicks: nu
   return { cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) };
 }
 
-interface Result { variant: string; rssMaxMb: number; rssAvgMb: number; cpuPct: number; cpuWithProbesPct: number; seconds: number; startupMs: number }
+interface Result { variant: string; rssMaxMb: number; rssAvgMb: number; rssFirstMinMb: number; rssLastMinMb: number; cpuPct: number; cpuWithProbesPct: number; seconds: number; startupMs: number }
 
 async function runVariant(variant: string, kubeconfig: string, client: KubeClient, argv0: string[]): Promise<Result> {
   const srv = await startArtifactServer();
@@ -73,20 +73,19 @@ async function runVariant(variant: string, kubeconfig: string, client: KubeClien
     const start = await procStat(pid);
     const tStart = Date.now();
     let rssMax = start.rssKb;
-    let rssSum = 0;
-    let samples = 0;
+    const series: number[] = [];
     while (Date.now() - tStart < MINUTES * 60_000) {
       await sleep(5_000);
       const s = await procStat(pid);
       rssMax = Math.max(rssMax, s.rssKb);
-      rssSum += s.rssKb;
-      samples++;
+      series.push(s.rssKb);
     }
     const end = await procStat(pid);
     const seconds = (Date.now() - tStart) / 1000;
     const cpuPct = ((end.cpuTicks - start.cpuTicks) / TICK / seconds) * 100;
     const cpuWithProbesPct = ((end.cpuTicks + end.childTicks - start.cpuTicks - start.childTicks) / TICK / seconds) * 100;
-    return { variant, rssMaxMb: rssMax / 1024, rssAvgMb: rssSum / samples / 1024, cpuPct, cpuWithProbesPct, seconds, startupMs };
+    const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length) / 1024;
+    return { variant, rssMaxMb: rssMax / 1024, rssAvgMb: avg(series), rssFirstMinMb: avg(series.slice(0, 12)), rssLastMinMb: avg(series.slice(-12)), cpuPct, cpuWithProbesPct, seconds, startupMs };
   } finally {
     agent.kill("SIGKILL");
     await killAll(marker);
@@ -132,9 +131,9 @@ ${MINUTES} min after all 10 were Running and Healthy (+10 s warm-up); RSS sample
 
 Targets (seed 004): **< 50 MB RSS, < 5 % of one core.**
 
-| how the agent runs | RSS max | RSS avg | CPU (agent) | CPU (agent + probe children) | time to 10 healthy |
-|---|---|---|---|---|---|
-${results.map((r) => `| ${r.variant === "bundle" ? `esbuild bundle, \`node ${DEVICE_NODE_FLAGS.join(" ")}\` (device deployment)` : "\`bin/bosun-agent.mjs\` via tsx, default V8 flags (development)"} | ${f(r.rssMaxMb)} MB | ${f(r.rssAvgMb)} MB | ${f(r.cpuPct, 2)} % | ${f(r.cpuWithProbesPct, 2)} % | ${f(r.startupMs / 1000)} s |`).join("\n")}
+| how the agent runs | RSS max | RSS avg | RSS avg 1st min → last min | CPU (agent) | CPU (agent + probe children) | time to 10 healthy |
+|---|---|---|---|---|---|---|
+${results.map((r) => `| ${r.variant === "bundle" ? `esbuild bundle, \`node ${DEVICE_NODE_FLAGS.join(" ")}\` (device deployment)` : "\`bin/bosun-agent.mjs\` via tsx, default V8 flags (development)"} | ${f(r.rssMaxMb)} MB | ${f(r.rssAvgMb)} MB | ${f(r.rssFirstMinMb)} → ${f(r.rssLastMinMb)} MB | ${f(r.cpuPct, 2)} % | ${f(r.cpuWithProbesPct, 2)} % | ${f(r.startupMs / 1000)} s |`).join("\n")}
 
 Machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${f(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}.
 Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:agent\` (BENCH_MINUTES=${MINUTES}).

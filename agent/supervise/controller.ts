@@ -4,40 +4,18 @@
  * health checks, restarts per restartPolicy with back-off, and publishes status and events.
  * All decisions are in the pure modules (restart-policy, thresholds, compute); this is the loop.
  */
-import { createHash } from "node:crypto";
 import { AgentError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { dpKey, type BackendName, type DeviceProcess, type DeviceProcessStatus, type ObjectMeta } from "../model.ts";
+import { ociImage, specHash, type ControllerDeps } from "./controller-deps.ts";
+import { dpKey, type DeviceProcess } from "../model.ts";
 import type { Backend, Observation } from "../backends/types.ts";
 import type { EventReason } from "../kube/events.ts";
 import { INITIAL_HEALTH, healthConfig, recordProbe, type HealthState } from "../health/thresholds.ts";
 import { probeOnce } from "../health/probe.ts";
 import { computeStatus, type Observed } from "../status/compute.ts";
 import { artifactVersionOf, buildLaunch, type Launch } from "./launch.ts";
-import type { ProcessRecord, RecordStore } from "./record.ts";
-import { restartDelay, shouldRestart, terminationReason, isSuccess, type BackoffConfig, type Termination } from "./restart-policy.ts";
-
-export interface ControllerDeps {
-  backend(name: BackendName): Backend;
-  records: RecordStore;
-  fetchArtifact(dp: DeviceProcess, signal: AbortSignal): Promise<{ path: string; sha256: string }>;
-  pruneArtifacts(key: string, keep: string[]): Promise<void>;
-  resolveEnv(dp: DeviceProcess, signal: AbortSignal): Promise<Record<string, string>>;
-  publish(meta: ObjectMeta, status: DeviceProcessStatus): void;
-  event(meta: ObjectMeta, type: "Normal" | "Warning", reason: EventReason, message: string): void;
-  log: Logger;
-  stopTimeoutSec: number;
-  monitorIntervalMs(backend: BackendName): number;
-  restartBackoff: BackoffConfig;
-  artifactBackoff: BackoffConfig;
-  capabilities(dp: DeviceProcess): string[];
-}
-
-/** What a change of spec restarts: artifact, execution, restart policy, resources (not the health check). */
-export function specHash(dp: DeviceProcess, env: Record<string, string>): string {
-  const { artifact, execution, restartPolicy, resources } = dp.spec;
-  return createHash("sha256").update(JSON.stringify({ artifact, execution, restartPolicy, resources, env })).digest("hex").slice(0, 32);
-}
+import type { ProcessRecord } from "./record.ts";
+import { restartDelay, shouldRestart, terminationReason, isSuccess, type Termination } from "./restart-policy.ts";
 
 export class ProcessController {
   readonly key: string;
@@ -153,6 +131,9 @@ export class ProcessController {
       this.setRunning(obs);
       this.log.info("re-adopted the running process", { pid: obs.pid });
       this.adopted = obs.pid;
+    } else if (r.finished) {
+      // Ended for good before the agent restarted (Never/OnFailure): do not run it again.
+      this.obs = { ...this.obs, process: "Exited", willRestart: false, exitSucceeded: r.finished.succeeded };
     }
   }
   private adopted: number | undefined;
@@ -282,7 +263,14 @@ export class ProcessController {
       return;
     }
     if (this.obs.process !== "Running" && this.obs.process !== "NotStarted") return; // ended for good
-    const obs = await backend.observe(r.launch, signal);
+    let obs: Observation;
+    try {
+      obs = await backend.observe(r.launch, signal);
+      delete this.obs.unknown;
+    } catch (err) {
+      this.obs.unknown = true; // phase Unknown until the backend answers again
+      throw err;
+    }
     if (obs.state === "running") {
       if (this.obs.process !== "Running" || obs.pid !== this.obs.pid) this.setRunning(obs);
       if (obs.restarts !== undefined && r.backend === "systemd") this.obs.restartCount = obs.restarts;
@@ -307,6 +295,7 @@ export class ProcessController {
     const { pid: _p, startTime: _s, ...rest } = this.obs;
     this.obs = { ...rest, process: "Exited", lastTerminationReason: reason, willRestart: again, exitSucceeded: isSuccess(t), processMessage: `process ended: ${reason}` };
     r.lastTerminationReason = reason;
+    if (!again && !backend.selfRestarting) r.finished = { succeeded: isSuccess(t) };
     await this.deps.records.save(r);
     this.emit(isSuccess(t) ? "Normal" : "Warning", "ProcessExited", `Process ${r.launch.unitName} ended: ${reason}${again ? "; restarting" : ""}`);
     if (again) this.restartAt = Date.now() + restartDelay(this.obs.restartCount, this.deps.restartBackoff);
@@ -343,10 +332,4 @@ export class ProcessController {
     }
     await this.deps.pruneArtifacts(this.key, []);
   }
-}
-
-function ociImage(dp: DeviceProcess): string {
-  const url = dp.spec.artifact.url.replace(/^oci:\/\//, "");
-  const repo = url.includes("@") ? url.slice(0, url.indexOf("@")) : url.replace(/:[^/:]+$/, "");
-  return `${repo}@sha256:${dp.spec.artifact.checksumSHA256}`;
 }

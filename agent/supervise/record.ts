@@ -15,6 +15,8 @@ export interface ProcessRecord {
   launch: Launch;
   restartCount: number;
   lastTerminationReason: string;
+  /** Set when the process ended and restartPolicy does not start it again (survives agent restarts). */
+  finished?: { succeeded: boolean };
 }
 
 export class RecordStore {
