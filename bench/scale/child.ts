@@ -94,7 +94,7 @@ async function poll(n: number, polls: number): Promise<Result> {
       reconcileCpuMsMedian: [...reconcileOnly].sort((a, b) => a - b)[25] ?? 0,
       baselineFullPassCpuMsMedian: [...fullCpu].sort((a, b) => a - b)[2] ?? 0,
       rssStartMiB: rssStart, rssEndMiB: rss.at(-1) ?? 0, rssMinMiB: Math.min(...rss), rssMaxMiB: Math.max(...rss), peakRssMiB: peakRssMiB(),
-      statusWrites: h.backend.calls.statuses, lists: h.backend.calls.lists,
+      statusWrites: h.backend.calls.statuses, lists: h.backend.calls.lists, fetchRetries: h.fetchRetries,
     };
   } finally {
     await teardown(h);

@@ -33,6 +33,7 @@ export interface Harness {
   reports: PassReport[];
   desired?: DesiredState;
   commit?: string;
+  fetchRetries: number;
 }
 
 export function tmp(dirs: string[], name: string): string {
@@ -55,7 +56,7 @@ export async function setup(version: string, incremental = true): Promise<Harnes
   const reports: PassReport[] = [];
   const mirror = await GitMirror.open({ gitdir: tmp(dirs, "mirror"), url, credentials: auth });
   const h: Harness = {
-    server, url, dirs, mirror, reader: new FleetTreeReader(mirror.gitdir, mirror.cache), backend, reports,
+    server, url, dirs, mirror, reader: new FleetTreeReader(mirror.gitdir, mirror.cache), backend, reports, fetchRetries: 0,
     reconciler: new FleetReconciler({ backend, logger: createLogger({ level: "silent" }), incremental, onPass: (r) => reports.push(r) }),
   };
   return h;
@@ -75,7 +76,17 @@ export async function pushVersion(h: Harness, version: string): Promise<void> {
 
 /** Fetch + read + load; reuses the desired state when the commit is unchanged (as the loop does). */
 export async function fetchLoad(h: Harness): Promise<DesiredState> {
-  const rev = await h.mirror.fetchRevision("main");
+  let rev: Awaited<ReturnType<GitMirror["fetchRevision"]>> | undefined;
+  // The loop retries a failed fetch with backoff; so does the bench (the lab server spawns git per request).
+  for (let attempt = 0; rev === undefined; attempt++) {
+    try {
+      rev = await h.mirror.fetchRevision("main");
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      h.fetchRetries++;
+      await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+    }
+  }
   if (h.commit === rev.commit && h.desired) return h.desired;
   const loaded = loadFleet(await h.reader.read(rev.commit));
   if (!loaded.ok) throw new Error("fleet invalid");
