@@ -58,7 +58,7 @@ export class Agent {
   readonly heartbeat: Heartbeat;
   private readonly records: RecordStore;
   private readonly backends = new Map<BackendName, Backend>();
-  private readonly envCache = new Map<string, Record<string, string>>();
+  private readonly envCache = new Map<string, { rv: string; env: Record<string, string> }>();
   /** Controllers tearing down; a re-created object waits for them (one unit name, one owner). */
   private readonly deleting = new Map<string, Promise<void>>();
   private synced = false;
@@ -117,18 +117,22 @@ export class Agent {
         onRetry: (attempt, err, delayMs) => o.log.warn("artifact download failed; retrying", { deviceProcess: dpKey(dp.metadata), attempt, error: errorMessage(err), retryInMs: delayMs }),
       }),
       pruneArtifacts: (key, keep) => pruneArtifacts(this.artifactDir(key), keep),
+      // Secret/ConfigMap values are read once per DeviceProcess generation (like a Pod's env,
+      // a changed Secret applies with the next spec change), and kept through partitions.
       resolveEnv: async (dp, signal) => {
-        const key = `${dpKey(dp.metadata)}@${dp.metadata.resourceVersion ?? ""}`;
         const needsApi = (dp.spec.execution.env ?? []).some((e) => e.valueFrom);
         if (!needsApi) return resolveEnv(o.client, dp, signal);
+        const key = dpKey(dp.metadata);
+        const cached = this.envCache.get(key);
+        const version = String(dp.metadata.generation ?? dp.metadata.resourceVersion ?? "");
+        if (cached && cached.rv === version) return cached.env;
         try {
           const env = await resolveEnv(o.client, dp, signal);
-          this.envCache.set(dpKey(dp.metadata), env);
+          this.envCache.set(key, { rv: version, env });
           return env;
         } catch (err) {
-          const cached = this.envCache.get(dpKey(dp.metadata));
-          if (cached) return cached; // partition: keep the last known environment
-          throw new Error(`cannot resolve env of ${key}: ${errorMessage(err)}`, { cause: err });
+          if (cached) return cached.env; // partition: keep the last known environment
+          throw new Error(`cannot resolve env of DeviceProcess ${key}: ${errorMessage(err)}`, { cause: err });
         }
       },
       publish: (meta, status) => this.status.set(meta.namespace, meta.name, status),

@@ -9,7 +9,7 @@
  * Run: npm run bench:agent   → writes bench/results/agent.md
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
@@ -25,7 +25,7 @@ const MINUTES = Number(process.env["BENCH_MINUTES"] ?? 3);
 const VARIANTS = (process.env["BENCH_VARIANTS"] ?? "bundle,tsx").split(",");
 const N = 10;
 /** V8 flags for the device deployment: a small young generation and heap cap keep RSS down. */
-export const DEVICE_NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-semi-space-size=1 --max-old-space-size=32 --lite-mode").split(" ").filter(Boolean);
+export const DEVICE_NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-semi-space-size=1 --max-old-space-size=16 --lite-mode --single-threaded").split(" ").filter(Boolean);
 const TICK = 100; // USER_HZ
 
 async function procStat(pid: number): Promise<{ cpuTicks: number; childTicks: number; rssKb: number }> {
@@ -33,6 +33,15 @@ async function procStat(pid: number): Promise<{ cpuTicks: number; childTicks: nu
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   return { cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+}
+
+/** Kills processes with an argument containing `s` (the exec'd busybox httpd carry the bench dir). */
+async function killWithArg(s: string): Promise<void> {
+  for (const d of await readdir("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    const cmd = await readFile(`/proc/${d}/cmdline`, "utf8").catch(() => "");
+    if (cmd.split("\0").some((a) => a.includes(s))) try { process.kill(Number(d), "SIGKILL"); } catch { /* gone */ }
+  }
 }
 
 interface Result { variant: string; rssMaxMb: number; rssAvgMb: number; rssFirstMinMb: number; rssLastMinMb: number; cpuPct: number; cpuWithProbesPct: number; seconds: number; startupMs: number }
@@ -87,8 +96,9 @@ async function runVariant(variant: string, kubeconfig: string, client: KubeClien
     const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length) / 1024;
     return { variant, rssMaxMb: rssMax / 1024, rssAvgMb: avg(series), rssFirstMinMb: avg(series.slice(0, 12)), rssLastMinMb: avg(series.slice(-12)), cpuPct, cpuWithProbesPct, seconds, startupMs };
   } finally {
-    agent.kill("SIGKILL");
+    agent.kill("SIGKILL"); // its processes outlive it by design: end them here
     await killAll(marker);
+    await killWithArg(dir);
     await srv.close();
     await client.json("DELETE", `/api/v1/namespaces/${ns}`).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
