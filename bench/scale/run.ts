@@ -87,7 +87,9 @@ function main(): void {
     baseline: `parse only: ${f(num(cold, "baselineMs"))} ms`, ratio: f(coldMs / num(cold, "baselineMs"), 2), verdict: verdict(coldMs <= 15_000 && coldPeak <= 512),
   });
 
-  const poll = (raw["poll"] = runs(1, ["poll", String(DEVICES), "1000"]));
+  const pollRun = runs(1, ["poll", String(DEVICES), "1000"]);
+  const pollFull = runs(1, ["pollfull", String(DEVICES)], "1024");
+  const poll = (raw["poll"] = pollRun.map((r, i) => ({ ...r, ...(pollFull[i] ? { baselineFullPassCpuMsMedian: Number(pollFull[i]["baselineFullPassCpuMsMedian"]) } : {}) })));
   const pollCpu = num(poll, "cpuMsMedian");
   const growth = num(poll, "rssEndMiB") - num(poll, "rssMinMiB");
   rows.push({
