@@ -16,7 +16,20 @@ const HEAP = process.env["BENCH_HEAP_MIB"] ?? "256";
 
 type Result = Record<string, number | string | boolean>;
 
+/** One child run; retried once when it fails (the lab git server spawns git per request and drops one now and then under load). */
 function child(args: string[], heap = HEAP): Result {
+  try {
+    return childOnce(args, heap);
+  } catch (error) {
+    process.stderr.write(`scale: ${args.join(" ")} failed, retrying once: ${(error as Error).message.slice(0, 300)}\n`);
+    retried.push(args.join(" "));
+    return childOnce(args, heap);
+  }
+}
+
+const retried: string[] = [];
+
+function childOnce(args: string[], heap: string): Result {
   const r = spawnSync(process.execPath, ["--expose-gc", `--max-old-space-size=${heap}`, "--import", "tsx", join(import.meta.dirname, "child.ts"), ...args], { encoding: "utf8", maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`child ${args.join(" ")} failed: ${r.stderr.slice(-2000)}`);
   const line = r.stdout.trim().split("\n").at(-1) ?? "{}";
@@ -135,6 +148,7 @@ function main(): void {
     `Git: ${execFileSync("git", ["--version"]).toString().trim()}; server: lab/git-server on loopback.`,
     "Sink: the in-memory backend (engine/reconcile/memory-backend.ts) in place of the cluster: it measures Bosun's planning and dispatch, not the API server. LIST pages are generated JSON as the API sends them, parsed and folded by sources/kubernetes/live-records.ts (generation time excluded).",
     ...PROFILE_NOTES,
+    `Child runs retried after a failure: ${retried.length === 0 ? "none" : retried.join("; ")}.`,
     `Raw: ${JSON.stringify(raw)}`,
   ];
   writeResults("scale", "Scale benchmarks (bench/scale)", rows, notes);
