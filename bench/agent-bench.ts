@@ -148,7 +148,7 @@ ${results.map((r) => `| ${r.variant === "bundle" ? `esbuild bundle, \`node ${DEV
 Machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${f(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}.
 Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:agent\` (BENCH_MINUTES=${MINUTES}).
 `;
-  await writeFile(join(REPO, "bench/results/agent.md"), md);
+  await writeFile(process.env["BENCH_OUT"] ?? join(REPO, "bench/results/agent.md"), md);
   process.stdout.write(md);
 }
 
