@@ -139,11 +139,11 @@ heartbeat Lease every 10 s, against the lab kube-apiserver (v1.20.2 on loopback)
 ${MINUTES} min after all 10 were Running and Healthy (+10 s warm-up); RSS sampled every 5 s from /proc.
 "CPU" is the agent process alone; "with probes" adds the reaped health-check children (cutime+cstime).
 
-Targets (seed 004): **< 50 MB RSS, < 5 % of one core.**
+Targets (seed 004): **< 50 MB RSS, < 5 % of one core.** RSS is VmRSS from /proc in MiB (1 MiB = 1.049 MB).
 
 | how the agent runs | RSS max | RSS avg | RSS avg 1st min → last min | CPU (agent) | CPU (agent + probe children) | time to 10 healthy |
 |---|---|---|---|---|---|---|
-${results.map((r) => `| ${r.variant === "bundle" ? `esbuild bundle, \`node ${DEVICE_NODE_FLAGS.join(" ")}\` (device deployment)` : "\`bin/bosun-agent.mjs\` via tsx, default V8 flags (development)"} | ${f(r.rssMaxMb)} MB | ${f(r.rssAvgMb)} MB | ${f(r.rssFirstMinMb)} → ${f(r.rssLastMinMb)} MB | ${f(r.cpuPct, 2)} % | ${f(r.cpuWithProbesPct, 2)} % | ${f(r.startupMs / 1000)} s |`).join("\n")}
+${results.map((r) => `| ${r.variant === "bundle" ? `esbuild bundle, \`node ${DEVICE_NODE_FLAGS.join(" ")}\` (device deployment)` : "\`bin/bosun-agent.mjs\` via tsx, default V8 flags (development)"} | ${f(r.rssMaxMb)} MiB | ${f(r.rssAvgMb)} MiB | ${f(r.rssFirstMinMb)} → ${f(r.rssLastMinMb)} MiB | ${f(r.cpuPct, 2)} % | ${f(r.cpuWithProbesPct, 2)} % | ${f(r.startupMs / 1000)} s |`).join("\n")}
 
 Machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${f(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}.
 Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:agent\` (BENCH_MINUTES=${MINUTES}).
