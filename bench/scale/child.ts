@@ -168,7 +168,17 @@ async function status(n: number, runs: number): Promise<Result> {
       commit: { repo: h.url, ref: "main", phase: "Applied", observedCommit: h.commit ?? "" },
       objects: statuses.map((o, i) => (i === 0 ? { ...o, lastError: `round ${round}` } : o)),
     });
-    await writer.write({ branch: "bosun/status", prefix: "" }, snap(-1), "initial status");
+    // After the long settle the pooled keep-alive socket may be closed by the server: the loop would retry, so does this.
+    const write = async (files: ReturnType<typeof snap>, message: string): Promise<void> => {
+      try {
+        await writer.write({ branch: "bosun/status", prefix: "" }, files, message);
+      } catch {
+        retries++;
+        await writer.write({ branch: "bosun/status", prefix: "" }, files, message);
+      }
+    };
+    let retries = 0;
+    await write(snap(-1), "initial status");
     const wt = await WorkTree.open(h.url, auth);
     h.dirs.push(wt.dir);
     await wt.checkout("bosun/status");
@@ -177,7 +187,7 @@ async function status(n: number, runs: number): Promise<Result> {
     for (let run = 0; run < runs; run++) {
       const files = snap(run);
       const t0 = performance.now();
-      await writer.write({ branch: "bosun/status", prefix: "" }, files, `status ${run}`);
+      await write(files, `status ${run}`);
       ours.push(performance.now() - t0);
       const first = [...files.files.keys()].find((k) => k.includes("fleet-agent")) ?? "STATUS.md";
       const t1 = performance.now();
@@ -188,7 +198,7 @@ async function status(n: number, runs: number): Promise<Result> {
       native.push(performance.now() - t1);
     }
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-    return { files: snap(0).files.size, runs, oursMsMedian: med(ours), nativeMsMedian: med(native), oursMsMax: Math.max(...ours), peakRssMiB: peakRssMiB() };
+    return { files: snap(0).files.size, runs, oursMsMedian: med(ours), nativeMsMedian: med(native), oursMsMax: Math.max(...ours), writeRetries: retries, peakRssMiB: peakRssMiB() };
   } finally {
     await teardown(h);
   }

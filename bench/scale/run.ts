@@ -40,10 +40,17 @@ function runs(n: number, args: string[], heap?: string): Result[] {
   const out: Result[] = [];
   for (let i = 0; i < n; i++) {
     process.stderr.write(`scale: ${args.join(" ")} run ${i + 1}/${n}\n`);
-    out.push(child(args, heap));
+    try {
+      out.push(child(args, heap));
+    } catch (error) {
+      // Keep going: the row says the scenario failed instead of the whole run losing its results.
+      failures.push(`${args.join(" ")}: ${(error as Error).message.slice(0, 400).replace(/\n/g, " ")}`);
+    }
   }
   return out;
 }
+
+const failures: string[] = [];
 
 const num = (rs: Result[], k: string): number => median(rs.map((r) => Number(r[k])));
 const f = (x: number, d = 0): string => x.toFixed(d);
@@ -148,7 +155,7 @@ function main(): void {
     `Git: ${execFileSync("git", ["--version"]).toString().trim()}; server: lab/git-server on loopback.`,
     "Sink: the in-memory backend (engine/reconcile/memory-backend.ts) in place of the cluster: it measures Bosun's planning and dispatch, not the API server. LIST pages are generated JSON as the API sends them, parsed and folded by sources/kubernetes/live-records.ts (generation time excluded).",
     ...PROFILE_NOTES,
-    `Child runs retried after a failure: ${retried.length === 0 ? "none" : retried.join("; ")}.`,
+    `Child runs retried after a failure: ${retried.length === 0 ? "none" : retried.join("; ")}. Failed runs: ${failures.length === 0 ? "none" : failures.join("; ")}.`,
     `Raw: ${JSON.stringify(raw)}`,
   ];
   writeResults("scale", "Scale benchmarks (bench/scale)", rows, notes);
