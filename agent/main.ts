@@ -15,7 +15,6 @@ import { createLogger, type Level } from "./log.ts";
 import { KubeClient } from "./kube/client.ts";
 import { loadKubeconfig, type KubeConnectionConfig } from "./kube/kubeconfig.ts";
 import { DeviceIdentity } from "./identity/identity.ts";
-import { rbacMain } from "./rbac/cli.ts";
 
 export const USAGE = `usage: bosun-agent --device NAME (--kubeconfig FILE | --server URL --ca-file FILE --bootstrap-token ID.SECRET) [options]
        bosun-agent rbac [--shared] [--device NAME --namespace NS --deviceprocess NAME…]   (prints RBAC YAML)
@@ -41,6 +40,8 @@ const num = (v: string | undefined, d: number): number => (v === undefined ? d :
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "rbac") {
     try {
+      // Loaded only for this subcommand: it brings the `yaml` package, which the agent itself does not need.
+      const { rbacMain } = await import("./rbac/cli.ts");
       return rbacMain(argv.slice(1));
     } catch (err) {
       process.stderr.write(`${errorMessage(err)}\n`);

@@ -28,11 +28,12 @@ const N = 10;
 export const DEVICE_NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-semi-space-size=1 --max-old-space-size=16 --lite-mode --single-threaded").split(" ").filter(Boolean);
 const TICK = 100; // USER_HZ
 
-async function procStat(pid: number): Promise<{ cpuTicks: number; childTicks: number; rssKb: number }> {
+async function procStat(pid: number): Promise<{ cpuTicks: number; childTicks: number; rssKb: number; anonKb: number; fileKb: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return { cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+  const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssKb: kb("VmRSS"), anonKb: kb("RssAnon"), fileKb: kb("RssFile") };
 }
 
 /** Kills processes with an argument containing `s` (the exec'd busybox httpd carry the bench dir). */
@@ -44,13 +45,53 @@ async function killWithArg(s: string): Promise<void> {
   }
 }
 
-interface Result { variant: string; rssMaxMb: number; rssAvgMb: number; rssFirstMinMb: number; rssLastMinMb: number; cpuPct: number; cpuWithProbesPct: number; seconds: number; startupMs: number }
+interface Mem { t: number; rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number }
+interface Result {
+  variant: string; label: string; rssMaxMb: number; anonLastMinMb: number; fileLastMinMb: number; rssAvgMb: number; rssFirstMinMb: number; rssLastMinMb: number; slopeMbPerHour: number;
+  cpuPct: number; cpuWithProbesPct: number; seconds: number; startupMs: number; mem?: { first: Mem; last: Mem };
+}
 
-async function runVariant(variant: string, kubeconfig: string, client: KubeClient, argv0: string[]): Promise<Result> {
+/** Least-squares slope of ys sampled every `stepS` seconds, in units per hour. */
+function slopePerHour(ys: number[], stepS: number): number {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  ys.forEach((y, i) => { num += (i - mx) * (y - my); den += (i - mx) ** 2; });
+  return (num / den) * (3600 / stepS);
+}
+
+/**
+ * BENCH_MEMTRACE=1: a preload module samples process.memoryUsage() in the agent every 5 s into a
+ * JSON-lines file (its own cost is a timer and a few hundred bytes a sample).
+ */
+const MEMTRACE = process.env["BENCH_MEMTRACE"] === "1";
+const memtraceModule = (file: string): string => `import { appendFileSync } from "node:fs";
+setInterval(() => { const m = process.memoryUsage(); appendFileSync(${JSON.stringify(file)}, JSON.stringify({ t: Date.now(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }) + "\\n"); }, 5000).unref();
+`;
+
+async function readMemtrace(file: string, fromMs: number): Promise<{ first: Mem; last: Mem } | undefined> {
+  const xs = (await readFile(file, "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Mem).filter((m) => m.t >= fromMs);
+  if (xs.length < 24) return undefined;
+  const avg = (ms: Mem[]): Mem => {
+    const o = { t: ms[0]?.t ?? 0, rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+    for (const m of ms) for (const k of ["rss", "heapTotal", "heapUsed", "external", "arrayBuffers"] as const) o[k] += m[k] / ms.length / 2 ** 20;
+    return o;
+  };
+  return { first: avg(xs.slice(0, 12)), last: avg(xs.slice(-12)) };
+}
+
+interface Variant { name: string; label: string; argv0: string[]; env: Record<string, string> }
+
+async function runVariant(v: Variant, index: number, kubeconfig: string, client: KubeClient): Promise<Result> {
+  const { argv0 } = v;
+  const variant = v.name;
   const srv = await startArtifactServer();
-  const ns = await createNamespace(client, `bench-agent-${variant}`);
+  const ns = await createNamespace(client, `bench-agent-${index}`);
   const dir = await mkdtemp(join(tmpdir(), "bosun-agent-bench-"));
-  const device = `bench-${variant}`;
+  const device = `bench-${index}`;
   const marker = `bosun-bench-${Date.now()}`;
   const httpd = srv.put("httpd.sh", `#!/bin/sh\nmkdir -p "$2" && echo ok > "$2/index.html"\nexec /bin/busybox httpd -f -p "127.0.0.1:$1" -h "$2"\n`);
   const loop = srv.put("loop.sh", `#!/bin/sh\ntrap 'exit 0' TERM\nwhile true; do sleep 5; done\n`);
@@ -65,7 +106,10 @@ async function runVariant(variant: string, kubeconfig: string, client: KubeClien
     });
   }
   const t0 = Date.now();
-  const agent = spawn(argv0[0] ?? process.execPath, [...argv0.slice(1), "--device", device, "--kubeconfig", kubeconfig, "--namespace", ns, "--state-dir", join(dir, "state"), "--allow-insecure-http", "--lease-interval", "10", "--log-level", "warn"], { stdio: ["ignore", "ignore", "inherit"] });
+  const trace = join(dir, "memtrace.jsonl");
+  if (MEMTRACE) await writeFile(join(dir, "memtrace.mjs"), memtraceModule(trace));
+  const preload = MEMTRACE ? ["--import", join(dir, "memtrace.mjs")] : [];
+  const agent = spawn(argv0[0] ?? process.execPath, [...preload, ...argv0.slice(1), "--device", device, "--kubeconfig", kubeconfig, "--namespace", ns, "--state-dir", join(dir, "state"), "--allow-insecure-http", "--lease-interval", "10", "--log-level", "warn"], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ...v.env } });
   const pid = agent.pid ?? 0;
   let exited = false;
   agent.once("exit", () => { exited = true; });
@@ -83,18 +127,31 @@ async function runVariant(variant: string, kubeconfig: string, client: KubeClien
     const tStart = Date.now();
     let rssMax = start.rssKb;
     const series: number[] = [];
+    const anon: number[] = [];
+    const file: number[] = [];
     while (Date.now() - tStart < MINUTES * 60_000) {
       await sleep(5_000);
       const s = await procStat(pid);
       rssMax = Math.max(rssMax, s.rssKb);
       series.push(s.rssKb);
+      anon.push(s.anonKb);
+      file.push(s.fileKb);
     }
     const end = await procStat(pid);
     const seconds = (Date.now() - tStart) / 1000;
     const cpuPct = ((end.cpuTicks - start.cpuTicks) / TICK / seconds) * 100;
     const cpuWithProbesPct = ((end.cpuTicks + end.childTicks - start.cpuTicks - start.childTicks) / TICK / seconds) * 100;
     const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length) / 1024;
-    return { variant, rssMaxMb: rssMax / 1024, rssAvgMb: avg(series), rssFirstMinMb: avg(series.slice(0, 12)), rssLastMinMb: avg(series.slice(-12)), cpuPct, cpuWithProbesPct, seconds, startupMs };
+    const mem = MEMTRACE ? await readMemtrace(trace, tStart) : undefined;
+    const seriesOut = process.env["BENCH_SERIES"];
+    if (seriesOut) {
+      await writeFile(`${seriesOut}.${index}.json`, JSON.stringify(series));
+      if (MEMTRACE) await writeFile(`${seriesOut}.${index}.mem.jsonl`, await readFile(trace, "utf8").catch(() => ""));
+    }
+    return {
+      variant: v.name, label: v.label, rssMaxMb: rssMax / 1024, anonLastMinMb: avg(anon.slice(-12)), fileLastMinMb: avg(file.slice(-12)), rssAvgMb: avg(series), rssFirstMinMb: avg(series.slice(0, 12)), rssLastMinMb: avg(series.slice(-12)),
+      slopeMbPerHour: slopePerHour(series.map((kb) => kb / 1024), 5), cpuPct, cpuWithProbesPct, seconds, startupMs, ...(mem ? { mem } : {}),
+    };
   } finally {
     agent.kill("SIGKILL"); // its processes outlive it by design: end them here
     await killAll(marker);
@@ -103,6 +160,22 @@ async function runVariant(variant: string, kubeconfig: string, client: KubeClien
     await client.json("DELETE", `/api/v1/namespaces/${ns}`).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * "tsx" (development), "bundle" (device flags), or "bundle+X+Y…": the device flags plus V8/node
+ * flags X, Y (starting with "-") or environment variables (NAME=VALUE), for flag experiments;
+ * "bundle=X+Y" uses only X, Y instead of the device flags.
+ */
+function variantOf(name: string, bundle: string): Variant {
+  if (name === "tsx") return { name, label: "`bin/bosun-agent.mjs` via tsx, default V8 flags (development)", argv0: [process.execPath, join(REPO, "bin/bosun-agent.mjs")], env: {} };
+  const replace = name.startsWith("bundle=");
+  const parts = name.slice(replace ? 7 : 6).split("+").filter(Boolean);
+  if (!name.startsWith("bundle")) throw new Error(`unknown variant ${name}`);
+  const flags = [...(replace ? [] : DEVICE_NODE_FLAGS), ...parts.filter((p) => p.startsWith("-"))];
+  const env = Object.fromEntries(parts.filter((p) => !p.startsWith("-")).map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]));
+  const envText = Object.entries(env).map(([k, val]) => `${k}=${val} `).join("");
+  return { name, label: `esbuild bundle, \`${envText}node ${flags.join(" ")}\``, argv0: [process.execPath, ...flags, bundle], env };
 }
 
 async function main(): Promise<void> {
@@ -114,14 +187,17 @@ async function main(): Promise<void> {
     await ensureDeviceProcessCrd(client);
     const bundle = join(out, "bosun-agent.mjs");
     await build({
-      entryPoints: [join(REPO, "agent/main.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: join(out, "main.mjs"), minify: true, logLevel: "warning",
+      entryPoints: { main: join(REPO, "agent/main.ts") }, bundle: true, platform: "node", format: "esm", target: "node20", outdir: out, minify: true, logLevel: "warning",
+      // Code splitting: what is only imported dynamically (the `yaml` package for the rbac
+      // subcommand and exotic kubeconfigs) lands in its own chunk and is never loaded otherwise.
+      splitting: true, chunkNames: "chunk-[hash]",
       // CommonJS dependencies (yaml) call require() for node built-ins.
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     });
     await writeFile(bundle, `import { main } from "./main.mjs";\nprocess.exitCode = await main(process.argv.slice(2));\n`);
-    for (const v of VARIANTS) {
-      const argv0 = v === "bundle" ? [process.execPath, ...DEVICE_NODE_FLAGS, bundle] : [process.execPath, join(REPO, "bin/bosun-agent.mjs")];
-      const r = await runVariant(v, env.kubeconfigPath, client, argv0);
+    for (const [i, name] of VARIANTS.entries()) {
+      const v = variantOf(name, bundle);
+      const r = await runVariant(v, i, env.kubeconfigPath, client);
       results.push(r);
       process.stderr.write(`${JSON.stringify(r)}\n`);
     }
@@ -141,9 +217,10 @@ ${MINUTES} min after all 10 were Running and Healthy (+10 s warm-up); RSS sample
 
 Targets (seed 004): **< 50 MB RSS, < 5 % of one core.** RSS is VmRSS from /proc in MiB (1 MiB = 1.049 MB).
 
-| how the agent runs | RSS max | RSS avg | RSS avg 1st min → last min | CPU (agent) | CPU (agent + probe children) | time to 10 healthy |
-|---|---|---|---|---|---|---|
-${results.map((r) => `| ${r.variant === "bundle" ? `esbuild bundle, \`node ${DEVICE_NODE_FLAGS.join(" ")}\` (device deployment)` : "\`bin/bosun-agent.mjs\` via tsx, default V8 flags (development)"} | ${f(r.rssMaxMb)} MiB | ${f(r.rssAvgMb)} MiB | ${f(r.rssFirstMinMb)} → ${f(r.rssLastMinMb)} MiB | ${f(r.cpuPct, 2)} % | ${f(r.cpuWithProbesPct, 2)} % | ${f(r.startupMs / 1000)} s |`).join("\n")}
+| how the agent runs | RSS max | RSS avg | RSS avg 1st min → last min | slope | last min: anon + file-backed | CPU (agent) | CPU (agent + probe children) | time to 10 healthy |
+|---|---|---|---|---|---|---|---|---|
+${results.map((r) => `| ${r.label} | ${f(r.rssMaxMb)} MiB | ${f(r.rssAvgMb)} MiB | ${f(r.rssFirstMinMb)} → ${f(r.rssLastMinMb)} MiB | ${f(r.slopeMbPerHour, 2)} MiB/h | ${f(r.anonLastMinMb)} + ${f(r.fileLastMinMb)} MiB | ${f(r.cpuPct, 2)} % | ${f(r.cpuWithProbesPct, 2)} % | ${f(r.startupMs / 1000)} s |`).join("\n")}
+${results.some((r) => r.mem) ? `\nprocess.memoryUsage() (BENCH_MEMTRACE=1), MiB, 1st min → last min:\n\n| variant | heapTotal | heapUsed | external | arrayBuffers |\n|---|---|---|---|---|\n${results.filter((r) => r.mem).map((r) => { const m = r.mem as { first: Mem; last: Mem }; return `| ${r.variant} | ${f(m.first.heapTotal, 2)} → ${f(m.last.heapTotal, 2)} | ${f(m.first.heapUsed, 2)} → ${f(m.last.heapUsed, 2)} | ${f(m.first.external, 2)} → ${f(m.last.external, 2)} | ${f(m.first.arrayBuffers, 2)} → ${f(m.last.arrayBuffers, 2)} |`; }).join("\n")}\n` : ""}
 
 Machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${f(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}.
 Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:agent\` (BENCH_MINUTES=${MINUTES}).

@@ -28,6 +28,8 @@ export class ExecBackend implements Backend {
   /** Exit of children this agent process spawned (exit codes are only known to the parent). */
   private readonly exits = new Map<number, Exit>();
   private readonly children = new Map<number, ChildProcess>();
+  /** Pid records this agent wrote or read (it is their only writer): no file read per liveness check. */
+  private readonly records = new Map<string, PidRecord>();
 
   constructor(opts: ExecBackendOptions) {
     this.dir = join(opts.stateDir, "exec");
@@ -38,8 +40,12 @@ export class ExecBackend implements Backend {
   private recordPath(l: Launch): string { return join(this.dir, `${l.unitName}.json`); }
 
   private async readRecord(l: Launch): Promise<PidRecord | undefined> {
+    const cached = this.records.get(l.unitName);
+    if (cached) return cached;
     try {
-      return JSON.parse(await readFile(this.recordPath(l), "utf8")) as PidRecord;
+      const rec = JSON.parse(await readFile(this.recordPath(l), "utf8")) as PidRecord;
+      this.records.set(l.unitName, rec);
+      return rec;
     } catch {
       return undefined;
     }
@@ -89,6 +95,7 @@ export class ExecBackend implements Backend {
     const tmp = `${this.recordPath(l)}.tmp`;
     await writeFile(tmp, JSON.stringify(rec));
     await rename(tmp, this.recordPath(l));
+    this.records.set(l.unitName, rec);
     return { state: "running", pid, startTime: rec.startTime };
   }
 
@@ -123,6 +130,7 @@ export class ExecBackend implements Backend {
   async forget(l: Launch): Promise<void> {
     const rec = await this.readRecord(l);
     if (rec) this.exits.delete(rec.pid);
+    this.records.delete(l.unitName);
     await rm(this.recordPath(l), { force: true });
   }
 

@@ -4,8 +4,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { parse } from "yaml";
 import { AgentError } from "../errors.ts";
+import { parseYamlSubset } from "./yaml-subset.ts";
 import type { TlsOptions } from "../net/request.ts";
 
 export interface KubeConnectionConfig {
@@ -22,11 +22,25 @@ type Doc = {
   contexts?: Named<{ cluster: string; user: string }>[];
 };
 
+/**
+ * JSON, else the strict YAML subset reader, else the full `yaml` parser (imported only then, so a
+ * device with an ordinary kubeconfig never loads it).
+ */
+export async function parseKubeconfigText(text: string): Promise<unknown> {
+  if (text.trimStart().startsWith("{")) {
+    try { return JSON.parse(text); } catch { /* YAML flow mapping: the full parser below */ }
+  }
+  const doc = parseYamlSubset(text);
+  if (doc !== undefined) return doc;
+  const { parse } = await import("yaml");
+  return parse(text) as unknown;
+}
+
 export async function loadKubeconfig(path: string): Promise<KubeConnectionConfig> {
   const subject = `kubeconfig ${path}`;
   let doc: Doc;
   try {
-    doc = parse(await readFile(path, "utf8")) as Doc;
+    doc = (await parseKubeconfigText(await readFile(path, "utf8"))) as Doc;
   } catch (err) {
     throw new AgentError("BadConfig", subject, `cannot read it: ${(err as Error).message}`, { cause: err });
   }
