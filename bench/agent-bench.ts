@@ -190,7 +190,7 @@ async function main(): Promise<void> {
       entryPoints: { main: join(REPO, "agent/main.ts") }, bundle: true, platform: "node", format: "esm", target: "node20", outdir: out, minify: true, logLevel: "warning",
       // Code splitting: what is only imported dynamically (the `yaml` package for the rbac
       // subcommand and exotic kubeconfigs) lands in its own chunk and is never loaded otherwise.
-      splitting: true, chunkNames: "chunk-[hash]",
+      splitting: true, chunkNames: "chunk-[hash]", outExtension: { ".js": ".mjs" },
       // CommonJS dependencies (yaml) call require() for node built-ins.
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     });

@@ -7,7 +7,7 @@ import http from "node:http";
 import https from "node:https";
 import type { IncomingMessage } from "node:http";
 import { KubeApiError, AgentError } from "../errors.ts";
-import { readBody, request, type TlsOptions } from "../net/request.ts";
+import { readBody, request, withSecureContext, type TlsOptions } from "../net/request.ts";
 import type { KubeConnectionConfig } from "./kubeconfig.ts";
 
 export type Reachability = "reachable" | "unreachable";
@@ -24,7 +24,7 @@ export class KubeClient {
 
   constructor(cfg: KubeConnectionConfig) {
     this.server = cfg.server.replace(/\/$/, "");
-    this.tls = cfg.tls;
+    this.tls = withSecureContext(cfg.tls);
     this.token = cfg.token;
     this.agent = newAgent(this.server);
   }
@@ -34,7 +34,7 @@ export class KubeClient {
   /** Swaps credentials (e.g. a renewed client certificate); later requests use them. */
   setCredentials(cfg: KubeConnectionConfig): void {
     this.server = cfg.server.replace(/\/$/, "");
-    this.tls = cfg.tls;
+    this.tls = withSecureContext(cfg.tls);
     this.token = cfg.token;
     this.agent.destroy();
     this.agent = newAgent(this.server);

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { AgentError } from "../errors.ts";
 import { parseYamlSubset } from "./yaml-subset.ts";
+import type { parse as YamlParse } from "yaml";
 import type { TlsOptions } from "../net/request.ts";
 
 export interface KubeConnectionConfig {
@@ -32,8 +33,9 @@ export async function parseKubeconfigText(text: string): Promise<unknown> {
   }
   const doc = parseYamlSubset(text);
   if (doc !== undefined) return doc;
-  const { parse } = await import("yaml");
-  return parse(text) as unknown;
+  // A bundle may hand the CommonJS build over as the default export.
+  const yaml = (await import("yaml")) as { parse: typeof YamlParse; default?: { parse: typeof YamlParse } };
+  return (yaml.default?.parse ?? yaml.parse)(text) as unknown;
 }
 
 export async function loadKubeconfig(path: string): Promise<KubeConnectionConfig> {

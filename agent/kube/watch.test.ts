@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../log.ts";
 import type { DeviceProcess } from "../model.ts";
 import { KubeClient } from "./client.ts";
-import { watchDeviceProcesses, type WatchEvent } from "./watch.ts";
+import { slim, watchDeviceProcesses, type WatchEvent } from "./watch.ts";
 
 const dp = (name: string, rv: string): DeviceProcess => ({
   apiVersion: "azure.com/v1alpha1", kind: "DeviceProcess",
@@ -67,5 +67,17 @@ describe("DeviceProcess watch", () => {
     // b was missed while the watch was gone: the re-list reports it deleted.
     expect(seen).toEqual(["ADDED a", "ADDED b", "MODIFIED a", "ADDED c", "DELETED b"]);
     expect(synced).toBe(3);
+  });
+
+  it("keeps neither managedFields nor the last-applied copy of watched objects, but other annotations", () => {
+    const obj = dp("a", "1");
+    Object.assign(obj.metadata, {
+      managedFields: [{ manager: "kubectl", fieldsV1: { "f:spec": {} } }],
+      annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{…}", "bosun.dev/capabilities": "CAP_NET_ADMIN" },
+    });
+    const out = slim(obj) as DeviceProcess & { metadata: { managedFields?: unknown; annotations?: Record<string, string> } };
+    expect(out.metadata.managedFields).toBeUndefined();
+    expect(out.metadata.annotations).toEqual({ "bosun.dev/capabilities": "CAP_NET_ADMIN" });
+    expect(out.spec).toEqual(dp("a", "1").spec);
   });
 });

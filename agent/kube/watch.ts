@@ -48,6 +48,17 @@ async function* lines(res: IncomingMessage): AsyncGenerator<string> {
 
 class Gone extends Error {}
 
+/**
+ * Drops what the agent never reads but would keep for each object's lifetime (in `known` and in
+ * its controller): managedFields and kubectl's last-applied copy of the whole object.
+ */
+export function slim(dp: DeviceProcess): DeviceProcess {
+  const meta = dp.metadata as DeviceProcess["metadata"] & { managedFields?: unknown; annotations?: Record<string, string> };
+  delete meta.managedFields;
+  if (meta.annotations) delete meta.annotations["kubectl.kubernetes.io/last-applied-configuration"];
+  return dp;
+}
+
 export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
   const known = new Map<string, DeviceProcess>();
   const base = collectionPath(o.namespace);
@@ -59,7 +70,7 @@ export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
   const relist = async (): Promise<void> => {
     const list = await o.client.json<{ metadata: { resourceVersion: string }; items: DeviceProcess[] }>("GET", `${base}?${sel}`, undefined, { signal: o.signal });
     const seen = new Set<string>();
-    for (const item of list.items) {
+    for (const item of list.items.map(slim)) {
       const key = dpKey(item.metadata);
       seen.add(key);
       const prev = known.get(key);
@@ -100,6 +111,7 @@ export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
         const newRv = ev.object.metadata.resourceVersion;
         if (newRv) rv = newRv;
         if (ev.type === "BOOKMARK") continue;
+        slim(ev.object);
         const key = dpKey(ev.object.metadata);
         if (ev.type === "DELETED") known.delete(key);
         else known.set(key, ev.object);

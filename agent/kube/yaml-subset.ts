@@ -48,8 +48,10 @@ function scalar(raw: string): Value {
     if (/'(?!')/.test(body.replace(/''/g, ""))) throw new Unsupported();
     return body.replace(/''/g, "'");
   }
-  // Indicators, number-like and special floats, ": " inside: leave to the full parser.
-  if (/^[-?:,[\]{}#&*!|>'"%@`+.0-9]/.test(s) || /: |\t| #/.test(s) || s.endsWith(":")) throw new Unsupported();
+  // Numbers of the YAML 1.2 core schema (what `yaml` resolves): left to the full parser.
+  if (/^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$|^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/.test(s)) throw new Unsupported();
+  // Indicators and ": " / " #" inside: left to the full parser. A leading digit, "+" or "." is a plain string here.
+  if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(s) || /: |\t| #/.test(s) || s.endsWith(":")) throw new Unsupported();
   return s;
 }
 

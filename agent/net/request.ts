@@ -5,9 +5,24 @@
  */
 import http from "node:http";
 import https from "node:https";
+import { createSecureContext, type SecureContext } from "node:tls";
 import type { IncomingMessage } from "node:http";
 
-export interface TlsOptions { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; insecureSkipVerify?: boolean }
+export interface TlsOptions {
+  ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; insecureSkipVerify?: boolean;
+  /** Built once from ca/cert/key (see withSecureContext); used instead of them when set. */
+  secureContext?: SecureContext;
+}
+
+/**
+ * Parses ca/cert/key into one OpenSSL context for all connections of a client. Without it every
+ * new TLS connection parses the CA and key again into its own context (native memory that
+ * fragments the malloc heap: RSS that only grows on a long-running agent).
+ */
+export function withSecureContext(tls: TlsOptions): TlsOptions {
+  if (tls.secureContext) return tls;
+  return { ...tls, secureContext: createSecureContext({ ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) }) };
+}
 
 export interface RequestOptions {
   method?: string;
@@ -51,7 +66,8 @@ function once(url: URL, opts: RequestOptions): Promise<IncomingMessage> {
       headers: { ...(opts.body !== undefined ? { "content-length": String(Buffer.byteLength(opts.body)) } : {}), ...opts.headers },
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.agent ? { agent: opts.agent } : {}),
-      ...(isHttps
+      ...(isHttps && tls.secureContext ? { secureContext: tls.secureContext, rejectUnauthorized: tls.insecureSkipVerify !== true } : {}),
+      ...(isHttps && !tls.secureContext
         ? {
             ...(tls.ca ? { ca: tls.ca } : {}),
             ...(tls.cert ? { cert: tls.cert } : {}),
