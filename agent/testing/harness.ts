@@ -63,6 +63,19 @@ export async function ensureDeviceProcessCrd(client: KubeClient): Promise<void> 
   await waitFor("DeviceProcess API served", async () => (await client.json<{ items: unknown[] }>("GET", collectionPath())).items !== undefined);
 }
 
+/** Installs a CRD from deploy/crds (if missing) and waits until its API is served. */
+export async function ensureCrd(client: KubeClient, file: string, crdName: string, apiPath: string): Promise<void> {
+  const path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+  try {
+    await client.json("GET", `${path}/${crdName}`);
+  } catch (err) {
+    if (!isStatus(err, 404)) throw err;
+    const crd = parse(await readFile(join(REPO, "deploy/crds", file), "utf8")) as unknown;
+    await client.json("POST", path, crd).catch((e: unknown) => { if (!isStatus(e, 409)) throw e; });
+  }
+  await waitFor(`${crdName} served`, async () => (await client.json<{ items?: unknown[] }>("GET", apiPath)).items !== undefined);
+}
+
 export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString("hex")}`;
   await client.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "bosun.dev/test": "true" } } });
