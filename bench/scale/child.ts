@@ -5,6 +5,8 @@
 import { readDeployment } from "../../engine/kinds/device-process-deployment/deployment.ts";
 import { place, renderProcess } from "../../engine/kinds/device-process-deployment/expand.ts";
 import { rolloutStep } from "../../engine/kinds/device-process-deployment/rollout.ts";
+import { readFileSync } from "node:fs";
+import { getHeapSpaceStatistics } from "node:v8";
 import { parse } from "yaml";
 import { renderStatusFiles } from "../../engine/status/documents.ts";
 import { StatusWriter } from "../../engine/status/writer.ts";
@@ -61,6 +63,10 @@ async function poll(n: number, polls: number): Promise<Result> {
     const rssStart = rssMiB();
     const cpu: number[] = [];
     const rss: number[] = [];
+    // Every 100 polls after GC: [poll, rss, heapUsed, heapTotal, external, arrayBuffers] MiB.
+    const trace: number[][] = [];
+    const m0 = process.memoryUsage();
+    trace.push([0, rssStart, mib(m0.heapUsed), mib(m0.heapTotal), mib(m0.external), mib(m0.arrayBuffers)]);
     for (let i = 0; i < polls; i++) {
       const c = cpuMs();
       const desired = await fetchLoad(h);
@@ -69,6 +75,8 @@ async function poll(n: number, polls: number): Promise<Result> {
       if (i % 100 === 99) {
         gc();
         rss.push(rssMiB());
+        const m = process.memoryUsage();
+        trace.push([i + 1, rssMiB(), mib(m.heapUsed), mib(m.heapTotal), mib(m.external), mib(m.arrayBuffers)]);
       }
     }
     const reconcileOnly: number[] = [];
@@ -82,7 +90,8 @@ async function poll(n: number, polls: number): Promise<Result> {
       polls, cpuMsMedian: sorted[Math.floor(polls / 2)] ?? 0, cpuMsP95: sorted[Math.floor(polls * 0.95)] ?? 0,
       reconcileCpuMsMedian: [...reconcileOnly].sort((a, b) => a - b)[25] ?? 0,
       rssStartMiB: rssStart, rssEndMiB: rss.at(-1) ?? 0, rssMinMiB: Math.min(...rss), rssMaxMiB: Math.max(...rss), peakRssMiB: peakRssMiB(),
-      statusWrites: h.backend.calls.statuses, lists: h.backend.calls.lists, fetchRetries: h.fetchRetries,
+      statusWrites: h.backend.calls.statuses, lists: h.backend.calls.lists, fetchRetries: h.fetchRetries, ...memoryBreakdown(),
+      memoryTrace: JSON.stringify(trace),
     };
   } finally {
     await teardown(h);
@@ -151,8 +160,7 @@ async function memory(n: number): Promise<Result> {
   try {
     for (let i = 0; i < 20; i++) await reconcile(h, h.desired ?? (await fetchLoad(h)));
     gc();
-    const used = process.memoryUsage();
-    return { devices: n, processes: h.backend.store.size().processes, rssMiB: rssMiB(), heapUsedMiB: Math.round(used.heapUsed / 2 ** 20), peakRssMiB: peakRssMiB() };
+    return { devices: n, processes: h.backend.store.size().processes, rssMiB: rssMiB(), ...memoryBreakdown(), peakRssMiB: peakRssMiB() };
   } finally {
     await teardown(h);
   }
@@ -204,6 +212,33 @@ async function status(n: number, runs: number): Promise<Result> {
   }
 }
 
+const mib = (x: number): number => Math.round((x / 2 ** 20) * 10) / 10;
+
+/** Where the RSS is: V8 heap (used / committed, by space), external and array buffers, anonymous vs file-backed RSS. */
+function memoryBreakdown(): Result {
+  const m = process.memoryUsage();
+  const spaces: Result = {};
+  for (const s of getHeapSpaceStatistics()) spaces[`${s.space_name}MiB`] = mib(s.space_size);
+  return { heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers), ...rssKinds(), ...spaces };
+}
+
+/** RssAnon / RssFile from /proc/self/status (Linux). */
+function rssKinds(): Result {
+  try {
+    const text = readFileSync("/proc/self/status", "utf8");
+    const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(text)?.[1] ?? 0);
+    return { rssAnonMiB: mib(kb("RssAnon") * 1024), rssFileMiB: mib(kb("RssFile") * 1024) };
+  } catch {
+    return {};
+  }
+}
+
+/** The process floor: nothing but the modules this child imports (the engine, the harness, the lab git server), RSS after GC. */
+function floor(): Result {
+  gc();
+  return { rssMiB: rssMiB(), ...memoryBreakdown(), peakRssMiB: peakRssMiB() };
+}
+
 async function main(): Promise<void> {
   const [scenario, count, extra] = process.argv.slice(2);
   const n = Number(count ?? 100_000);
@@ -213,6 +248,7 @@ async function main(): Promise<void> {
     : scenario === "bump" ? await bump(n)
     : scenario === "memory" ? await memory(n)
     : scenario === "status" ? await status(n, Number(extra ?? 5))
+    : scenario === "floor" ? floor()
     : undefined;
   if (!result) throw new Error(`unknown scenario ${scenario}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);

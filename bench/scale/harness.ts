@@ -30,6 +30,7 @@ export interface Harness {
   reader: FleetTreeReader;
   backend: MemoryFleetBackend;
   reconciler: FleetReconciler;
+  /** The last pass report only: keeping every report (about 36 KiB each with 100 deployments) was the bench's own growth over 1,000 polls. */
   reports: PassReport[];
   desired?: DesiredState;
   commit?: string;
@@ -57,7 +58,7 @@ export async function setup(version: string, incremental = true): Promise<Harnes
   const mirror = await GitMirror.open({ gitdir: tmp(dirs, "mirror"), url, credentials: auth });
   const h: Harness = {
     server, url, dirs, mirror, reader: new FleetTreeReader(mirror.gitdir, mirror.cache), backend, reports, fetchRetries: 0,
-    reconciler: new FleetReconciler({ backend, logger: createLogger({ level: "silent" }), incremental, onPass: (r) => reports.push(r) }),
+    reconciler: new FleetReconciler({ backend, logger: createLogger({ level: "silent" }), incremental, onPass: (r) => reports.splice(0, reports.length, r) }),
   };
   return h;
 }
