@@ -47,7 +47,7 @@ async function killWithArg(s: string): Promise<void> {
 
 interface Mem { t: number; rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number }
 interface Result {
-  variant: string; label: string; rssMaxMb: number; anonLastMinMb: number; fileLastMinMb: number; rssAvgMb: number; rssFirstMinMb: number; rssLastMinMb: number; slopeMbPerHour: number;
+  variant: string; label: string; rssMaxMb: number; anonLastMinMb: number; fileLastMinMb: number; rssAvgMb: number; rssFirstMinMb: number; rssLastMinMb: number; slopeMbPerHour: number; slopeSettledMbPerHour: number;
   cpuPct: number; cpuWithProbesPct: number; seconds: number; startupMs: number; mem?: { first: Mem; last: Mem };
 }
 
@@ -150,7 +150,7 @@ async function runVariant(v: Variant, index: number, kubeconfig: string, client:
     }
     return {
       variant: v.name, label: v.label, rssMaxMb: rssMax / 1024, anonLastMinMb: avg(anon.slice(-12)), fileLastMinMb: avg(file.slice(-12)), rssAvgMb: avg(series), rssFirstMinMb: avg(series.slice(0, 12)), rssLastMinMb: avg(series.slice(-12)),
-      slopeMbPerHour: slopePerHour(series.map((kb) => kb / 1024), 5), cpuPct, cpuWithProbesPct, seconds, startupMs, ...(mem ? { mem } : {}),
+      slopeMbPerHour: slopePerHour(series.map((kb) => kb / 1024), 5), slopeSettledMbPerHour: slopePerHour(series.slice(24).map((kb) => kb / 1024), 5), cpuPct, cpuWithProbesPct, seconds, startupMs, ...(mem ? { mem } : {}),
     };
   } finally {
     agent.kill("SIGKILL"); // its processes outlive it by design: end them here
@@ -217,9 +217,9 @@ ${MINUTES} min after all 10 were Running and Healthy (+10 s warm-up); RSS sample
 
 Targets (seed 004): **< 50 MB RSS, < 5 % of one core.** RSS is VmRSS from /proc in MiB (1 MiB = 1.049 MB).
 
-| how the agent runs | RSS max | RSS avg | RSS avg 1st min → last min | slope | last min: anon + file-backed | CPU (agent) | CPU (agent + probe children) | time to 10 healthy |
+| how the agent runs | RSS max | RSS avg | RSS avg 1st min → last min | slope (all; after min 2) | last min: anon + file-backed | CPU (agent) | CPU (agent + probe children) | time to 10 healthy |
 |---|---|---|---|---|---|---|---|---|
-${results.map((r) => `| ${r.label} | ${f(r.rssMaxMb)} MiB | ${f(r.rssAvgMb)} MiB | ${f(r.rssFirstMinMb)} → ${f(r.rssLastMinMb)} MiB | ${f(r.slopeMbPerHour, 2)} MiB/h | ${f(r.anonLastMinMb)} + ${f(r.fileLastMinMb)} MiB | ${f(r.cpuPct, 2)} % | ${f(r.cpuWithProbesPct, 2)} % | ${f(r.startupMs / 1000)} s |`).join("\n")}
+${results.map((r) => `| ${r.label} | ${f(r.rssMaxMb)} MiB | ${f(r.rssAvgMb)} MiB | ${f(r.rssFirstMinMb)} → ${f(r.rssLastMinMb)} MiB | ${f(r.slopeMbPerHour, 1)}; ${f(r.slopeSettledMbPerHour, 1)} MiB/h | ${f(r.anonLastMinMb)} + ${f(r.fileLastMinMb)} MiB | ${f(r.cpuPct, 2)} % | ${f(r.cpuWithProbesPct, 2)} % | ${f(r.startupMs / 1000)} s |`).join("\n")}
 ${results.some((r) => r.mem) ? `\nprocess.memoryUsage() (BENCH_MEMTRACE=1), MiB, 1st min → last min:\n\n| variant | heapTotal | heapUsed | external | arrayBuffers |\n|---|---|---|---|---|\n${results.filter((r) => r.mem).map((r) => { const m = r.mem as { first: Mem; last: Mem }; return `| ${r.variant} | ${f(m.first.heapTotal, 2)} → ${f(m.last.heapTotal, 2)} | ${f(m.first.heapUsed, 2)} → ${f(m.last.heapUsed, 2)} | ${f(m.first.external, 2)} → ${f(m.last.external, 2)} | ${f(m.first.arrayBuffers, 2)} → ${f(m.last.arrayBuffers, 2)} |`; }).join("\n")}\n` : ""}
 
 Machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${f(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}.
