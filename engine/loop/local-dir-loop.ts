@@ -5,15 +5,14 @@
  * hand valid state to the same DesiredStateConsumer. No status commits (there is no remote):
  * status documents go to `statusDir` when given, else only to the log.
  */
-import { setMaxListeners } from "node:events";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { isDirectory, watchLocalDir, type LocalWatch } from "../git/local-dir.ts";
 import type { Logger } from "../log/logger.ts";
 import { StatusFolderWriter } from "../status/folder-writer.ts";
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
-import { Coalescer } from "./coalesce.ts";
+import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
 import type { DesiredStateConsumer } from "./consumer.ts";
 import { LocalDirError, runLocalPass, type LocalPassDeps, type LocalPassOutcome } from "./local-pass.ts";
+import { PassScheduler } from "./pass-scheduler.ts";
 import type { LoopState } from "./pass.ts";
 
 /** Engine config `local:` (used instead of `git:`). */
@@ -43,16 +42,21 @@ export class LocalDirLoop {
   readonly state: LoopState = { consecutiveFailures: 0, passes: 0 };
   private deps: LocalPassDeps | undefined;
   private watch: LocalWatch | undefined;
-  private readonly abort = new AbortController();
-  private readonly coalescer: Coalescer;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly random: () => number;
+  private readonly scheduler: PassScheduler<LocalPassOutcome>;
   private stopped = false;
 
   constructor(private readonly options: LocalDirLoopOptions) {
-    this.random = options.random ?? Math.random;
-    setMaxListeners(0, this.abort.signal);
-    this.coalescer = new Coalescer((reasons) => this.pass(reasons));
+    this.scheduler = new PassScheduler<LocalPassOutcome>({
+      logger: options.logger,
+      state: this.state,
+      run: async (signal) => (this.deps ? runLocalPass(this.deps, this.state, signal) : undefined),
+      describe: (outcome) => ({ outcome: outcome.kind, ...("commit" in outcome ? { revision: outcome.commit } : {}) }),
+      ...(options.onPass ? { onPass: options.onPass } : {}),
+      idleDelay: () => options.config.resyncMs ?? 60_000,
+      idleReason: "resync",
+      backoff: options.config.backoff ?? DEFAULT_BACKOFF,
+      random: options.random ?? Math.random,
+    });
   }
 
   /** Checks the folder, starts watching (resolves once the initial scan is done), runs the first pass. */
@@ -87,56 +91,20 @@ export class LocalDirLoop {
   /** Requests a pass now (coalesced with any pass already queued). */
   trigger(reason: string): void {
     if (this.stopped) return;
-    this.coalescer.trigger(reason);
+    this.scheduler.trigger(reason);
   }
 
   /** Resolves when no pass is running or queued. */
   idle(): Promise<void> {
-    return this.coalescer.idle();
+    return this.scheduler.idle();
   }
 
   /** Stops watching (never from inside a watcher event: see watchLocalDir), aborts and waits for the pass in flight. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.abort.abort(new Error("local directory loop stopping"));
     await this.watch?.close();
-    await this.coalescer.stop();
+    await this.scheduler.stop("local directory loop stopping");
     this.options.logger.info("local directory loop stopped");
-  }
-
-  private async pass(reasons: readonly string[]): Promise<void> {
-    const deps = this.deps;
-    if (!deps || this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    let outcome: LocalPassOutcome | undefined;
-    try {
-      outcome = await runLocalPass(deps, this.state, this.abort.signal);
-      this.options.logger.info({ reasons, outcome: outcome.kind, ...("commit" in outcome ? { revision: outcome.commit } : {}) }, "pass done");
-    } catch (err) {
-      if (!this.abort.signal.aborted) {
-        this.state.consecutiveFailures++;
-        this.options.logger.error({ reasons }, `pass failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    } finally {
-      this.scheduleNext();
-    }
-    if (outcome) this.options.onPass?.(outcome, reasons);
-  }
-
-  private scheduleNext(): void {
-    if (this.stopped) return;
-    const failures = this.state.consecutiveFailures;
-    let delay: number;
-    if (failures > 0) {
-      delay = backoffDelay(failures, this.options.config.backoff ?? DEFAULT_BACKOFF, this.random());
-      this.options.logger.info({ failures, retryInMs: delay }, "backing off");
-    } else {
-      delay = this.options.config.resyncMs ?? 60_000;
-      if (delay <= 0) return;
-    }
-    this.timer = setTimeout(() => this.trigger(failures > 0 ? "retry" : "resync"), delay);
-    this.timer.unref();
   }
 }
