@@ -6,38 +6,28 @@
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReconcileLoop } from "../../engine/loop/loop.ts";
+import type { ReconcileLoop } from "../../engine/loop/loop.ts";
 import type { PassOutcome } from "../../engine/loop/pass.ts";
-import { AUTH, captureLogger, configMap, readBranch, RecordingConsumer, startFixture, waitFor, type Fixture } from "./helpers.ts";
+import { AUTH, configMap, readBranch, loopHarness, waitFor, type Fixture } from "./helpers.ts";
 
-let fx: Fixture;
-let loop: ReconcileLoop;
-const consumer = new RecordingConsumer();
-const outcomes: PassOutcome[] = [];
-const log = captureLogger();
-
-beforeAll(async () => {
-  fx = await startFixture();
+const harness = loopHarness(async (fx) => {
   process.env["BOSUN_IT_CORRUPT_USER"] = AUTH.username;
   process.env["BOSUN_IT_CORRUPT_PASS"] = AUTH.password;
-  loop = new ReconcileLoop({
-    config: {
-      repo: { url: fx.repoUrl, mirrorDir: await fx.tmp("mirror"), requestTimeoutMs: 5_000, credentials: { kind: "env", usernameVar: "BOSUN_IT_CORRUPT_USER", passwordVar: "BOSUN_IT_CORRUPT_PASS" } },
-      poll: { intervalMs: 200, jitter: 0.1 },
-      backoff: { baseMs: 100, maxMs: 800, jitter: 0.2 },
-    },
-    consumer,
-    logger: log.logger,
-    onPass: (o) => outcomes.push(o),
-  });
-  await loop.start();
-  await waitFor(() => consumer.calls.length >= 1, "first pass applied");
+  return {
+    repo: { url: fx.repoUrl, mirrorDir: await fx.tmp("mirror"), requestTimeoutMs: 5_000, credentials: { kind: "env", usernameVar: "BOSUN_IT_CORRUPT_USER", passwordVar: "BOSUN_IT_CORRUPT_PASS" } },
+    poll: { intervalMs: 200, jitter: 0.1 },
+    backoff: { baseMs: 100, maxMs: 800, jitter: 0.2 },
+  };
+});
+const { consumer, outcomes, log } = harness;
+let fx: Fixture;
+let loop: ReconcileLoop;
+
+beforeAll(async () => {
+  ({ fx, loop } = await harness.start());
 });
 
-afterAll(async () => {
-  await loop.stop();
-  await fx.dispose();
-});
+afterAll(() => harness.stop());
 
 /** Path of a loose object in the served bare repo. */
 function loosePath(oid: string): string {

@@ -5,7 +5,10 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { createLogger, type Logger } from "../../engine/log/logger.ts";
 import type { DesiredState } from "../../engine/desired/load-fleet.ts";
+import type { GitLoopConfig } from "../../engine/loop/config.ts";
 import type { ApplyContext, DesiredStateConsumer } from "../../engine/loop/consumer.ts";
+import { ReconcileLoop } from "../../engine/loop/loop.ts";
+import type { PassOutcome } from "../../engine/loop/pass.ts";
 import type { ObjectStatus } from "../../engine/status/types.ts";
 import { createBareRepo, startGitServer, WorkTree, type GitServer, type GitServerAuth } from "../../lab/git-server/index.ts";
 
@@ -109,4 +112,36 @@ export async function readBranch(wt: WorkTree, branch: string): Promise<{ head: 
   const files = (await wt.run(["ls-tree", "-r", "--name-only", head])).split("\n").filter(Boolean);
   const count = Number((await wt.run(["rev-list", "--count", head])).trim());
   return { head, files, count, show: (path) => wt.run(["show", `${head}:${path}`]) };
+}
+
+export interface LoopHarness {
+  readonly consumer: RecordingConsumer;
+  readonly outcomes: PassOutcome[];
+  readonly log: ReturnType<typeof captureLogger>;
+  /** Starts the server and repo, then the loop; resolves once the first pass was applied. */
+  start(): Promise<{ fx: Fixture; loop: ReconcileLoop }>;
+  stop(): Promise<void>;
+}
+
+/** A fixture repo with a ReconcileLoop on it, recording what the consumer got and every pass outcome. */
+export function loopHarness(config: (fx: Fixture) => Promise<GitLoopConfig>): LoopHarness {
+  const consumer = new RecordingConsumer();
+  const outcomes: PassOutcome[] = [];
+  const log = captureLogger();
+  let running: { fx: Fixture; loop: ReconcileLoop } | undefined;
+  return {
+    consumer, outcomes, log,
+    async start() {
+      const fx = await startFixture();
+      const loop = new ReconcileLoop({ config: await config(fx), consumer, logger: log.logger, onPass: (o) => outcomes.push(o) });
+      running = { fx, loop };
+      await loop.start();
+      await waitFor(() => consumer.calls.length >= 1, "first pass applied");
+      return running;
+    },
+    async stop() {
+      await running?.loop.stop();
+      await running?.fx.dispose();
+    },
+  };
 }

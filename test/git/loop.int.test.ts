@@ -1,37 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReconcileLoop } from "../../engine/loop/loop.ts";
-import type { PassOutcome } from "../../engine/loop/pass.ts";
-import { AUTH, captureLogger, configMap, readBranch, RecordingConsumer, startFixture, waitFor, type Fixture } from "./helpers.ts";
+import type { ReconcileLoop } from "../../engine/loop/loop.ts";
+import { AUTH, configMap, readBranch, loopHarness, waitFor, type Fixture } from "./helpers.ts";
 
-let fx: Fixture;
-let loop: ReconcileLoop;
-const consumer = new RecordingConsumer();
-const outcomes: PassOutcome[] = [];
-const log = captureLogger();
-
-beforeAll(async () => {
-  fx = await startFixture();
+const harness = loopHarness(async (fx) => {
   process.env["BOSUN_IT_GIT_USER"] = AUTH.username;
   process.env["BOSUN_IT_GIT_PASS"] = AUTH.password;
-  loop = new ReconcileLoop({
-    config: {
-      repo: { url: fx.repoUrl, ref: "main", mirrorDir: await fx.tmp("mirror"), credentials: { kind: "env", usernameVar: "BOSUN_IT_GIT_USER", passwordVar: "BOSUN_IT_GIT_PASS" } },
-      // Polling is fast here so "picked up by the next poll" needs no manual trigger.
-      poll: { intervalMs: 300, jitter: 0.2 },
-      backoff: { baseMs: 100, maxMs: 1_000 },
-    },
-    consumer,
-    logger: log.logger,
-    onPass: (o) => outcomes.push(o),
-  });
-  await loop.start();
-  await waitFor(() => consumer.calls.length >= 1, "first pass applied");
+  return {
+    repo: { url: fx.repoUrl, ref: "main", mirrorDir: await fx.tmp("mirror"), credentials: { kind: "env", usernameVar: "BOSUN_IT_GIT_USER", passwordVar: "BOSUN_IT_GIT_PASS" } },
+    // Polling is fast here so "picked up by the next poll" needs no manual trigger.
+    poll: { intervalMs: 300, jitter: 0.2 },
+    backoff: { baseMs: 100, maxMs: 1_000 },
+  };
+});
+const { consumer, outcomes, log } = harness;
+let fx: Fixture;
+let loop: ReconcileLoop;
+
+beforeAll(async () => {
+  ({ fx, loop } = await harness.start());
 });
 
-afterAll(async () => {
-  await loop.stop();
-  await fx.dispose();
-});
+afterAll(() => harness.stop());
 
 describe("reconcile loop against the real git server", () => {
   it("applies the initial commit and writes status files to bosun/status", async () => {

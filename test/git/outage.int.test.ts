@@ -1,32 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReconcileLoop } from "../../engine/loop/loop.ts";
+import type { ReconcileLoop } from "../../engine/loop/loop.ts";
 import type { PassOutcome } from "../../engine/loop/pass.ts";
-import { AUTH, captureLogger, configMap, RecordingConsumer, startFixture, waitFor, type Fixture } from "./helpers.ts";
+import { AUTH, configMap, loopHarness, waitFor, type Fixture } from "./helpers.ts";
 
-let fx: Fixture;
-let loop: ReconcileLoop;
-const consumer = new RecordingConsumer();
-const outcomes: PassOutcome[] = [];
-const log = captureLogger();
-
-beforeAll(async () => {
-  fx = await startFixture();
+const harness = loopHarness(async (fx) => {
   // Credentials in the URL userinfo: must be split off and never shown.
   const url = fx.repoUrl.replace("http://", `http://${AUTH.username}:${encodeURIComponent(AUTH.password)}@`);
-  loop = new ReconcileLoop({
-    config: { repo: { url, mirrorDir: await fx.tmp("mirror"), requestTimeoutMs: 5_000 }, poll: { intervalMs: 200, jitter: 0.1 }, backoff: { baseMs: 100, maxMs: 800, jitter: 0.2 } },
-    consumer,
-    logger: log.logger,
-    onPass: (o) => outcomes.push(o),
-  });
-  await loop.start();
-  await waitFor(() => consumer.calls.length >= 1, "first pass applied");
+  return { repo: { url, mirrorDir: await fx.tmp("mirror"), requestTimeoutMs: 5_000 }, poll: { intervalMs: 200, jitter: 0.1 }, backoff: { baseMs: 100, maxMs: 800, jitter: 0.2 } };
+});
+const { consumer, outcomes, log } = harness;
+let fx: Fixture;
+let loop: ReconcileLoop;
+
+beforeAll(async () => {
+  ({ fx, loop } = await harness.start());
 });
 
-afterAll(async () => {
-  await loop.stop();
-  await fx.dispose();
-});
+afterAll(() => harness.stop());
 
 describe("git server stopped mid-run", () => {
   it("keeps running, backs off, keeps the last good state, and recovers when the server returns", async () => {
