@@ -6,6 +6,7 @@
  * SOC, BMC, Server or DPU of group azure.com/v1alpha1 with the device's name must exist), and
  * approves or denies it with the review's reason through the `/approval` subresource.
  */
+import { lines } from "../kube/watch.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { sleep } from "../backends/proc.ts";
@@ -91,19 +92,10 @@ export async function runCsrApprover(o: CsrApproverOptions): Promise<void> {
         throw new Error(`CSR watch answered HTTP ${res.statusCode ?? 0}`);
       }
       backoff = base;
-      let buf = "";
-      res.setEncoding("utf8");
-      for await (const chunk of res as AsyncIterable<string>) {
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, i).trim();
-          buf = buf.slice(i + 1);
-          if (!line) continue;
-          const ev = JSON.parse(line) as { type: string; object: Csr & { code?: number; message?: string } };
-          if (ev.type === "ERROR") throw new Error(`CSR watch error ${ev.object.code ?? "?"}: ${ev.object.message ?? ""}`);
-          if (ev.type === "ADDED" || ev.type === "MODIFIED") await handle(ev.object);
-        }
+      for await (const line of lines(res)) {
+        const ev = JSON.parse(line) as { type: string; object: Csr & { code?: number; message?: string } };
+        if (ev.type === "ERROR") throw new Error(`CSR watch error ${ev.object.code ?? "?"}: ${ev.object.message ?? ""}`);
+        if (ev.type === "ADDED" || ev.type === "MODIFIED") await handle(ev.object);
       }
     } catch (err) {
       if (o.signal.aborted) break;

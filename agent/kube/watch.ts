@@ -31,7 +31,8 @@ export function collectionPath(namespace?: string): string {
   return `/apis/${GROUP}/${VERSION}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ""}/${PLURAL}`;
 }
 
-async function* lines(res: IncomingMessage): AsyncGenerator<string> {
+/** The non-empty lines of a watch response (one JSON event each). */
+export async function* lines(res: IncomingMessage): AsyncGenerator<string> {
   let buf = "";
   res.setEncoding("utf8");
   for await (const chunk of res as AsyncIterable<string>) {
