@@ -13,6 +13,7 @@ import { isSameLiveProcess, readProcStat, startTimeOf, terminate } from "./proc.
 import { runCommand } from "./runner.ts";
 import type { Backend, CommandRunner, Observation } from "./types.ts";
 import { lookupUser } from "./users.ts";
+import { isoNow } from "../iso-time.ts";
 
 interface PidRecord { pid: number; startTicks: string; startTime: string }
 interface Exit { code: number | null; signal: string | null }
@@ -91,7 +92,7 @@ export class ExecBackend implements Backend {
     child.unref();
     this.children.set(pid, child);
     const info = await readProcStat(pid);
-    const rec: PidRecord = { pid, startTicks: info?.startTicks ?? "", startTime: info ? await startTimeOf(info.startTicks) : new Date().toISOString() };
+    const rec: PidRecord = { pid, startTicks: info?.startTicks ?? "", startTime: info ? await startTimeOf(info.startTicks) : isoNow() };
     const tmp = `${this.recordPath(l)}.tmp`;
     await writeFile(tmp, JSON.stringify(rec));
     await rename(tmp, this.recordPath(l));
@@ -107,6 +108,8 @@ export class ExecBackend implements Backend {
       return { state: "running", pid: rec.pid, startTime: rec.startTime };
     }
     // Our own child that just ended: its exit event (with the code) follows the zombie state shortly.
+    // (Re-read first: the exit event may have come while /proc was being read.)
+    exit ??= this.exits.get(rec.pid);
     for (let i = 0; !exit && this.children.has(rec.pid) && i < 40; i++) {
       await new Promise((r) => setTimeout(r, 25));
       exit = this.exits.get(rec.pid);
