@@ -3,6 +3,8 @@
  * < 1 GB RAM, so no pino. Fields named like credentials are replaced by "[REDACTED]".
  */
 
+import { isoNow } from "./iso-time.ts";
+
 export type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET = /token|password|secret|authorization|key|credential|cert/i;
@@ -36,7 +38,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = options.base ?? {};
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[level] < min) return;
-    const rec = { time: new Date().toISOString(), level, msg, ...base, ...(fields ? redact(fields) : {}) };
+    const rec = { time: isoNow(), level, msg, ...base, ...(fields ? redact(fields) : {}) };
     write(`${JSON.stringify(rec)}\n`);
   };
   return {

@@ -4,7 +4,8 @@
  * health checks every 5 s, measured over BENCH_MINUTES (default 3) after everything is Running and
  * Healthy. Against the real lab kube-apiserver (lab/kube). Two ways to run the agent:
  *   - "tsx":    bin/bosun-agent.mjs (TypeScript through tsx, as in development)
- *   - "bundle": agent/main.ts bundled by esbuild into one .mjs, run by plain node (as on a device)
+ *   - "bundle": scripts/build-agent.mjs's one-file CommonJS bundle, run by plain node with the device
+ *               flags (as on a device)
  * Targets (seed 004): < 50 MB RSS, < 5 % of one core.
  * Run: npm run bench:agent   → writes bench/results/agent.md
  */
@@ -12,7 +13,6 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { startKubeEnv } from "../lab/kube/kube-env.ts";
 import { KubeClient } from "../agent/kube/client.ts";
 import { loadKubeconfig } from "../agent/kube/kubeconfig.ts";
@@ -20,6 +20,7 @@ import { sleep } from "../agent/backends/proc.ts";
 import { startArtifactServer } from "../agent/testing/artifact-server.ts";
 import { createDp, createNamespace, ensureDeviceProcessCrd, killAll, REPO } from "../agent/testing/harness.ts";
 import type { DeviceProcess } from "../agent/model.ts";
+import { buildAgent } from "../scripts/build-agent.mjs";
 
 const MINUTES = Number(process.env["BENCH_MINUTES"] ?? 3);
 const VARIANTS = (process.env["BENCH_VARIANTS"] ?? "bundle,tsx").split(",");
@@ -27,6 +28,7 @@ const N = 10;
 /** V8 flags for the device deployment: a small young generation and heap cap keep RSS down. */
 export const DEVICE_NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-semi-space-size=1 --max-old-space-size=16 --lite-mode --single-threaded").split(" ").filter(Boolean);
 const TICK = 100; // USER_HZ
+const NOTES_MARKER = "<!-- notes: kept by the bench -->";
 
 async function procStat(pid: number): Promise<{ cpuTicks: number; childTicks: number; rssKb: number; anonKb: number; fileKb: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8");
@@ -185,16 +187,7 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   try {
     await ensureDeviceProcessCrd(client);
-    const bundle = join(out, "bosun-agent.mjs");
-    await build({
-      entryPoints: { main: join(REPO, "agent/main.ts") }, bundle: true, platform: "node", format: "esm", target: "node20", outdir: out, minify: true, logLevel: "warning",
-      // Code splitting: what is only imported dynamically (the `yaml` package for the rbac
-      // subcommand and exotic kubeconfigs) lands in its own chunk and is never loaded otherwise.
-      splitting: true, chunkNames: "chunk-[hash]", outExtension: { ".js": ".mjs" },
-      // CommonJS dependencies (yaml) call require() for node built-ins.
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    });
-    await writeFile(bundle, `import { main } from "./main.mjs";\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+    const bundle = await buildAgent(join(out, "bosun-agent.cjs"));
     for (const [i, name] of VARIANTS.entries()) {
       const v = variantOf(name, bundle);
       const r = await runVariant(v, i, env.kubeconfigPath, client);
@@ -225,7 +218,11 @@ ${results.some((r) => r.mem) ? `\nprocess.memoryUsage() (BENCH_MEMTRACE=1), MiB,
 Machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${f(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}.
 Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:agent\` (BENCH_MINUTES=${MINUTES}).
 `;
-  await writeFile(process.env["BENCH_OUT"] ?? join(REPO, "bench/results/agent.md"), md);
+  // Hand-written analysis below NOTES_MARKER in the results file survives a re-run.
+  const outFile = process.env["BENCH_OUT"] ?? join(REPO, "bench/results/agent.md");
+  const previous = await readFile(outFile, "utf8").catch(() => "");
+  const notes = previous.includes(NOTES_MARKER) ? previous.slice(previous.indexOf(NOTES_MARKER)) : "";
+  await writeFile(outFile, notes ? `${md}\n${notes}` : md);
   process.stdout.write(md);
 }
 

@@ -1,5 +1,6 @@
 /** Process identity from /proc (Linux): start time in clock ticks since boot guards against pid reuse. */
 import { readFile } from "node:fs/promises";
+import { isoTime } from "../iso-time.ts";
 
 export interface ProcInfo { state: string; ppid: number; pgrp: number; startTicks: string }
 
@@ -32,7 +33,7 @@ export async function startTimeOf(startTicks: string): Promise<string> {
     const btime = /^btime (\d+)$/m.exec(stat)?.[1];
     bootMs = Number(btime ?? 0) * 1000;
   }
-  return new Date(bootMs + Number(startTicks) * 10).toISOString();
+  return isoTime(bootMs + Number(startTicks) * 10);
 }
 
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>

@@ -15,6 +15,7 @@ import { sleep } from "../backends/proc.ts";
 import { KubeClient } from "../kube/client.ts";
 import type { KubeConnectionConfig } from "../kube/kubeconfig.ts";
 import { buildCsr, deviceCommonName, DEVICE_GROUP, generateDeviceKey } from "./csr.ts";
+import { isoTime } from "../iso-time.ts";
 
 export interface IdentityOptions {
   device: string;
@@ -88,7 +89,7 @@ export class DeviceIdentity {
         const key = Buffer.from(k.privateKeyPem);
         await this.store(cert, key);
         const x509 = new X509Certificate(cert);
-        this.o.log.info("client certificate issued", { csr: name, subject: x509.subject.replace(/\n/g, ","), validTo: new Date(x509.validTo).toISOString() });
+        this.o.log.info("client certificate issued", { csr: name, subject: x509.subject.replace(/\n/g, ","), validTo: isoTime(Date.parse(x509.validTo)) });
         return this.conn(cert, key);
       }
       if (Date.now() > deadline) throw new AgentError("IdentityFailed", this.subject, `CSR ${name} was not approved in time; approve it (kubectl certificate approve ${name}) and restart the agent`);

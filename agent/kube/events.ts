@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import { COMPONENT, GROUP, KIND, VERSION, type ObjectMeta } from "../model.ts";
 import { sleep } from "../backends/proc.ts";
 import type { KubeClient } from "./client.ts";
+import { isoNow } from "../iso-time.ts";
 
 export type EventReason =
   | "ArtifactDownloaded" | "ArtifactDownloadFailed" | "ChecksumMismatch"
@@ -44,7 +45,7 @@ export class EventRecorder {
   constructor(private readonly client: KubeClient, private readonly device: string, private readonly log: Logger, private readonly capacity = 100) {}
 
   emit(e: Omit<AgentEvent, "time">): void {
-    this.queue.push({ ...e, time: new Date().toISOString() });
+    this.queue.push({ ...e, time: isoNow() });
     if (this.queue.length > this.capacity) this.queue.shift();
     this.log.info(`event ${e.reason}`, { deviceProcess: `${e.meta.namespace}/${e.meta.name}`, message: e.message });
     this.wake?.();

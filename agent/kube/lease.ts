@@ -7,12 +7,13 @@ import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { sleep } from "../backends/proc.ts";
 import { isStatus, type KubeClient } from "./client.ts";
+import { isoTime } from "../iso-time.ts";
 
 export const leaseName = (device: string): string => `bosun-device-${device}`;
 
 /** Kubernetes MicroTime: RFC 3339 with microseconds. */
-export function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+export function microTime(ms: number): string {
+  return isoTime(ms).replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
 interface Lease { metadata: { name: string; namespace: string; resourceVersion?: string }; spec: Record<string, unknown> }
@@ -32,7 +33,7 @@ export class Heartbeat {
 
   async renew(signal?: AbortSignal): Promise<void> {
     const name = leaseName(this.device);
-    const spec = { holderIdentity: this.device, leaseDurationSeconds: Math.max(1, Math.ceil((this.intervalMs * 4) / 1000)), renewTime: microTime(new Date()) };
+    const spec = { holderIdentity: this.device, leaseDurationSeconds: Math.max(1, Math.ceil((this.intervalMs * 4) / 1000)), renewTime: microTime(Date.now()) };
     const opts = signal ? { signal } : {};
     let lease: Lease;
     try {

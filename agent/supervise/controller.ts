@@ -16,6 +16,7 @@ import { computeStatus, type Observed } from "../status/compute.ts";
 import { artifactVersionOf, buildLaunch, type Launch } from "./launch.ts";
 import type { ProcessRecord } from "./record.ts";
 import { restartDelay, shouldRestart, terminationReason, isSuccess, type Termination } from "./restart-policy.ts";
+import { isoNow } from "../iso-time.ts";
 
 export class ProcessController {
   readonly key: string;
@@ -111,7 +112,7 @@ export class ProcessController {
 
   private publish(): void {
     if (!this.dp || this.deleted) return;
-    const status = computeStatus({ ...this.obs, ...(this.dp.metadata.generation !== undefined ? { observedGeneration: this.dp.metadata.generation } : {}) }, this.dp.status?.conditions, new Date().toISOString());
+    const status = computeStatus({ ...this.obs, ...(this.dp.metadata.generation !== undefined ? { observedGeneration: this.dp.metadata.generation } : {}) }, this.dp.status?.conditions, isoNow());
     const json = JSON.stringify({ ...status, conditions: status.conditions.map((c) => [c.type, c.status, c.reason, c.message]) });
     if (json === this.lastStatusJson) return;
     this.lastStatusJson = json;
