@@ -20,13 +20,14 @@ import { sleep } from "../agent/backends/proc.ts";
 import { startArtifactServer } from "../agent/testing/artifact-server.ts";
 import { createDp, createNamespace, ensureDeviceProcessCrd, killAll, REPO } from "../agent/testing/harness.ts";
 import type { DeviceProcess } from "../agent/model.ts";
+import { DEVICE_NODE_FLAGS } from "../agent/device-runtime.ts";
 import { buildAgent } from "../scripts/build-agent.mjs";
 
 const MINUTES = Number(process.env["BENCH_MINUTES"] ?? 3);
 const VARIANTS = (process.env["BENCH_VARIANTS"] ?? "bundle,tsx").split(",");
 const N = 10;
-/** V8 flags for the device deployment: a small young generation and heap cap keep RSS down. */
-export const DEVICE_NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-semi-space-size=1 --max-old-space-size=16 --lite-mode --single-threaded").split(" ").filter(Boolean);
+/** The device flags (agent/device-runtime.ts), or BENCH_NODE_FLAGS for experiments. */
+const NODE_FLAGS = process.env["BENCH_NODE_FLAGS"]?.split(" ").filter(Boolean) ?? DEVICE_NODE_FLAGS;
 const TICK = 100; // USER_HZ
 const NOTES_MARKER = "<!-- notes: kept by the bench -->";
 
@@ -174,7 +175,7 @@ function variantOf(name: string, bundle: string): Variant {
   const replace = name.startsWith("bundle=");
   const parts = name.slice(replace ? 7 : 6).split("+").filter(Boolean);
   if (!name.startsWith("bundle")) throw new Error(`unknown variant ${name}`);
-  const flags = [...(replace ? [] : DEVICE_NODE_FLAGS), ...parts.filter((p) => p.startsWith("-"))];
+  const flags = [...(replace ? [] : NODE_FLAGS), ...parts.filter((p) => p.startsWith("-"))];
   const env = Object.fromEntries(parts.filter((p) => !p.startsWith("-")).map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]));
   const envText = Object.entries(env).map(([k, val]) => `${k}=${val} `).join("");
   return { name, label: `esbuild bundle, \`${envText}node ${flags.join(" ")}\``, argv0: [process.execPath, ...flags, bundle], env };
