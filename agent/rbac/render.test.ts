@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { rbacMain } from "./cli.ts";
 import { renderDeviceRbac, renderSharedRbac } from "./render.ts";
 
 describe("device RBAC rendering", () => {
@@ -13,6 +16,14 @@ describe("device RBAC rendering", () => {
     const unnamedWrites = rules.filter((r) => !r.resourceNames && r.verbs.some((v) => v !== "list" && v !== "watch"));
     expect(unnamedWrites.flatMap((r) => r.resources)).toEqual(["events", "leases"]);
   });
+  it("deploy/rbac/agent-device-example.yaml is what `bosun-agent rbac` prints for its example command", () => {
+    const example = readFileSync(join(import.meta.dirname, "../../deploy/rbac/agent-device-example.yaml"), "utf8");
+    const command = /^# Example: bosun-agent rbac (.*)$/m.exec(example)?.[1] ?? "";
+    let out = "";
+    expect(rbacMain(command.split(" "), (s) => { out += s; })).toBe(0);
+    expect(out).toBe(example.split("\n").filter((l) => !l.startsWith("#")).join("\n"));
+  });
+
   it("puts the lease rules in the lease namespace when it differs", () => {
     const objs = renderDeviceRbac({ device: "d", namespace: "infra", deviceProcesses: [], leaseNamespace: "bosun-system" });
     expect(objs.map((o) => `${o["kind"] as string}/${(o["metadata"] as { namespace: string }).namespace}`)).toEqual(["Role/infra", "RoleBinding/infra", "Role/bosun-system", "RoleBinding/bosun-system"]);
