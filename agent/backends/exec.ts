@@ -74,6 +74,16 @@ export class ExecBackend implements Backend {
         ...(l.workingDir ? { cwd: l.workingDir } : {}),
         ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
       });
+      // Before any await: a command that ends at once must not end unseen.
+      const spawned = child;
+      if (spawned.pid !== undefined) {
+        const childPid = spawned.pid;
+        this.children.set(childPid, spawned);
+        spawned.once("exit", (code, signal) => {
+          this.exits.set(childPid, { code, signal });
+          this.children.delete(childPid);
+        });
+      }
       await new Promise<void>((resolve, reject) => {
         child.once("spawn", resolve);
         child.once("error", reject);
@@ -85,12 +95,7 @@ export class ExecBackend implements Backend {
     }
     const pid = child.pid;
     if (pid === undefined) throw new AgentError("StartFailed", `DeviceProcess ${l.key}`, `cannot start ${cmd}: no pid`);
-    child.once("exit", (code, signal) => {
-      this.exits.set(pid, { code, signal });
-      this.children.delete(pid);
-    });
     child.unref();
-    this.children.set(pid, child);
     const info = await readProcStat(pid);
     const rec: PidRecord = { pid, startTicks: info?.startTicks ?? "", startTime: info ? await startTimeOf(info.startTicks) : isoNow() };
     const tmp = `${this.recordPath(l)}.tmp`;
