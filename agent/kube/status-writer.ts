@@ -73,7 +73,10 @@ export class StatusWriter {
             continue;
           }
           failed = true;
-          this.log.warn("status write failed; will retry", { deviceProcess: key, error: errorMessage(err), retryInMs: delay });
+          const hint = isStatus(err, 403)
+            ? `; the device's Role does not allow it: render the device's RBAC with this DeviceProcess (bosun-agent rbac --device … --namespace ${p.namespace} --deviceprocess ${p.name} …) and apply it`
+            : "";
+          this.log.warn(`status write failed; will retry${hint}`, { deviceProcess: key, error: errorMessage(err), retryInMs: delay });
           break;
         }
       }
