@@ -11,6 +11,7 @@ import { AgentError } from "../errors.ts";
 import type { Launch } from "../supervise/launch.ts";
 import { describeRun, runCommand } from "./runner.ts";
 import type { Backend, CommandRunner, Observation } from "./types.ts";
+import { isoTime } from "../iso-time.ts";
 
 export interface ContainerBackendOptions {
   cli?: string;
@@ -115,7 +116,7 @@ export class ContainerBackend implements Backend {
     const [status, pid, exitCode, startedAt] = r.stdout.trim().split("|");
     if (status === "running") {
       const started = startedAt ? new Date(startedAt) : undefined;
-      return { state: "running", pid: Number(pid), ...(started && !Number.isNaN(started.getTime()) ? { startTime: started.toISOString() } : {}) };
+      return { state: "running", pid: Number(pid), ...(started && !Number.isNaN(started.getTime()) ? { startTime: isoTime(started.getTime()) } : {}) };
     }
     return { state: "exited", exitCode: Number(exitCode) };
   }

@@ -11,6 +11,7 @@ import { hostProbe } from "./exec.ts";
 import { describeRun, runCommand } from "./runner.ts";
 import { renderSystemdUnit } from "./systemd-unit.ts";
 import type { Backend, CommandRunner, Observation } from "./types.ts";
+import { isoTime } from "../iso-time.ts";
 
 export interface SystemdBackendOptions {
   /** Where units go; default /etc/systemd/system. */
@@ -81,7 +82,7 @@ export class SystemdBackend implements Backend {
     if ((active === "active" || active === "activating" || active === "reloading") && pid > 0) {
       const ts = show["ExecMainStartTimestamp"];
       const started = ts ? new Date(ts.replace(/^\w+ /, "").replace(/ (\w+)$/, "")) : undefined;
-      return { state: "running", pid, restarts, ...(started && !Number.isNaN(started.getTime()) ? { startTime: started.toISOString() } : {}) };
+      return { state: "running", pid, restarts, ...(started && !Number.isNaN(started.getTime()) ? { startTime: isoTime(started.getTime()) } : {}) };
     }
     if (active === "inactive" && (show["ExecMainCode"] ?? "0") === "0") return { state: "missing", restarts };
     const status = Number(show["ExecMainStatus"] ?? 0);
