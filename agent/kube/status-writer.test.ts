@@ -24,29 +24,29 @@ function logger(): { log: Logger; warnings: string[] } {
   return { log, warnings };
 }
 
+/** Sets one status on a fresh writer and waits until it is written; what was logged and patched. */
+async function writeThrough(errors: Error[]): Promise<{ warnings: string[]; patches: string[] }> {
+  const { client, patches } = server(errors);
+  const { log, warnings } = logger();
+  const ctrl = new AbortController();
+  const writer = new StatusWriter(client, log, { base: 10, max: 20 });
+  void writer.start(ctrl.signal);
+  writer.set("infra", "app-dev1", { phase: "Running", conditions: [], restartCount: 0, lastTerminationReason: "" });
+  await writer.flushed();
+  ctrl.abort();
+  return { warnings, patches };
+}
+
 describe("StatusWriter", () => {
   it("keeps retrying a forbidden write, says how to grant it, and delivers the status once allowed", async () => {
-    const { client, patches } = server([new KubeApiError("Kubernetes API", 403, "Forbidden", "deviceprocesses.azure.com \"app-dev1\" is forbidden")]);
-    const { log, warnings } = logger();
-    const ctrl = new AbortController();
-    const writer = new StatusWriter(client, log, { base: 10, max: 20 });
-    void writer.start(ctrl.signal);
-    writer.set("infra", "app-dev1", { phase: "Running", conditions: [], restartCount: 0, lastTerminationReason: "" });
-    await writer.flushed();
-    ctrl.abort();
+    const { warnings, patches } = await writeThrough([new KubeApiError("Kubernetes API", 403, "Forbidden", "deviceprocesses.azure.com \"app-dev1\" is forbidden")]);
     expect(warnings[0]).toContain("bosun-agent rbac --device … --namespace infra --deviceprocess app-dev1");
     expect(patches).toEqual(["/apis/azure.com/v1alpha1/namespaces/infra/deviceprocesses/app-dev1/status"]);
   });
 
   it("gives no RBAC hint for other failures", async () => {
-    const { client } = server([new KubeApiError("Kubernetes API", 500, "InternalError", "etcd timeout")]);
-    const { log, warnings } = logger();
-    const ctrl = new AbortController();
-    const writer = new StatusWriter(client, log, { base: 10, max: 20 });
-    void writer.start(ctrl.signal);
-    writer.set("infra", "app-dev1", { phase: "Running", conditions: [], restartCount: 0, lastTerminationReason: "" });
-    await writer.flushed();
-    ctrl.abort();
+    const { warnings, patches } = await writeThrough([new KubeApiError("Kubernetes API", 500, "InternalError", "etcd timeout")]);
     expect(warnings).toEqual(["status write failed; will retry"]);
+    expect(patches).toHaveLength(1);
   });
 });
