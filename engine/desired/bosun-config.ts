@@ -15,6 +15,10 @@ export interface BosunConfig {
     readonly prune: boolean;
     readonly maxDeletionShare: string;
   };
+  readonly agents: {
+    /** Maintain per-device RBAC for the device agents (engine/reconcile/device-access.ts). */
+    readonly rbac: boolean;
+  };
   readonly status: {
     readonly mode: "branch" | "folder";
     readonly branch: string;
@@ -37,6 +41,7 @@ export const defaultConfig: BosunConfig = {
     prune: true,
     maxDeletionShare: "30%",
   },
+  agents: { rbac: false },
   status: { mode: "branch", branch: "bosun/status", folder: "status/", maxFileBytes: 65536, maxFailingDevices: 20 },
 };
 

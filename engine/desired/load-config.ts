@@ -40,7 +40,7 @@ function validateConfig(doc: ParsedDocument): { config: BosunConfig; diagnostics
   if (!validate(value)) {
     return { config: defaultConfig, diagnostics: schemaDiagnostics(validate.errors ?? [], doc, CONFIG_FILE, "bosun.yaml") };
   }
-  const { paths, defaults, status } = value as unknown as BosunConfig;
+  const { paths, defaults, agents, status } = value as unknown as BosunConfig;
   const annotations = ((value["metadata"] as { annotations?: Record<string, string> } | undefined)?.annotations) ?? {};
-  return { config: { annotations, paths, defaults, status }, diagnostics: [] };
+  return { config: { annotations, paths, defaults, agents, status }, diagnostics: [] };
 }

@@ -7,12 +7,25 @@ import type { ObjectStatus } from "../status/types.ts";
 import { checkApprovals } from "./approvals.ts";
 import { approvalsKey, DeploymentMemo, type StepInputs } from "./deployment-memo.ts";
 import { deploymentPass, toLiveDeployment, type DeploymentPassResult } from "./deployment-pass.ts";
+import { DeviceAccessSync } from "./device-access-sync.ts";
+import { deviceAccess } from "../kinds/device-process-deployment/device-access.ts";
+import type { Deployment } from "../kinds/device-process-deployment/deployment.ts";
+import type { Placement } from "../kinds/device-process-deployment/expand.ts";
 import { listedState } from "./listed-state.ts";
 import { partition, type Partition } from "./partition.ts";
 import { ReachabilityTracker } from "./reachability.ts";
 import type { Change, FleetBackend } from "./ports.ts";
 
 export const MASS_DELETION_ANNOTATION = "bosun.dev/allow-mass-deletion";
+
+/** What the rollouts placed this pass, for the agents' per-device RBAC. */
+interface PlacedDeployments {
+  readonly entries: { deployment: Deployment; placements: readonly Placement[] }[];
+  /** One line per deployment: id, object digest, placements version (incremental passes). */
+  readonly key: string[];
+  /** False when a deployment failed its step. */
+  complete: boolean;
+}
 
 export interface FleetReconcilerOptions {
   readonly backend: FleetBackend;
@@ -61,6 +74,9 @@ export class FleetReconciler implements DesiredStateConsumer {
   private readonly memo = new DeploymentMemo();
   private readonly reachability = new ReachabilityTracker();
   private lastPartition: { objects: readonly FleetObject[]; parts: Partition } | undefined;
+  private readonly access = new DeviceAccessSync();
+  /** The placements key of the last clean device-access sync: unchanged placements skip it. */
+  private lastAccessKey: string | undefined;
 
   constructor(private readonly options: FleetReconcilerOptions) {}
 
@@ -91,10 +107,27 @@ export class FleetReconciler implements DesiredStateConsumer {
       statuses.push({ kind: object.kind, namespace: object.namespace, name: object.name, source: `${object.source.file}:${object.source.line}`, observedCommit: commit, phase: "NotReconciled", conditions: [{ type: "Ready", status: "Unknown", reason: "NoBackend", message: `${objectRef(object)} is valid, but Bosun has no ${object.kind} backend yet; nothing was applied` }] });
     }
 
-    const deployments = parts.deployments.length > 0 ? await this.rollouts(parts.deployments, desired, set.changes, statuses, context, now) : [];
+    const placed: PlacedDeployments = { entries: [], key: [], complete: true };
+    const deployments = parts.deployments.length > 0 ? await this.rollouts(parts.deployments, desired, set.changes, statuses, context, now, placed) : [];
+    const accessChanges = config.agents.rbac ? await this.syncDeviceAccess(placed, signal) : [];
     const progressing = deployments.some((d) => d.result.step.phase === "Progressing");
-    this.options.onPass?.({ commit, changes: set.changes, deployments, ...(set.pruneRefused ? { pruneRefused: set.pruneRefused } : {}), progressing });
+    this.options.onPass?.({ commit, changes: [...set.changes, ...accessChanges], deployments, ...(set.pruneRefused ? { pruneRefused: set.pruneRefused } : {}), progressing });
     return statuses;
+  }
+
+  /**
+   * Per-device RBAC for the agents from this pass's placements. Skipped while any deployment failed
+   * its step (its devices would lose access) and while the placements are those of the last clean sync.
+   */
+  private async syncDeviceAccess(placed: PlacedDeployments, signal: AbortSignal): Promise<Change[]> {
+    if (!placed.complete) return [];
+    const key = placed.key.join("\n");
+    if (key === this.lastAccessKey) return [];
+    const changes = await this.access.sync(deviceAccess(placed.entries), this.options.backend, signal);
+    const errors = changes.filter((c) => c.error !== undefined);
+    for (const c of errors) this.options.logger.warn({ ref: c.ref }, `device agent RBAC ${c.ref.kind} ${c.ref.namespace}/${c.ref.name}: ${c.error ?? ""}; retrying next pass`);
+    this.lastAccessKey = errors.length === 0 ? key : undefined;
+    return changes;
   }
 
   private partitionOf(desired: DesiredState): Partition {
@@ -107,7 +140,7 @@ export class FleetReconciler implements DesiredStateConsumer {
    * read model): a deployment whose inputs are all unchanged reuses its last result and writes
    * nothing. Full: lists everything and steps every deployment.
    */
-  private async rollouts(objects: readonly FleetObject[], desired: DesiredState, changes: readonly Change[], statuses: ObjectStatus[], context: ApplyContext, now: Date): Promise<PassReport["deployments"][number][]> {
+  private async rollouts(objects: readonly FleetObject[], desired: DesiredState, changes: readonly Change[], statuses: ObjectStatus[], context: ApplyContext, now: Date, placed: PlacedDeployments): Promise<PassReport["deployments"][number][]> {
     const { backend, logger } = this.options;
     const { signal, commit } = context;
     const useHeartbeats = this.options.useHeartbeats !== false;
@@ -115,6 +148,7 @@ export class FleetReconciler implements DesiredStateConsumer {
     const incremental = this.options.incremental !== false && backend.liveState !== undefined;
     const live = incremental && backend.liveState ? await backend.liveState(signal) : await listedState(backend, objects, useHeartbeats, signal);
     const memo = incremental ? this.memo : new DeploymentMemo();
+    if (!incremental) placed.key.push(`full pass ${now.getTime()} ${commit}`); // a fresh memo's versions say nothing across passes
     const tracker = incremental ? this.reachability : new ReachabilityTracker();
     const failed = new Set(changes.filter((c) => c.error !== undefined).map((c) => `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}`));
     const devices = live.devices();
@@ -127,6 +161,7 @@ export class FleetReconciler implements DesiredStateConsumer {
         ids.add(id);
         const refKey = `${object.kind}/${object.namespace}/${object.name}`;
         if (failed.has(refKey)) {
+          placed.complete = false;
           memo.forget(id);
           statuses.push(statusOfChange(object, changes.find((c) => `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}` === refKey), commit, undefined));
           continue;
@@ -134,6 +169,8 @@ export class FleetReconciler implements DesiredStateConsumer {
         try {
           const objectKey = memo.objectKey(object, desired.config);
           const expanded = memo.expand(id, objectKey, object, desired.config, devices);
+          placed.entries.push({ deployment: expanded.deployment, placements: expanded.placements });
+          placed.key.push(`${id}|${objectKey}|${expanded.version}`);
           const processes = live.processes(namespace, object.name);
           const approvals = checkApprovals(desired.approvals, expanded.deployment, expanded.deployment.revision);
           let liveDeployment = live.deployment(namespace, object.name);
@@ -163,6 +200,7 @@ export class FleetReconciler implements DesiredStateConsumer {
           statuses.push(result.status);
         } catch (error) {
           if (signal.aborted) throw error;
+          placed.complete = false;
           memo.forget(id);
           const message = `${objectRef(object)}: rollout step failed: ${(error as Error).message}`;
           logger.error({ err: error }, message);

@@ -50,6 +50,8 @@ export class MemoryFleetBackend implements FleetBackend {
   /** Counts of calls, for benchmarks. */
   readonly calls = { applySet: 0, applied: 0, deleted: 0, statuses: 0, events: 0, gets: 0, lists: 0 };
   private readonly set = new Map<string, { object: JsonObject; text: string }>();
+  /** Generated objects of other kinds (per-device RBAC) by ref key. */
+  readonly generated = new Map<string, JsonObject>();
   private uids = 0;
 
   constructor(private readonly options: { readonly record?: boolean } = {}) {}
@@ -142,9 +144,30 @@ export class MemoryFleetBackend implements FleetBackend {
     });
   }
 
+  async applyGenerated(objects: readonly JsonObject[]): Promise<Change[]> {
+    return objects.map((object): Change => {
+      const ref = refOf(object);
+      const old = this.generated.get(refKey(ref));
+      this.calls.applied++;
+      if (old && canonicalJson(old) === canonicalJson(object)) return { action: "unchanged", ref, reason: "in sync" };
+      this.generated.set(refKey(ref), object);
+      return old ? { action: "configured", ref, reason: "configured" } : { action: "created", ref, reason: "created" };
+    });
+  }
+
+  async listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>): Promise<ObjectRef[]> {
+    this.calls.lists++;
+    return [...this.generated.values()].map(refOf).filter((ref) => {
+      const object = this.generated.get(refKey(ref));
+      const have = ((object?.["metadata"] as Json | undefined)?.["labels"] ?? {}) as Record<string, string>;
+      return ref.apiVersion === apiVersion && ref.kind === kind && Object.entries(labels).every(([k, v]) => have[k] === v);
+    });
+  }
+
   async deleteTargets(refs: readonly ObjectRef[]): Promise<Change[]> {
     return refs.map((ref): Change => {
       this.calls.deleted++;
+      if (this.generated.delete(refKey(ref))) return { action: "deleted", ref, reason: "deleted" };
       if (this.options.record) this.writes.deleted.push(`${ref.namespace}/${ref.name}`);
       this.store.removeProcess(ref.namespace, ref.name);
       return { action: "deleted", ref, reason: "deleted" };

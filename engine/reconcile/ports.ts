@@ -59,6 +59,13 @@ export interface FleetBackend {
   /** Applies generated objects without touching the set's inventory (rollout targets). */
   applyTargets(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]>;
   deleteTargets(refs: readonly ObjectRef[], signal: AbortSignal): Promise<Change[]>;
+  /**
+   * Generated objects of other kinds (per-device RBAC): server-side applied, no write when
+   * unchanged, outside the set's inventory; removed with deleteTargets.
+   */
+  applyGenerated(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]>;
+  /** Every object of a kind (all namespaces) that carries all these labels. */
+  listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<ObjectRef[]>;
   writeStatus(ref: ObjectRef, status: JsonObject, signal: AbortSignal): Promise<void>;
   recordEvent(ref: ObjectRef & { uid?: string }, event: KubeEvent, signal: AbortSignal): Promise<void>;
   /**

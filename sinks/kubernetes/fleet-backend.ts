@@ -158,6 +158,16 @@ export class KubernetesFleetBackend implements FleetBackend, LiveView {
     return (await this.sink.applyAll(objects as unknown as KubeObject[], signal)).map(toChange);
   }
 
+  async applyGenerated(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]> {
+    return (await this.sink.applyAll(objects as unknown as KubeObject[], signal)).map(toChange);
+  }
+
+  async listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<ObjectRef[]> {
+    const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+    const list = await this.client.list(apiVersion, kind, { labelSelector, signal });
+    return list.items.map((o) => ({ apiVersion: o.apiVersion || apiVersion, kind: o.kind || kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name }));
+  }
+
   async deleteTargets(refs: readonly ObjectRef[], signal: AbortSignal): Promise<Change[]> {
     const out: Change[] = [];
     for (const ref of refs) out.push(toChange(await this.sink.delete(ref, { propagationPolicy: "Background", signal })));
