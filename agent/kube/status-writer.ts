@@ -74,7 +74,7 @@ export class StatusWriter {
           }
           failed = true;
           const hint = isStatus(err, 403)
-            ? `; the device's Role does not allow it: render the device's RBAC with this DeviceProcess (bosun-agent rbac --device … --namespace ${p.namespace} --deviceprocess ${p.name} …) and apply it`
+            ? `; the device's Role does not allow it: set agents.rbac: true in the fleet's bosun.yaml, or render the device's RBAC with this DeviceProcess (bosun-agent rbac --device … --namespace ${p.namespace} --deviceprocess ${p.name} …) and apply it`
             : "";
           this.log.warn(`status write failed; will retry${hint}`, { deviceProcess: key, error: errorMessage(err), retryInMs: delay });
           break;

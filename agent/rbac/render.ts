@@ -5,7 +5,8 @@
  * - shared (once per cluster): bootstrap tokens (group system:bootstrappers:bosun-devices) may
  *   create CSRs (built-in ClusterRole system:node-bootstrapper); devices may create/get CSRs to
  *   renew their certificate.
- * - per device, rendered from the DeviceProcesses scheduled there (`bosun-agent rbac`; one Role +
+ * - per device, rendered from the DeviceProcesses scheduled there (by the engine with bosun.yaml
+ *   `agents.rbac`, or by `bosun-agent rbac`; one Role +
  *   RoleBinding per device and namespace): get, and status get/patch/update, of ITS DeviceProcesses
  *   only (resourceNames); get of the Secrets/ConfigMaps they reference only; create Events; its own
  *   heartbeat Lease only (get/update by name; create cannot be limited by name in RBAC).

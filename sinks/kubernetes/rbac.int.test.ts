@@ -10,6 +10,7 @@ interface Review { status: { allowed: boolean } }
 describe("deploy/rbac", () => {
   let client: KubeClient;
   let ns: TestNamespace;
+  const sa = ["system:serviceaccount:bosun-system:bosun", ["system:serviceaccounts", "system:serviceaccounts:bosun-system"]] as const;
   beforeAll(async () => {
     client = kubeClient();
     ns = await createTestNamespace(client, "rbac");
@@ -31,11 +32,21 @@ describe("deploy/rbac", () => {
     const objs = await loadManifests(fileURLToPath(new URL("../../deploy/rbac/bosun.yaml", import.meta.url)));
     const entries = await new KubernetesSink({ client }).applyAll(objs);
     expect(entries.filter((e) => e.error !== undefined)).toEqual([]);
-    const sa = ["system:serviceaccount:bosun-system:bosun", ["system:serviceaccounts", "system:serviceaccounts:bosun-system"]] as const;
     expect(await can(sa[0], [...sa[1]], "patch", "azure.com", "deviceprocessdeployments")).toBe(true);
     expect(await can(sa[0], [...sa[1]], "delete", "azure.com", "deviceprocesses")).toBe(true);
     expect(await can(sa[0], [...sa[1]], "list", "azure.com", "networkswitches")).toBe(true);
     expect(await can(sa[0], [...sa[1]], "delete", "azure.com", "networkswitches")).toBe(false);
+    expect(await can(sa[0], [...sa[1]], "get", "", "secrets")).toBe(false);
+    expect(await can(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "roles")).toBe(false); // only with the opt-in below
+  });
+
+  it("with deploy/rbac/bosun-agent-rbac.yaml the engine may keep the per-device Roles (agents.rbac), still without reading Secrets", async () => {
+    const objs = await loadManifests(fileURLToPath(new URL("../../deploy/rbac/bosun-agent-rbac.yaml", import.meta.url)));
+    const entries = await new KubernetesSink({ client }).applyAll(objs);
+    expect(entries.filter((e) => e.error !== undefined)).toEqual([]);
+    for (const verb of ["create", "patch", "delete", "escalate", "bind"]) expect(await can(sa[0], [...sa[1]], verb, "rbac.authorization.k8s.io", "roles"), verb).toBe(true);
+    expect(await can(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "rolebindings")).toBe(true);
+    expect(await can(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "clusterroles")).toBe(false);
     expect(await can(sa[0], [...sa[1]], "get", "", "secrets")).toBe(false);
   });
 });

@@ -117,7 +117,7 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     repoUrl = `${server.url}/fleet.git`;
     tree = await WorkTree.open(repoUrl);
     await tree.commitAndPush("main", {
-      "bosun.yaml": `apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\ndefaults:\n  namespace: ${ns.name}\nstatus:\n  maxFailingDevices: 3\n`,
+      "bosun.yaml": `apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\ndefaults:\n  namespace: ${ns.name}\nagents:\n  rbac: true\nstatus:\n  maxFailingDevices: 3\n`,
       "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.0.0"),
     }, "fleet: switch-agent v1.0.0");
     sim = await startSimulator({ client, namespace: ns.name, devices: { switches: 12, racks: 3, spines: 0 }, seed: 7, delayMs: [150, 450] });
@@ -268,6 +268,24 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     const unhealthy = events.find((e) => e["reason"] === "DeviceUnhealthy");
     expect(unhealthy?.["type"]).toBe("Warning");
     expect(String(unhealthy?.["message"])).toContain("exit code 7");
+  });
+
+  it("keeps per-device agent RBAC (agents.rbac): each device may report on its own DeviceProcess only", async () => {
+    const roles = (await client.list("rbac.authorization.k8s.io/v1", "Role", { namespace: ns.name, labelSelector: "app.kubernetes.io/managed-by=bosun" })).items;
+    const devices = (await processes()).map((p) => String(p.metadata.labels?.["bosun.dev/device"])).sort();
+    expect(roles.map((r) => r.metadata.name).sort()).toEqual(devices.map((d) => `bosun-device-${d}`));
+    const can = async (device: string, verb: string, resource: string, subresource: string, name: string): Promise<boolean> => {
+      const review = await client.rest.request<{ status: { allowed: boolean } }>({
+        method: "POST", path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user: `bosun-device:${device}`, groups: ["bosun:devices"], resourceAttributes: { namespace: ns.name, verb, group: "azure.com", resource, subresource, name } } },
+      });
+      return review.status.allowed;
+    };
+    const [mine, other] = devices;
+    expect(await can(String(mine), "patch", "deviceprocesses", "status", `switch-agent-${mine}`)).toBe(true);
+    expect(await can(String(mine), "get", "deviceprocesses", "", `switch-agent-${mine}`)).toBe(true);
+    expect(await can(String(mine), "patch", "deviceprocesses", "status", `switch-agent-${other}`)).toBe(false);
+    expect(await can(String(mine), "patch", "deviceprocesses", "", `switch-agent-${mine}`)).toBe(false); // the spec is the engine's
   });
 
   it("stops cleanly on SIGTERM (exit code 0)", async () => {
