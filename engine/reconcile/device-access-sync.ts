@@ -15,8 +15,6 @@ const RBAC = "rbac.authorization.k8s.io/v1";
 const KINDS = ["Role", "RoleBinding"] as const;
 const NAME_PREFIX = "bosun-device-";
 
-interface Applied { readonly digest: string; readonly refs: readonly ObjectRef[] }
-
 function refOf(o: JsonObject): ObjectRef {
   const meta = o["metadata"] as { name: string; namespace?: string };
   return { apiVersion: String(o["apiVersion"]), kind: String(o["kind"]), namespace: meta.namespace ?? "", name: meta.name };
@@ -24,9 +22,17 @@ function refOf(o: JsonObject): ObjectRef {
 
 const keyOf = (r: ObjectRef): string => `${r.kind}/${r.namespace}/${r.name}`;
 
+/** The Role and RoleBinding of the device behind a `<namespace>/<device>` key. */
+function refsOf(deviceKey: string): ObjectRef[] {
+  const slash = deviceKey.indexOf("/");
+  const namespace = deviceKey.slice(0, slash);
+  const name = `${NAME_PREFIX}${deviceKey.slice(slash + 1)}`;
+  return KINDS.map((kind) => ({ apiVersion: RBAC, kind, namespace, name }));
+}
+
 export class DeviceAccessSync {
-  /** Per `<namespace>/<device>`: what was applied. Undefined until the first pass has listed the cluster. */
-  private applied: Map<string, Applied> | undefined;
+  /** Per `<namespace>/<device>`: the digest of what was applied. Undefined until the first pass has listed the cluster. */
+  private applied: Map<string, string> | undefined;
 
   async sync(access: ReadonlyMap<string, DeviceRbacInput>, backend: FleetBackend, signal: AbortSignal): Promise<Change[]> {
     const desired = new Map<string, { objects: JsonObject[]; digest: string }>();
@@ -45,23 +51,22 @@ export class DeviceAccessSync {
       applied = new Map();
       this.applied = applied;
     }
-    const toApply = [...desired].filter(([key, d]) => applied.get(key)?.digest !== d.digest);
+    const toApply = [...desired].filter(([key, d]) => applied.get(key) !== d.digest);
     if (toApply.length > 0) {
       const results = await backend.applyGenerated(toApply.flatMap(([, d]) => d.objects), signal);
       const failed = new Set(results.filter((c) => c.error !== undefined).map((c) => keyOf(c.ref)));
       changes.push(...results);
       for (const [key, d] of toApply) {
-        const refs = d.objects.map(refOf);
-        if (refs.some((r) => failed.has(keyOf(r)))) applied.delete(key); // retried next pass
-        else applied.set(key, { digest: d.digest, refs });
+        if (d.objects.some((o) => failed.has(keyOf(refOf(o))))) applied.delete(key); // retried next pass
+        else applied.set(key, d.digest);
       }
     }
     const gone = [...applied].filter(([key]) => !desired.has(key));
     if (gone.length > 0) {
-      const results = await backend.deleteTargets(gone.flatMap(([, a]) => a.refs), signal);
+      const results = await backend.deleteTargets(gone.flatMap(([key]) => refsOf(key)), signal);
       const failed = new Set(results.filter((c) => c.error !== undefined).map((c) => keyOf(c.ref)));
       changes.push(...results);
-      for (const [key, a] of gone) if (!a.refs.some((r) => failed.has(keyOf(r)))) applied.delete(key); // else retried next pass
+      for (const [key] of gone) if (!refsOf(key).some((r) => failed.has(keyOf(r)))) applied.delete(key); // else retried next pass
     }
     return changes;
   }

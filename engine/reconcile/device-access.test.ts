@@ -101,6 +101,22 @@ describe.each([true, false])("per-device agent RBAC (bosun.yaml agents.rbac), in
     expect(rbacChanges(shrunk).sort()).toEqual(["configured Role/bosun-device-tor-1", "configured Role/bosun-device-tor-2", "deleted Role/bosun-device-soc-1", "deleted RoleBinding/bosun-device-soc-1", "unchanged RoleBinding/bosun-device-tor-1", "unchanged RoleBinding/bosun-device-tor-2"]);
   });
 
+  it("a failure to keep the RBAC does not fail the pass; the next pass catches up", async () => {
+    const { backend, pass } = setup(incremental);
+    const list = backend.listLabelled.bind(backend);
+    let forbidden = true;
+    backend.listLabelled = async (...args) => {
+      if (forbidden) throw new Error('roles.rbac.authorization.k8s.io is forbidden: User "system:serviceaccount:bosun-system:bosun" cannot list resource "roles"');
+      return list(...args);
+    };
+    const first = await pass(desired({ rbac: true, telemetry: false }));
+    expect(first.deployments.map((d) => d.result.step.toApply.length)).toEqual([2]); // the rollout went on
+    expect(backend.generated.size).toBe(0);
+    forbidden = false;
+    await pass(desired({ rbac: true, telemetry: false }));
+    expect(names(rulesOf(backend, "tor-1"), "deviceprocesses/status")).toEqual(["agent-tor-1"]);
+  });
+
   it("writes no RBAC unless bosun.yaml asks for it", async () => {
     const { backend, pass } = setup(incremental);
     expect(rbacChanges(await pass(desired({ rbac: false, telemetry: true })))).toEqual([]);

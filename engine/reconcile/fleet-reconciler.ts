@@ -123,7 +123,16 @@ export class FleetReconciler implements DesiredStateConsumer {
     if (!placed.complete) return [];
     const key = placed.key.join("\n");
     if (key === this.lastAccessKey) return [];
-    const changes = await this.access.sync(deviceAccess(placed.entries), this.options.backend, signal);
+    let changes: Change[];
+    try {
+      changes = await this.access.sync(deviceAccess(placed.entries), this.options.backend, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      // The rollouts went through; only the agents' RBAC could not be kept (e.g. no rights to list Roles).
+      this.options.logger.error({ err: error }, `device agent RBAC (bosun.yaml agents.rbac): ${(error as Error).message}; the engine needs deploy/rbac/bosun-agent-rbac.yaml; retrying next pass`);
+      this.lastAccessKey = undefined;
+      return [];
+    }
     const errors = changes.filter((c) => c.error !== undefined);
     for (const c of errors) this.options.logger.warn({ ref: c.ref }, `device agent RBAC ${c.ref.kind} ${c.ref.namespace}/${c.ref.name}: ${c.error ?? ""}; retrying next pass`);
     this.lastAccessKey = errors.length === 0 ? key : undefined;
