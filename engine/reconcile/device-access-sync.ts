@@ -2,11 +2,10 @@
  * Keeps the per-device RBAC of the device agents in step with the rollouts (bosun.yaml
  * `agents.rbac`): applies the Role + RoleBinding of each device whose set of DeviceProcesses (or
  * referenced Secrets/ConfigMaps) changed, and deletes those of devices with none left. Remembers
- * a digest per device, so an unchanged fleet costs no API call; on its first pass it lists what
+ * what each device's objects were made from, so an unchanged device costs no rendering and no API call; on its first pass it lists what
  * Bosun created before (label managed-by bosun) to remove what an earlier process left behind.
  */
 import type { DeviceRbacInput } from "../../agent/rbac/render.ts";
-import { digest } from "../kinds/canonical-json.ts";
 import { deviceAccessObjects } from "../kinds/device-process-deployment/device-access.ts";
 import { Labels, MANAGER } from "../model/device.ts";
 import type { Change, FleetBackend, JsonObject, ObjectRef } from "./ports.ts";
@@ -30,43 +29,61 @@ function refsOf(deviceKey: string): ObjectRef[] {
   return KINDS.map((kind) => ({ apiVersion: RBAC, kind, namespace, name }));
 }
 
+/** What a device's objects are made from, as one string: equal signatures render equal objects. */
+function signatureOf(i: DeviceRbacInput): string {
+  return `${i.deviceProcesses.join(",")}|${(i.secrets ?? []).join(",")}|${(i.configMaps ?? []).join(",")}`;
+}
+
+/** The signature of a live Role (its resourceNames), to compare with signatureOf. */
+function signatureOfRole(role: JsonObject): string {
+  const rules = (Array.isArray(role["rules"]) ? role["rules"] : []) as { resources?: string[]; resourceNames?: string[] }[];
+  const names = (resource: string): string => rules.find((r) => r.resources?.includes(resource) && r.resourceNames)?.resourceNames?.join(",") ?? "";
+  return `${names("deviceprocesses")}|${names("secrets")}|${names("configmaps")}`;
+}
+
 export class DeviceAccessSync {
-  /** Per `<namespace>/<device>`: the digest of what was applied. Undefined until the first pass has listed the cluster. */
+  /** Per `<namespace>/<device>`: the signature of what was applied. Undefined until the first pass has listed the cluster. */
   private applied: Map<string, string> | undefined;
 
   async sync(access: ReadonlyMap<string, DeviceRbacInput>, backend: FleetBackend, signal: AbortSignal): Promise<Change[]> {
-    const desired = new Map<string, { objects: JsonObject[]; digest: string }>();
-    for (const [key, input] of access) {
-      const objects = deviceAccessObjects(input);
-      desired.set(key, { objects, digest: digest(objects, 32) });
-    }
-    const changes: Change[] = [];
+    let changes: Change[] = []; // concat, not push(...): 100,000 devices are 200,000 entries
     let applied = this.applied;
     if (!applied) {
-      const wanted = new Set([...desired.values()].flatMap((d) => d.objects.map((o) => keyOf(refOf(o)))));
-      const existing: ObjectRef[] = [];
-      for (const kind of KINDS) existing.push(...(await backend.listLabelled(RBAC, kind, { [Labels.managedBy]: MANAGER }, signal)).filter((r) => r.name.startsWith(NAME_PREFIX)));
-      const stale = existing.filter((r) => !wanted.has(keyOf(r)));
-      if (stale.length > 0) changes.push(...(await backend.deleteTargets(stale, signal)));
+      // First pass (engine start): what the cluster holds stands for what was applied, so a
+      // restart rewrites only the devices that changed meanwhile and removes Bosun's leftovers.
+      const [roles, bindings] = await Promise.all(KINDS.map(async (kind) => (await backend.listLabelled(RBAC, kind, { [Labels.managedBy]: MANAGER }, signal)).filter((o) => refOf(o).name.startsWith(NAME_PREFIX))));
+      const bound = new Set((bindings ?? []).map((o) => keyOf({ ...refOf(o), kind: "Role" })));
       applied = new Map();
+      for (const role of roles ?? []) {
+        const ref = refOf(role);
+        if (bound.has(keyOf(ref))) applied.set(`${ref.namespace}/${ref.name.slice(NAME_PREFIX.length)}`, signatureOfRole(role));
+      }
+      const stale = [...roles ?? [], ...bindings ?? []].map(refOf).filter((r) => !access.has(`${r.namespace}/${r.name.slice(NAME_PREFIX.length)}`));
+      if (stale.length > 0) changes = changes.concat(await backend.deleteTargets(stale, signal));
+      for (const r of stale) applied.delete(`${r.namespace}/${r.name.slice(NAME_PREFIX.length)}`);
       this.applied = applied;
     }
-    const toApply = [...desired].filter(([key, d]) => applied.get(key) !== d.digest);
+    // Only devices whose inputs changed are rendered and written.
+    const toApply: { key: string; signature: string; objects: JsonObject[] }[] = [];
+    for (const [key, input] of access) {
+      const signature = signatureOf(input);
+      if (applied.get(key) !== signature) toApply.push({ key, signature, objects: deviceAccessObjects(input) });
+    }
     if (toApply.length > 0) {
-      const results = await backend.applyGenerated(toApply.flatMap(([, d]) => d.objects), signal);
+      const results = await backend.applyGenerated(toApply.flatMap((d) => d.objects), signal);
       const failed = new Set(results.filter((c) => c.error !== undefined).map((c) => keyOf(c.ref)));
-      changes.push(...results);
-      for (const [key, d] of toApply) {
-        if (d.objects.some((o) => failed.has(keyOf(refOf(o))))) applied.delete(key); // retried next pass
-        else applied.set(key, d.digest);
+      changes = changes.concat(results);
+      for (const d of toApply) {
+        if (d.objects.some((o) => failed.has(keyOf(refOf(o))))) applied.delete(d.key); // retried next pass
+        else applied.set(d.key, d.signature);
       }
     }
-    const gone = [...applied].filter(([key]) => !desired.has(key));
+    const gone = [...applied.keys()].filter((key) => !access.has(key));
     if (gone.length > 0) {
-      const results = await backend.deleteTargets(gone.flatMap(([key]) => refsOf(key)), signal);
+      const results = await backend.deleteTargets(gone.flatMap(refsOf), signal);
       const failed = new Set(results.filter((c) => c.error !== undefined).map((c) => keyOf(c.ref)));
-      changes.push(...results);
-      for (const [key] of gone) if (!refsOf(key).some((r) => failed.has(keyOf(r)))) applied.delete(key); // else retried next pass
+      changes = changes.concat(results);
+      for (const key of gone) if (!refsOf(key).some((r) => failed.has(keyOf(r)))) applied.delete(key); // else retried next pass
     }
     return changes;
   }

@@ -117,6 +117,16 @@ describe.each([true, false])("per-device agent RBAC (bosun.yaml agents.rbac), in
     expect(names(rulesOf(backend, "tor-1"), "deviceprocesses/status")).toEqual(["agent-tor-1"]);
   });
 
+  it("after an engine restart rewrites only what differs from the cluster", async () => {
+    const { backend, pass } = setup(incremental);
+    await pass(desired({ rbac: true, telemetry: true }));
+    backend.generated.delete("RoleBinding/infra/bosun-device-tor-2"); // someone deleted it meanwhile
+    const reports: PassReport[] = [];
+    const again = new FleetReconciler({ backend, logger: createLogger({ level: "silent" }), incremental, useHeartbeats: false, onPass: (r) => reports.push(r) });
+    await again.apply(desired({ rbac: true, telemetry: true }), { commit: "c2", signal: new AbortController().signal });
+    expect(rbacChanges(reports[0] as PassReport).sort()).toEqual(["created RoleBinding/bosun-device-tor-2", "unchanged Role/bosun-device-tor-2"]);
+  });
+
   it("writes no RBAC unless bosun.yaml asks for it", async () => {
     const { backend, pass } = setup(incremental);
     expect(rbacChanges(await pass(desired({ rbac: false, telemetry: true })))).toEqual([]);

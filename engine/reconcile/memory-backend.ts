@@ -155,12 +155,11 @@ export class MemoryFleetBackend implements FleetBackend {
     });
   }
 
-  async listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>): Promise<ObjectRef[]> {
+  async listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>): Promise<JsonObject[]> {
     this.calls.lists++;
-    return [...this.generated.values()].map(refOf).filter((ref) => {
-      const object = this.generated.get(refKey(ref));
-      const have = ((object?.["metadata"] as Json | undefined)?.["labels"] ?? {}) as Record<string, string>;
-      return ref.apiVersion === apiVersion && ref.kind === kind && Object.entries(labels).every(([k, v]) => have[k] === v);
+    return [...this.generated.values()].filter((object) => {
+      const have = ((object["metadata"] as Json | undefined)?.["labels"] ?? {}) as Record<string, string>;
+      return object["apiVersion"] === apiVersion && object["kind"] === kind && Object.entries(labels).every(([k, v]) => have[k] === v);
     });
   }
 

@@ -65,7 +65,7 @@ export interface FleetBackend {
    */
   applyGenerated(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]>;
   /** Every object of a kind (all namespaces) that carries all these labels. */
-  listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<ObjectRef[]>;
+  listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<JsonObject[]>;
   writeStatus(ref: ObjectRef, status: JsonObject, signal: AbortSignal): Promise<void>;
   recordEvent(ref: ObjectRef & { uid?: string }, event: KubeEvent, signal: AbortSignal): Promise<void>;
   /**

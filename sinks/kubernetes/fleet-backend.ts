@@ -162,10 +162,11 @@ export class KubernetesFleetBackend implements FleetBackend, LiveView {
     return (await this.sink.applyAll(objects as unknown as KubeObject[], signal)).map(toChange);
   }
 
-  async listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<ObjectRef[]> {
+  async listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<JsonObject[]> {
     const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
     const list = await this.client.list(apiVersion, kind, { labelSelector, signal });
-    return list.items.map((o) => ({ apiVersion: o.apiVersion || apiVersion, kind: o.kind || kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name }));
+    // List items carry no apiVersion/kind of their own.
+    return list.items.map((o) => ({ ...(o as unknown as JsonObject), apiVersion, kind }));
   }
 
   async deleteTargets(refs: readonly ObjectRef[], signal: AbortSignal): Promise<Change[]> {
