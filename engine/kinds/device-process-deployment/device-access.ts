@@ -34,7 +34,7 @@ export function deviceAccess(deployments: readonly { deployment: Deployment; pla
   for (const { deployment, placements } of deployments) {
     const refs = referencedObjects(deployment.templateSpec);
     for (const p of placements) {
-      const key = `${deployment.namespace}/${p.device.name}`;
+      const key = [deployment.namespace, p.device.name].join("/"); // flat: kept as a map key for the engine's lifetime
       let entry = out.get(key);
       if (!entry) out.set(key, (entry = { device: p.device.name, namespace: deployment.namespace, processes: new Set(), secrets: new Set(), configMaps: new Set() }));
       entry.processes.add(p.processName);
