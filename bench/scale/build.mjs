@@ -1,12 +1,14 @@
 /**
  * Builds the engine into ESM bundles under dist/ with esbuild (installed with tsx): `npm run build`.
- *   dist/app/main.mjs          the engine CLI (app/main.ts)
+ *   dist/bosun.mjs             the engine CLI entry (runs app/main.ts's main; `node dist/bosun.mjs serve …`)
+ *   dist/app/main.mjs          the engine CLI module (app/main.ts)
  *   dist/bench/scale/child.mjs the scale bench's child scenarios (bench/scale/child.ts)
  * Shared code goes into dist/chunks/. Run with plain `node`: no tsx transpiler in the process, so
  * its memory floor is Node + the bundled code. pino stays external (its transports resolve files
  * by path at run time). Also exported for bench/scale/run.ts, which builds on demand.
  */
 import { build } from "esbuild";
+import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -30,6 +32,7 @@ export async function buildBundles() {
     banner: { js: 'import { createRequire as __bosunRequire } from "node:module"; const require = __bosunRequire(import.meta.url);' },
     logLevel: "warning",
   });
+  await writeFile(join(root, "dist", "bosun.mjs"), 'import { main } from "./app/main.mjs";\nprocess.exitCode = await main(process.argv.slice(2));\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildBundles();
