@@ -28,13 +28,21 @@ describe("deploy/rbac", () => {
     return r.status.allowed;
   }
 
+  /** A grant just applied reaches the apiserver's RBAC authorizer through its informers: ask until it is there (10 s). */
+  async function granted(user: string, groups: string[], verb: string, group: string, resource: string): Promise<boolean> {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      if (await can(user, groups, verb, group, resource)) return true;
+    }
+    return false;
+  }
+
   it("applies, and grants the engine and device agents what they need and no more", async () => {
     const objs = await loadManifests(fileURLToPath(new URL("../../deploy/rbac/bosun.yaml", import.meta.url)));
     const entries = await new KubernetesSink({ client }).applyAll(objs);
-    expect(entries.filter((e) => e.error !== undefined)).toEqual([]);
-    expect(await can(sa[0], [...sa[1]], "patch", "azure.com", "deviceprocessdeployments")).toBe(true);
-    expect(await can(sa[0], [...sa[1]], "delete", "azure.com", "deviceprocesses")).toBe(true);
-    expect(await can(sa[0], [...sa[1]], "list", "azure.com", "networkswitches")).toBe(true);
+    expect(entries.filter((e) => e.error !== undefined).map((e) => `${e.subject}: ${e.reason}`)).toEqual([]);
+    expect(await granted(sa[0], [...sa[1]], "patch", "azure.com", "deviceprocessdeployments")).toBe(true);
+    expect(await granted(sa[0], [...sa[1]], "delete", "azure.com", "deviceprocesses")).toBe(true);
+    expect(await granted(sa[0], [...sa[1]], "list", "azure.com", "networkswitches")).toBe(true);
     expect(await can(sa[0], [...sa[1]], "delete", "azure.com", "networkswitches")).toBe(false);
     expect(await can(sa[0], [...sa[1]], "get", "", "secrets")).toBe(false);
     expect(await can(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "roles")).toBe(false); // only with the opt-in below
@@ -43,9 +51,9 @@ describe("deploy/rbac", () => {
   it("with deploy/rbac/bosun-agent-rbac.yaml the engine may keep the per-device Roles (agents.rbac), still without reading Secrets", async () => {
     const objs = await loadManifests(fileURLToPath(new URL("../../deploy/rbac/bosun-agent-rbac.yaml", import.meta.url)));
     const entries = await new KubernetesSink({ client }).applyAll(objs);
-    expect(entries.filter((e) => e.error !== undefined)).toEqual([]);
-    for (const verb of ["create", "patch", "delete", "escalate", "bind"]) expect(await can(sa[0], [...sa[1]], verb, "rbac.authorization.k8s.io", "roles"), verb).toBe(true);
-    expect(await can(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "rolebindings")).toBe(true);
+    expect(entries.filter((e) => e.error !== undefined).map((e) => `${e.subject}: ${e.reason}`)).toEqual([]);
+    for (const verb of ["create", "patch", "delete", "escalate", "bind"]) expect(await granted(sa[0], [...sa[1]], verb, "rbac.authorization.k8s.io", "roles"), verb).toBe(true);
+    expect(await granted(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "rolebindings")).toBe(true);
     expect(await can(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "clusterroles")).toBe(false);
     expect(await can(sa[0], [...sa[1]], "get", "", "secrets")).toBe(false);
   });
