@@ -9,6 +9,7 @@ import { COMPONENT, GROUP, KIND, VERSION, type ObjectMeta } from "../model.ts";
 import { sleep } from "../backends/proc.ts";
 import type { KubeClient } from "./client.ts";
 import { isoNow } from "../iso-time.ts";
+import { Wakeup } from "../wakeup.ts";
 
 export type EventReason =
   | "ArtifactDownloaded" | "ArtifactDownloadFailed" | "ChecksumMismatch"
@@ -41,14 +42,14 @@ export function eventBody(e: AgentEvent, device: string): Record<string, unknown
 
 export class EventRecorder {
   private readonly queue: AgentEvent[] = [];
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   constructor(private readonly client: KubeClient, private readonly device: string, private readonly log: Logger, private readonly capacity = 100) {}
 
   emit(e: Omit<AgentEvent, "time">): void {
     this.queue.push({ ...e, time: isoNow() });
     if (this.queue.length > this.capacity) this.queue.shift();
     this.log.info(`event ${e.reason}`, { deviceProcess: `${e.meta.namespace}/${e.meta.name}`, message: e.message });
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -56,14 +57,7 @@ export class EventRecorder {
     while (!signal.aborted) {
       const e = this.queue[0];
       if (!e) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            signal.removeEventListener("abort", done);
-            resolve();
-          };
-          this.wake = done;
-          signal.addEventListener("abort", done, { once: true });
-        });
+        await this.wakeup.wait(signal);
         continue;
       }
       try {

@@ -9,6 +9,7 @@ import { dpKey, type DeviceProcessStatus } from "../model.ts";
 import { sleep } from "../backends/proc.ts";
 import { isStatus, type KubeClient } from "./client.ts";
 import { collectionPath } from "./watch.ts";
+import { Wakeup } from "../wakeup.ts";
 
 interface Pending { namespace: string; name: string; status: DeviceProcessStatus; seq: number }
 
@@ -20,7 +21,7 @@ export function statusPatch(status: DeviceProcessStatus): { status: Record<strin
 export class StatusWriter {
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private running: Promise<void> | undefined;
   private idle: (() => void)[] = [];
 
@@ -28,7 +29,7 @@ export class StatusWriter {
 
   set(namespace: string, name: string, status: DeviceProcessStatus): void {
     this.pending.set(dpKey({ namespace, name }), { namespace, name, status, seq: ++this.seq });
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   /** Forgets an object (deleted): no more writes for it. */
@@ -50,15 +51,7 @@ export class StatusWriter {
     while (!signal.aborted) {
       if (this.pending.size === 0) {
         for (const r of this.idle.splice(0)) r();
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            signal.removeEventListener("abort", done);
-            resolve();
-          };
-          this.wake = done;
-          signal.addEventListener("abort", done, { once: true });
-        });
-        this.wake = undefined;
+        await this.wakeup.wait(signal);
         continue;
       }
       let failed = false;

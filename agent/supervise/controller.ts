@@ -17,6 +17,7 @@ import { artifactVersionOf, buildLaunch, type Launch } from "./launch.ts";
 import type { ProcessRecord } from "./record.ts";
 import { restartDelay, shouldRestart, terminationReason, isSuccess, type Termination } from "./restart-policy.ts";
 import { isoNow } from "../iso-time.ts";
+import { Wakeup } from "../wakeup.ts";
 
 export class ProcessController {
   readonly key: string;
@@ -33,7 +34,7 @@ export class ProcessController {
   private lastArtifactError = "";
   private desiredHash = "";
   private lastStatusJson = "";
-  private wakeUp: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private readonly log: Logger;
   /** Resolves when the loop has ended (after a delete). */
   done: Promise<void> = Promise.resolve();
@@ -56,12 +57,12 @@ export class ProcessController {
 
   update(dp: DeviceProcess): void {
     this.dp = dp;
-    this.wakeUp?.();
+    this.wakeup.wake();
   }
 
   delete(): void {
     this.deleted = true;
-    this.wakeUp?.();
+    this.wakeup.wake();
   }
 
   start(signal: AbortSignal): void {
@@ -94,16 +95,7 @@ export class ProcessController {
     if (this.obs.process === "Running" && this.dp?.spec.healthCheck) candidates.push(this.nextProbeAt);
     if (this.obs.artifact === "Failed") candidates.push(this.artifactRetryAt);
     const ms = Math.max(0, Math.min(...candidates) - now);
-    return new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(t);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      this.wakeUp = done;
-      signal.addEventListener("abort", done, { once: true });
-    });
+    return this.wakeup.wait(signal, ms);
   }
 
   private emit(type: "Normal" | "Warning", reason: EventReason, message: string): void {
