@@ -22,7 +22,7 @@ export default tseslint.config(
     // engine/ is the pure core and the orchestration; it never imports the edges.
     files: ["engine/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["**/sources/**", "**/sinks/**", "**/clients/**"], message: "engine/ never imports sources/, sinks/ or clients/; pass a port in instead." }] }],
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/sources/**", "**/sinks/**", "**/clients/**", "**/agent/**", "**/app/**", "**/lab/**"], message: "engine/ never imports sources/, sinks/, clients/, agent/, app/ or lab/; pass a port in instead." }] }],
     },
   },
 );

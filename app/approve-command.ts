@@ -9,7 +9,7 @@ import { readDirectory } from "../engine/desired/read-directory.ts";
 import { readDeployment } from "../engine/kinds/device-process-deployment/deployment.ts";
 import { formatDiagnostic } from "../engine/model/diagnostic.ts";
 import { UsageError } from "../engine/model/errors.ts";
-import { approvalDocument } from "../engine/reconcile/approvals.ts";
+import { approvalDocument } from "../engine/rollout/approvals.ts";
 
 export const approveCommand: Command = {
   name: "approve",

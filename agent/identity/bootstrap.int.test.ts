@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../log.ts";
 import { KubeClient, isStatus } from "../kube/client.ts";
-import { renderDeviceRbac, renderSharedRbac } from "../rbac/render.ts";
+import { renderDeviceRbac, renderSharedRbac } from "../../engine/kinds/device-process/agent-rbac.ts";
 import { startArtifactServer, type ArtifactServer } from "../testing/artifact-server.ts";
 import {
   adminClient, createDp, createNamespace, deleteNamespace, dpPath, ensureDeviceProcessCrd, killAll, kubeConn, pidsWith, removeDir, startAgent,

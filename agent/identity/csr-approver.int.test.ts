@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../log.ts";
 import { isStatus, type KubeClient } from "../kube/client.ts";
-import { renderSharedRbac } from "../rbac/render.ts";
+import { renderSharedRbac } from "../../engine/kinds/device-process/agent-rbac.ts";
 import { adminClient, createNamespace, deleteNamespace, ensureCrd, kubeConn, removeDir, startAgent, tempDir, waitFor, type AgentProc } from "../testing/harness.ts";
 import type { Review } from "./approver.ts";
 import { CSR_PATH, runCsrApprover, type Csr } from "./csr-approver.ts";

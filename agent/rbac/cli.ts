@@ -1,7 +1,7 @@
 /** `bosun-agent rbac …`: prints the RBAC YAML for a device (and with --shared, the cluster-wide part). */
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
-import { renderDeviceRbac, renderSharedRbac } from "./render.ts";
+import { renderDeviceRbac, renderSharedRbac } from "../../engine/kinds/device-process/agent-rbac.ts";
 
 export const RBAC_USAGE = "usage: bosun-agent rbac [--shared] [--device NAME --namespace NS --deviceprocess NAME… [--secret NAME…] [--configmap NAME…] [--lease-namespace NS]]";
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { rbacMain } from "./cli.ts";
-import { renderDeviceRbac, renderSharedRbac } from "./render.ts";
+import { renderDeviceRbac, renderSharedRbac } from "../../engine/kinds/device-process/agent-rbac.ts";
 
 describe("device RBAC rendering", () => {
   it("limits writes and reads by name to the device's own objects", () => {

@@ -1,26 +1,17 @@
-/** One object Bosun applied. Version-independent identity: group + kind + namespace + name. */
-export interface InventoryEntry {
-  readonly apiVersion: string;
-  readonly kind: string;
-  /** "" for cluster-scoped objects. */
-  readonly namespace: string;
-  readonly name: string;
-}
+import { refKey, type ObjectRef } from "../model/object-ref.ts";
 
-/** What Bosun applied, kept with the fleet object's status; sorted by key, no duplicates. */
+/** One object Bosun applied. Version-independent identity: group + kind + namespace + name. */
+export type InventoryEntry = ObjectRef;
+
+/** What Bosun applied, kept per backend; sorted by key, no duplicates. */
 export interface Inventory {
   readonly entries: readonly InventoryEntry[];
 }
 
-export function groupOf(apiVersion: string): string {
-  const i = apiVersion.indexOf("/");
-  return i < 0 ? "" : apiVersion.slice(0, i);
-}
+export { groupOf } from "../model/object-ref.ts";
 
 /** `group/Kind/namespace/name` (`core` for the empty group). */
-export function entryKey(e: { apiVersion: string; kind: string; namespace: string; name: string }): string {
-  return `${groupOf(e.apiVersion) || "core"}/${e.kind}/${e.namespace}/${e.name}`;
-}
+export const entryKey = refKey;
 
 function cmp(a: InventoryEntry, b: InventoryEntry): number {
   const ka = entryKey(a);

@@ -5,7 +5,7 @@ import { readDeployment } from "../kinds/device-process-deployment/deployment.ts
 import { place } from "../kinds/device-process-deployment/expand.ts";
 import { rolloutStep } from "../kinds/device-process-deployment/rollout.ts";
 import { Labels } from "../model/device.ts";
-import { checkApprovals } from "../reconcile/approvals.ts";
+import { checkApprovals } from "../rollout/approvals.ts";
 import { partition } from "../reconcile/partition.ts";
 import type { LiveView } from "../reconcile/ports.ts";
 import { buildPlan, type Plan, type PlanInput } from "./plan.ts";

@@ -4,7 +4,7 @@ import type { Logger } from "../log/logger.ts";
 import { objectRef, type FleetObject } from "../model/fleet-object.ts";
 import type { ApplyContext, DesiredStateConsumer } from "../loop/consumer.ts";
 import type { ObjectStatus } from "../status/types.ts";
-import { checkApprovals } from "./approvals.ts";
+import { checkApprovals } from "../rollout/approvals.ts";
 import { approvalsKey, DeploymentMemo, type StepInputs } from "./deployment-memo.ts";
 import { deploymentPass, toLiveDeployment, type DeploymentPassResult } from "./deployment-pass.ts";
 import { DeviceAccessSync } from "./device-access-sync.ts";

@@ -1,108 +1,36 @@
-import type { LiveProcess } from "../kinds/device-process/live-process.ts";
-import type { Device } from "../model/device.ts";
+/**
+ * The ports of the generic pass: what every backend implements. The engine applies, observes,
+ * prunes by inventory and records inventory through these, for any backend (Kubernetes, Flintlock,
+ * Proxmox, Flightctl …). Kind-specific needs (a DeviceProcessDeployment's devices and heartbeats)
+ * are extra ports a backend offers by key (`BackendPorts`), looked up by that kind's controller.
+ */
+import type { Change } from "../model/change.ts";
+import type { Inventory } from "../inventory/inventory.ts";
+import type { JsonObject, ObjectRef } from "../model/object-ref.ts";
 
-export type JsonObject = Record<string, unknown>;
+export type { Change, ChangeAction, ChangedField } from "../model/change.ts";
+export type { JsonObject, ObjectRef } from "../model/object-ref.ts";
 
-export interface ObjectRef {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly namespace: string;
-  readonly name: string;
-}
-
-/** What a backend did to one object (a ChangeSet entry). */
-export interface Change {
-  readonly action: "created" | "configured" | "unchanged" | "deleted" | "skipped";
+/** What a backend tells about one live object it holds. */
+export interface Observed {
   readonly ref: ObjectRef;
-  readonly reason: string;
-  /** Drifted or changed fields (JSON pointers), when known. */
-  readonly fields?: readonly string[];
-  /** Set when the action failed. */
-  readonly error?: string;
-}
-
-export interface ApplySetOptions {
-  readonly prune: boolean;
-  /** Largest share (0..1) of managed objects one pass may delete. */
-  readonly maxDeletionShare: number;
-  /** The commit opted in to deleting more than that. */
-  readonly allowMassDeletion: boolean;
-  readonly signal: AbortSignal;
-}
-
-export interface ApplySetResult {
-  readonly changes: readonly Change[];
-  /** Set when the mass-deletion guard refused the prune. */
-  readonly pruneRefused?: string;
-}
-
-export interface KubeEvent {
-  readonly type: "Normal" | "Warning";
-  readonly reason: string;
-  readonly message: string;
+  /** Carries Bosun's mark (`app.kubernetes.io/managed-by: bosun` or the backend's equivalent): prune may delete it. */
+  readonly managedByBosun: boolean;
+  /** The live object as the backend shows it (read by the kind's health mapping). */
+  readonly object: JsonObject;
 }
 
 /**
- * The cluster as the reconciler sees it: the port the Kubernetes adapter implements
- * (sinks/kubernetes/fleet-backend.ts). Everything here is I/O; the reconciler is not.
+ * Writes one backend. Per-object failures come back as `Change.error` (a SinkError: transient,
+ * permanent or conflict); only an aborted signal throws.
  */
-export interface FleetBackend {
-  /** Applies the desired set (server-side apply), prunes what Bosun applied before and no longer wants. */
-  applySet(objects: readonly JsonObject[], options: ApplySetOptions): Promise<ApplySetResult>;
-  get(ref: ObjectRef, signal: AbortSignal): Promise<JsonObject | undefined>;
-  /** Every inventory device (NetworkSwitch, SOC, BMC, Server, DPU) in the cluster. */
-  listDevices(signal: AbortSignal): Promise<Device[]>;
-  /** DeviceProcesses in a namespace that Bosun rendered for deployments (label bosun.dev/deployment). */
-  listDeploymentProcesses(namespace: string, signal: AbortSignal): Promise<JsonObject[]>;
-  /** Device heartbeat Lease renew times (ms since epoch) by device, in a namespace. */
-  heartbeats(namespace: string, signal: AbortSignal): Promise<Map<string, number>>;
-  /** Applies generated objects without touching the set's inventory (rollout targets). */
-  applyTargets(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]>;
-  deleteTargets(refs: readonly ObjectRef[], signal: AbortSignal): Promise<Change[]>;
-  /**
-   * Generated objects of other kinds (per-device RBAC): server-side applied, no write when
-   * unchanged, outside the set's inventory; removed with deleteTargets.
-   */
-  applyGenerated(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]>;
-  /** Every object of a kind (all namespaces) that carries all these labels. */
-  listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<JsonObject[]>;
-  writeStatus(ref: ObjectRef, status: JsonObject, signal: AbortSignal): Promise<void>;
-  recordEvent(ref: ObjectRef & { uid?: string }, event: KubeEvent, signal: AbortSignal): Promise<void>;
-  /**
-   * A versioned read model of live state (fed by watches), when the backend keeps one: the
-   * reconciler then reads from memory and re-steps only deployments whose inputs changed.
-   */
-  liveState?(signal: AbortSignal): Promise<LiveState>;
-}
-
-/** A value and its change version: the version changes whenever the value does (and only then, ideally). */
-export interface Versioned<T> {
-  readonly version: number;
-  readonly value: T;
-}
-
-/** What the reconciler needs of a live DeviceProcessDeployment. */
-export interface LiveDeployment {
-  readonly uid: string | undefined;
-  readonly generation: number;
-  readonly status: JsonObject | undefined;
-  /** When known (a watch feed): tells a real change from a repeated event. */
-  readonly resourceVersion?: string | undefined;
-}
-
-/**
- * Live state as compact records with change versions (a value never changes without its version
- * changing). Versions come from one counter, so a version is never reused for another value.
- */
-export interface LiveState {
-  /** Every inventory device. */
-  devices(): Versioned<readonly Device[]>;
-  /** Live DeviceProcesses of one deployment, by name. */
-  processes(namespace: string, deployment: string): Versioned<ReadonlyMap<string, LiveProcess>>;
-  /** Device heartbeat Lease renew times (ms since epoch) by device. */
-  heartbeats(namespace: string): Versioned<ReadonlyMap<string, number>>;
-  /** The live DeviceProcessDeployment, undefined when it does not exist. */
-  deployment(namespace: string, name: string): Versioned<LiveDeployment | undefined>;
+export interface Sink {
+  /** Creates or updates each object; an object already as desired is not written (`unchanged`). */
+  apply(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]>;
+  /** Deletes each object and waits until it is gone; one already gone is `skipped` ("already gone"). */
+  delete(refs: readonly ObjectRef[], signal: AbortSignal): Promise<Change[]>;
+  /** The live objects, in order; undefined where absent. */
+  observe(refs: readonly ObjectRef[], signal: AbortSignal): Promise<(Observed | undefined)[]>;
 }
 
 /** One object's desired-vs-live comparison, as a plan shows it. */
@@ -111,12 +39,61 @@ export interface ObjectDiffSummary {
   readonly fields: readonly { readonly pointer: string; readonly desired?: unknown; readonly live?: unknown }[];
 }
 
-/** The read side the plan needs: compare without writing anything. */
-export interface LiveView {
+/** The read side `bosun plan` needs: compare without writing. */
+export interface LiveSource {
   diff(objects: readonly JsonObject[], signal: AbortSignal): Promise<ObjectDiffSummary[]>;
-  /** What Bosun applied before (its inventory): the candidates for deletion. */
-  appliedInventory(signal: AbortSignal): Promise<ObjectRef[]>;
-  listDevices(signal: AbortSignal): Promise<Device[]>;
-  listDeploymentProcesses(namespace: string, signal: AbortSignal): Promise<JsonObject[]>;
-  heartbeats(namespace: string, signal: AbortSignal): Promise<Map<string, number>>;
+}
+
+/** What Bosun applied per backend, kept between passes and restarts: the only prune candidates. */
+export interface InventoryStore {
+  load(backend: string, signal: AbortSignal): Promise<Inventory>;
+  save(backend: string, inventory: Inventory, signal: AbortSignal): Promise<void>;
+}
+
+/** A Kubernetes-style event on a fleet object (Normal/Warning, reason, message). */
+export interface FleetEvent {
+  readonly type: "Normal" | "Warning";
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface EventRecorder {
+  /** Best effort: a failure is logged by the recorder, never thrown (except on abort). */
+  record(ref: ObjectRef & { readonly uid?: string }, event: FleetEvent, signal: AbortSignal): Promise<void>;
+}
+
+/** A typed key for an extra port a backend may offer (see `BackendPorts`). */
+export interface PortKey<T> {
+  readonly id: string;
+  /** Never set: carries the port's type. */
+  readonly type?: T;
+}
+
+export function portKey<T>(id: string): PortKey<T> {
+  return { id };
+}
+
+/** Extra ports by key, e.g. the device fleet a DeviceProcessDeployment controller reads and writes. */
+export class BackendPorts {
+  private readonly ports = new Map<string, unknown>();
+
+  with<T>(key: PortKey<T>, port: T): this {
+    this.ports.set(key.id, port);
+    return this;
+  }
+
+  get<T>(key: PortKey<T>): T | undefined {
+    return this.ports.get(key.id) as T | undefined;
+  }
+}
+
+/** One backend as the engine sees it: registered once in app/ under its name. */
+export interface Backend {
+  /** Registration name, e.g. `kubernetes`; kinds name it (`KindRegistration.backend`). */
+  readonly name: string;
+  readonly sink: Sink;
+  readonly live: LiveSource;
+  readonly inventory: InventoryStore;
+  readonly events: EventRecorder;
+  readonly ports?: BackendPorts;
 }

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { loadFleet } from "../../engine/desired/load-fleet.ts";
 import { readDirectory } from "../../engine/desired/read-directory.ts";
 import { readDeployment } from "../../engine/kinds/device-process-deployment/deployment.ts";
-import { approvalDocument } from "../../engine/reconcile/approvals.ts";
+import { approvalDocument } from "../../engine/rollout/approvals.ts";
 import { createBareRepo, git, type GitServer } from "../git-server/index.ts";
 
 export interface LabRepo {

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { KubeClient } from "../../clients/kubernetes/client.ts";
 import type { KubeObject } from "../../clients/kubernetes/types.ts";
-import { approvalDocument } from "../../engine/reconcile/approvals.ts";
+import { approvalDocument } from "../../engine/rollout/approvals.ts";
 import { installDeviceCrds } from "../../lab/devices/crds.ts";
 import { startSimulator, type Simulator } from "../../lab/devices/simulator.ts";
 import { createBareRepo, git, startGitServer, WorkTree, type GitServer } from "../../lab/git-server/index.ts";

@@ -4,7 +4,7 @@
  * device's agent read and report on its own DeviceProcesses only (agent/rbac/render.ts has the
  * rules). Labelled managed-by bosun, so only what Bosun created is ever removed.
  */
-import { renderDeviceRbac, type DeviceRbacInput } from "../../../agent/rbac/render.ts";
+import { renderDeviceRbac, type DeviceRbacInput } from "../device-process/agent-rbac.ts";
 import { Labels, MANAGER } from "../../model/device.ts";
 import type { Deployment } from "./deployment.ts";
 import type { Placement } from "./expand.ts";

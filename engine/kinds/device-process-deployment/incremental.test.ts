@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadFleet, type DesiredState } from "../desired/load-fleet.ts";
 import { createLogger } from "../log/logger.ts";
 import type { Device } from "../model/device.ts";
-import { approvalDocument } from "./approvals.ts";
+import { approvalDocument } from "../rollout/approvals.ts";
 import { FleetReconciler, type PassReport } from "./fleet-reconciler.ts";
 import { MemoryFleetBackend } from "./memory-backend.ts";
 

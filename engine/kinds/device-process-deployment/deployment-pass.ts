@@ -6,7 +6,7 @@ import { rolloutStep, type RolloutStep } from "../kinds/device-process-deploymen
 import { deploymentStatus, type Condition, type DeploymentStatus } from "../kinds/device-process-deployment/status.ts";
 import type { FleetObject } from "../model/fleet-object.ts";
 import type { ObjectStatus } from "../status/types.ts";
-import type { ApprovalCheck } from "./approvals.ts";
+import type { ApprovalCheck } from "../rollout/approvals.ts";
 import type { FleetBackend, JsonObject, KubeEvent, LiveDeployment, ObjectRef } from "./ports.ts";
 import { rolloutEvents, type PreviousRollout } from "./rollout-events.ts";
 

@@ -4,7 +4,7 @@ import { readDeployment, type Deployment } from "../kinds/device-process-deploym
 import { place, type Placement } from "../kinds/device-process-deployment/expand.ts";
 import type { Device } from "../model/device.ts";
 import type { FleetObject } from "../model/fleet-object.ts";
-import type { ApprovalCheck } from "./approvals.ts";
+import type { ApprovalCheck } from "../rollout/approvals.ts";
 import type { DeploymentPassResult } from "./deployment-pass.ts";
 import type { Versioned } from "./ports.ts";
 

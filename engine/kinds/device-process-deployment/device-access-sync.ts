@@ -5,7 +5,7 @@
  * what each device's objects were made from, so an unchanged device costs no rendering and no API call; on its first pass it lists what
  * Bosun created before (label managed-by bosun) to remove what an earlier process left behind.
  */
-import type { DeviceRbacInput } from "../../agent/rbac/render.ts";
+import type { DeviceRbacInput } from "../kinds/device-process/agent-rbac.ts";
 import { deviceAccessObjects } from "../kinds/device-process-deployment/device-access.ts";
 import { Labels, MANAGER } from "../model/device.ts";
 import type { Change, FleetBackend, JsonObject, ObjectRef } from "./ports.ts";
