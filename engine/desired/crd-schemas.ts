@@ -1,5 +1,5 @@
 import { DiagnosticCode, type Diagnostic } from "../model/diagnostic.ts";
-import { kindId } from "./kind-registry.ts";
+import { kindId } from "../kinds/kind-registry.ts";
 import type { ParsedDocument } from "./parse-yaml.ts";
 import { compileCrdSchema, type ValidateFunction } from "./validators.ts";
 

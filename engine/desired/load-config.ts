@@ -3,7 +3,8 @@ import { CONFIG_FILE, CREDENTIAL_KEY, defaultConfig, type BosunConfig } from "./
 import { locate } from "./locate.ts";
 import { parseYamlFile, type ParsedDocument } from "./parse-yaml.ts";
 import { schemaDiagnostics } from "./schema-errors.ts";
-import { bosunValidator } from "./validators.ts";
+import { engineOnlyKinds } from "../kinds/engine-only/register.ts";
+import { kindValidator } from "./validators.ts";
 
 /** Pointers of every key that looks like a credential. */
 function credentialKeys(value: unknown, pointer = ""): string[] {
@@ -32,7 +33,7 @@ export function loadConfig(bytes: Uint8Array | undefined): { config: BosunConfig
 }
 
 function validateConfig(doc: ParsedDocument): { config: BosunConfig; diagnostics: Diagnostic[] } {
-  const validate = bosunValidator("bosun.dev/v1alpha1", "BosunConfig");
+  const validate = kindValidator(engineOnlyKinds.find((k) => k.kind === "BosunConfig"));
   const value = structuredClone(doc.value);
   if (!validate || value["apiVersion"] !== "bosun.dev/v1alpha1" || value["kind"] !== "BosunConfig") {
     return { config: defaultConfig, diagnostics: [{ file: CONFIG_FILE, line: doc.line, col: doc.col, pointer: "", code: DiagnosticCode.InvalidConfig, message: "bosun.yaml must be apiVersion: bosun.dev/v1alpha1, kind: BosunConfig" }] };

@@ -1,14 +1,14 @@
 import { DiagnosticCode, type Diagnostic } from "../model/diagnostic.ts";
 import { objectRef, type FleetObject } from "../model/fleet-object.ts";
 import type { CrdKind } from "./crd-schemas.ts";
-import { bosunGroups, bosunKinds, groupOf, kindId } from "./kind-registry.ts";
+import { kindId, type KindRegistry } from "../kinds/kind-registry.ts";
+import { groupOf } from "../model/object-ref.ts";
 import { builtinNamespaced } from "./kubernetes-kinds.ts";
 import { locate } from "./locate.ts";
 import { checkName } from "./names.ts";
 import type { ParsedDocument } from "./parse-yaml.ts";
 import { schemaDiagnostics } from "./schema-errors.ts";
-import { semanticChecks } from "./semantic-checks.ts";
-import { bosunValidator } from "./validators.ts";
+import { kindValidator } from "./validators.ts";
 
 type Json = Record<string, unknown>;
 
@@ -18,6 +18,7 @@ export interface DocumentContext {
   readonly defaultNamespace: string;
   readonly crdKinds: ReadonlyMap<string, CrdKind>;
   readonly files: ReadonlyMap<string, Uint8Array>;
+  readonly kinds: KindRegistry;
 }
 
 export type DocumentResult = { ok: true; object: FleetObject; engineOnly: boolean } | { ok: false; diagnostics: Diagnostic[] };
@@ -37,13 +38,12 @@ export function loadDocument(ctx: DocumentContext): DocumentResult {
   const meta: Json = typeof metadata === "object" && metadata !== null && !Array.isArray(metadata) ? (metadata as Json) : {};
   if (meta["name"] === undefined || meta["name"] === null) return fail(ctx, "/metadata", DiagnosticCode.MissingName, `${kind}: metadata.name is required`);
 
-  const id = kindId(apiVersion, kind);
-  const bosun = bosunKinds.get(id);
-  const crd = ctx.crdKinds.get(id);
-  const namespaced = bosun?.info.namespaced ?? crd?.namespaced ?? builtinNamespaced(apiVersion, kind);
+  const bosun = ctx.kinds.get(apiVersion, kind);
+  const crd = ctx.crdKinds.get(kindId(apiVersion, kind));
+  const namespaced = bosun?.namespaced ?? crd?.namespaced ?? builtinNamespaced(apiVersion, kind);
   if (namespaced === undefined) {
-    const hint = bosunGroups.has(groupOf(apiVersion))
-      ? `is not a Bosun kind; known kinds: ${[...bosunKinds.values()].filter((k) => k.info.apiVersion === apiVersion).map((k) => k.info.kind).join(", ") || "none in this apiVersion"}`
+    const hint = ctx.kinds.groups.has(groupOf(apiVersion))
+      ? `is not a Bosun kind; known kinds: ${ctx.kinds.kindsOf(apiVersion).join(", ") || "none in this apiVersion"}`
       : "is not a built-in Kubernetes kind and no CustomResourceDefinition for it is in the repo; commit its CRD";
     return fail(ctx, "/kind", DiagnosticCode.UnknownKind, `${apiVersion} ${kind} ${hint}`);
   }
@@ -58,15 +58,15 @@ export function loadDocument(ctx: DocumentContext): DocumentResult {
   const namespace = namespaced ? (typeof meta["namespace"] === "string" ? meta["namespace"] : ctx.defaultNamespace) : "";
   const subject = objectRef({ kind, namespace, name });
 
-  const validate = bosun ? bosunValidator(apiVersion, kind) : crd?.validate;
+  const validate = bosun ? kindValidator(bosun) : crd?.validate;
   if (validate && !validate(value)) {
     return { ok: false, diagnostics: schemaDiagnostics(validate.errors ?? [], ctx.parsed, ctx.file, subject) };
   }
-  if (bosun) {
-    const problems = semanticChecks(kind, value, { file: ctx.file, parsed: ctx.parsed, subject, files: ctx.files });
+  if (bosun?.check) {
+    const problems = bosun.check(value, { file: ctx.file, parsed: ctx.parsed, subject, files: ctx.files });
     if (problems.length > 0) return { ok: false, diagnostics: problems };
   }
   if (namespaced) (value["metadata"] as Json)["namespace"] = namespace;
   const object: FleetObject = { apiVersion, kind, namespace, name, body: value, source: { file: ctx.file, line: ctx.parsed.line, col: ctx.parsed.col } };
-  return { ok: true, object, engineOnly: bosun?.info.engineOnly === true };
+  return { ok: true, object, engineOnly: bosun?.role === "engine-only" };
 }

@@ -1,3 +1,5 @@
+import { builtinKinds } from "../kinds/builtin.ts";
+import type { KindRegistry } from "../kinds/kind-registry.ts";
 import { compareDiagnostics, DiagnosticCode, type Diagnostic } from "../model/diagnostic.ts";
 import { objectKey, objectRef, type FleetFile, type FleetObject } from "../model/fleet-object.ts";
 import { CONFIG_FILE, type BosunConfig } from "./bosun-config.ts";
@@ -11,6 +13,8 @@ import { resolveSymlink } from "./symlinks.ts";
 export interface LoadOptions {
   /** Overrides bosun.yaml's paths.maxFileBytes (default 1 MiB). */
   readonly maxFileBytes?: number;
+  /** The kinds to load (default: Bosun's built-in kinds). */
+  readonly kinds?: KindRegistry;
 }
 
 /** The desired state of one commit: every fleet object, the approvals, and the repo config. */
@@ -29,13 +33,13 @@ interface Doc {
   readonly parsed: ParsedDocument;
 }
 
-function templatePaths(docs: readonly Doc[]): Set<string> {
+/** Files that documents use as templates (a kind's `templateFiles`): not loaded as fleet files. */
+function templatePaths(docs: readonly Doc[], kinds: KindRegistry): Set<string> {
   const out = new Set<string>();
   for (const { parsed } of docs) {
     const v = parsed.value;
-    if (v["kind"] !== "WorkloadCluster") continue;
-    const spec = v["spec"] as Record<string, unknown> | undefined;
-    if (typeof spec?.["template"] === "string") out.add(spec["template"]);
+    const templateFiles = kinds.get(String(v["apiVersion"]), String(v["kind"]))?.templateFiles;
+    if (templateFiles) for (const path of templateFiles(v)) out.add(path);
   }
   return out;
 }
@@ -74,7 +78,8 @@ export function loadFleet(files: readonly FleetFile[], options: LoadOptions = {}
     for (const d of parsed.documents) docs.push({ file: path, role, parsed: d });
   }
 
-  const templates = templatePaths(docs);
+  const kinds = options.kinds ?? builtinKinds;
+  const templates = templatePaths(docs, kinds);
   const crds = collectCrdKinds(docs);
   diagnostics.push(...crds.diagnostics);
   const objects: FleetObject[] = [];
@@ -82,7 +87,7 @@ export function loadFleet(files: readonly FleetFile[], options: LoadOptions = {}
   const firstSeen = new Map<string, FleetObject>();
   for (const doc of docs) {
     if (templates.has(doc.file)) continue;
-    const result = loadDocument({ file: doc.file, parsed: doc.parsed, defaultNamespace: config.defaults.namespace, crdKinds: crds.kinds, files: contents });
+    const result = loadDocument({ file: doc.file, parsed: doc.parsed, defaultNamespace: config.defaults.namespace, crdKinds: crds.kinds, files: contents, kinds });
     if (!result.ok) {
       diagnostics.push(...result.diagnostics);
       continue;

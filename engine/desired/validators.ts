@@ -1,23 +1,21 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { bosunKinds, commonSchema, kindId } from "./kind-registry.ts";
+import common from "../../schemas/common.json" with { type: "json" };
+import type { KindRegistration } from "../kinds/registration.ts";
 
 /** Bosun's own kinds: strict schemas, defaults applied, every error collected. */
 const bosunAjv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
 bosunAjv.addKeyword({ keyword: "x-message", schemaType: "string" });
 bosunAjv.addKeyword({ keyword: "x-bosun", schemaType: "object" });
-bosunAjv.addSchema(commonSchema);
+bosunAjv.addSchema(common);
 
-const compiled = new Map<string, ValidateFunction>();
+const compiled = new WeakMap<object, ValidateFunction>();
 
-/** The compiled validator of a Bosun kind (compiled once per process), or undefined. */
-export function bosunValidator(apiVersion: string, kind: string): ValidateFunction | undefined {
-  const id = kindId(apiVersion, kind);
-  const cached = compiled.get(id);
-  if (cached) return cached;
-  const entry = bosunKinds.get(id);
-  if (!entry) return undefined;
-  const fn = bosunAjv.compile(entry.schema);
-  compiled.set(id, fn);
+/** The compiled validator of a registered kind's schema (compiled once per process), or undefined. */
+export function kindValidator(kind: KindRegistration | undefined): ValidateFunction | undefined {
+  const schema = kind?.schema;
+  if (!schema) return undefined;
+  let fn = compiled.get(schema);
+  if (!fn) compiled.set(schema, (fn = bosunAjv.compile(schema)));
   return fn;
 }
 

@@ -105,6 +105,8 @@ export interface RolloutPlan {
   readonly maxUnavailable: number;
   /** Targets in all waves (devices, VMs, machines …). */
   readonly targets: number;
+  /** What one target is, singular (`device`, `microVM`), for messages. */
+  readonly unit: string;
   readonly waves: readonly WavePlan[];
   /** Targets no longer wanted (removed). */
   readonly toDelete: number;

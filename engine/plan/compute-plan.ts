@@ -1,60 +1,89 @@
 import type { DesiredState } from "../desired/load-fleet.ts";
-import { reachability } from "../kinds/device-process/health.ts";
-import { toLiveProcess, type LiveProcess } from "../kinds/device-process/live-process.ts";
-import { readDeployment } from "../kinds/device-process-deployment/deployment.ts";
-import { place } from "../kinds/device-process-deployment/expand.ts";
-import { rolloutStep } from "../kinds/device-process-deployment/rollout.ts";
-import { Labels } from "../model/device.ts";
-import { checkApprovals } from "../rollout/approvals.ts";
+import type { KindRegistry } from "../kinds/kind-registry.ts";
+import type { ControllerOptions, KindRegistration, RolloutPlan } from "../kinds/registration.ts";
+import type { Logger } from "../log/logger.ts";
+import { describeRef, refKey, type ObjectRef } from "../model/object-ref.ts";
+import type { FleetObject } from "../model/fleet-object.ts";
 import { partition } from "../reconcile/partition.ts";
-import type { LiveView } from "../reconcile/ports.ts";
-import { buildPlan, type Plan, type PlanInput } from "./plan.ts";
+import type { Backend } from "../reconcile/ports.ts";
+import { buildPlan, type DependencyStep, type Plan, type PlanInput } from "./plan.ts";
 
 export interface PlanOptions {
   readonly commit: string;
   readonly now: Date;
+  readonly backends: readonly Backend[];
+  readonly kinds: KindRegistry;
+  readonly dependenciesOf: (object: FleetObject, desired: DesiredState) => readonly ObjectRef[];
+  readonly logger: Logger;
   readonly heartbeatStaleMs?: number;
   readonly useHeartbeats?: boolean;
 }
 
-/** Reads live state through the view and builds the plan for a desired state. Writes nothing. */
-export async function computePlan(view: LiveView, desired: DesiredState, options: PlanOptions, signal: AbortSignal): Promise<Plan> {
-  const parts = partition(desired.objects);
-  const diffs = await view.diff(parts.kubernetes.map((k) => k.manifest), signal);
-  const objects: PlanInput["objects"][number][] = parts.kubernetes.map((k, i) => ({
-    kind: k.object.kind, namespace: k.object.namespace, name: k.object.name,
-    diff: diffs[i] ?? { state: "missing", fields: [] },
-  }));
-  const wanted = new Set(parts.kubernetes.map((k) => `${k.object.kind}/${k.object.namespace}/${k.object.name}`));
-  const deletions = desired.config.defaults.prune
-    ? (await view.appliedInventory(signal)).filter((r) => !wanted.has(`${r.kind}/${r.namespace}/${r.name}`)).map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name }))
-    : [];
-
-  const rollouts: PlanInput["rollouts"][number][] = [];
-  if (parts.deployments.length > 0) {
-    const devices = await view.listDevices(signal);
-    for (const namespace of [...new Set(parts.deployments.map((d) => d.namespace))].sort()) {
-      const processes = await view.listDeploymentProcesses(namespace, signal);
-      const beats = options.useHeartbeats === false ? undefined : await view.heartbeats(namespace, signal);
-      for (const object of parts.deployments.filter((d) => d.namespace === namespace)) {
-        const deployment = readDeployment(object, desired.config);
-        const live = new Map<string, LiveProcess>();
-        for (const p of processes) {
-          const labels = ((p["metadata"] as Record<string, unknown>)["labels"] ?? {}) as Record<string, string>;
-          if (labels[Labels.deployment] === object.name) {
-            const lp = toLiveProcess(p);
-            live.set(lp.name, lp);
-          }
-        }
-        const approvals = checkApprovals(desired.approvals, deployment, deployment.revision);
-        const heartbeats = beats ? { renewedAt: beats, staleAfterMs: options.heartbeatStaleMs ?? 300_000, now: options.now.getTime() } : undefined;
-        const step = rolloutStep({
-          deployment, placements: place(deployment, devices), live, approvedWaves: approvals.approved,
-          reachable: reachability(heartbeats), maxFailing: desired.config.status.maxFailingDevices,
-        });
-        rollouts.push({ deployment, step, approved: approvals.approved });
+/** Reads live state through each backend and builds the plan for a desired state. Writes nothing. */
+export async function computePlan(desired: DesiredState, options: PlanOptions, signal: AbortSignal): Promise<Plan> {
+  const backends = new Map(options.backends.map((b) => [b.name, b]));
+  const parts = partition(desired.objects, options.kinds, new Set(backends.keys()));
+  const objects: PlanInput["objects"][number][] = [];
+  const deletions: PlanInput["deletions"][number][] = [];
+  const rollouts: RolloutPlan[] = [];
+  const controllerOptions: ControllerOptions = {
+    logger: options.logger, clock: () => options.now, incremental: false,
+    heartbeatStaleMs: options.heartbeatStaleMs ?? 300_000, useHeartbeats: options.useHeartbeats !== false,
+  };
+  for (const [name, routed] of parts.byBackend) {
+    const backend = backends.get(name) as Backend;
+    const diffs = await backend.live.diff(routed.map((r) => r.manifest), signal);
+    routed.forEach(({ object, kind }, i) => {
+      objects.push({
+        kind: object.kind, namespace: object.namespace, name: object.name,
+        diff: diffs[i] ?? { state: "missing", fields: [] }, ...(kind?.disruption ? { disruption: kind.disruption } : {}),
+      });
+    });
+    if (desired.config.defaults.prune) {
+      const wanted = new Set(routed.map((r) => refKey(r.object)));
+      for (const r of (await backend.inventory.load(name, signal)).entries) {
+        if (!wanted.has(refKey(r))) deletions.push({ kind: r.kind, namespace: r.namespace, name: r.name });
       }
     }
+    const driven = new Map<KindRegistration, FleetObject[]>();
+    for (const { object, kind } of routed) {
+      if (!kind?.controller) continue;
+      let list = driven.get(kind);
+      if (!list) driven.set(kind, (list = []));
+      list.push(object);
+    }
+    for (const [kind, list] of driven) {
+      const controller = (kind.controller as NonNullable<KindRegistration["controller"]>)(backend, controllerOptions);
+      rollouts.push(...(await controller.plan({ objects: list, desired, now: options.now, signal })));
+    }
   }
-  return buildPlan({ commit: options.commit, objects, deletions, rollouts });
+  return buildPlan({ commit: options.commit, objects, deletions, rollouts, order: dependencyOrder(desired, options) });
+}
+
+/**
+ * The steps dependsOn imposes on the objects that take part in it (depend or are depended on):
+ * step 1 has no dependencies, each later step depends only on earlier ones.
+ */
+function dependencyOrder(desired: DesiredState, options: PlanOptions): DependencyStep[] {
+  const deps = new Map<string, readonly ObjectRef[]>();
+  const names = new Map<string, string>();
+  for (const object of desired.objects) {
+    const on = options.dependenciesOf(object, desired);
+    if (on.length === 0) continue;
+    deps.set(refKey(object), on);
+    names.set(refKey(object), describeRef(object));
+    for (const d of on) names.set(refKey(d), describeRef(d));
+  }
+  if (deps.size === 0) return [];
+  const steps: string[][] = [];
+  const placed = new Set<string>();
+  let left = [...names.keys()].sort();
+  while (left.length > 0) {
+    const step = left.filter((k) => (deps.get(k) ?? []).every((d) => placed.has(refKey(d))));
+    if (step.length === 0) break; // a cycle: the loader rejects those, so this is unreachable for a valid commit
+    for (const k of step) placed.add(k);
+    steps.push(step.map((k) => names.get(k) as string));
+    left = left.filter((k) => !placed.has(k));
+  }
+  return steps;
 }

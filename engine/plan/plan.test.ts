@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../desired/bosun-config.ts";
 import { readDeployment } from "../kinds/device-process-deployment/deployment.ts";
-import { place } from "../kinds/device-process-deployment/expand.ts";
-import { rolloutStep } from "../kinds/device-process-deployment/rollout.ts";
+import { planRollout } from "../kinds/device-process-deployment/plan-rollout.ts";
 import type { FleetObject } from "../model/fleet-object.ts";
 import { buildPlan } from "./plan.ts";
 import { renderPlanMarkdown, renderPlanText } from "./render-plan.ts";
@@ -23,8 +22,7 @@ function rollout(onRevision: boolean) {
   const live = new Map(devices.map((d) => [`agent-${d.name}`, {
     name: `agent-${d.name}`, device: d.name, revision: onRevision ? deployment.revision : "old", phase: "Running", healthy: true, restartCount: 0, observed: true, reason: undefined,
   }]));
-  const step = rolloutStep({ deployment, placements: place(deployment, devices), live, approvedWaves: new Set(), reachable: () => true, maxFailing: 5 });
-  return { deployment, step, approved: new Set<string>() };
+  return planRollout(object, { objects: [object], approvals: [], config: defaultConfig }, devices, live, () => true);
 }
 
 describe("plan", () => {
@@ -32,13 +30,15 @@ describe("plan", () => {
     const plan = buildPlan({ commit: "abc", objects: [], deletions: [], rollouts: [rollout(false)] });
     expect(plan.hasChanges).toBe(true);
     expect(plan.rollouts[0]?.waves).toEqual([
-      { name: "canary", devices: 2, toUpdate: 2, approval: "auto", approved: true, disruption: "restart" },
-      { name: "fleet", devices: 4, toUpdate: 4, approval: "required", approved: false, disruption: "restart" },
+      { name: "canary", targets: 2, toUpdate: 2, approval: "auto", approved: true, disruption: "restart" },
+      { name: "fleet", targets: 4, toUpdate: 4, approval: "required", approved: false, disruption: "restart" },
     ]);
     const text = renderPlanText(plan);
     expect(text).toContain("1. canary: 2 of 2 devices to update (restart), auto");
     expect(text).toContain("2. fleet: 4 of 4 devices to update (restart), waits for approval");
     expect(text).toContain(`Plan ${plan.digest}`);
+    expect(text).toContain("Rollout DeviceProcessDeployment infra/agent");
+    expect(text).toContain("6 devices to update");
     expect(renderPlanMarkdown(plan)).toContain("bosun approve DeviceProcessDeployment/agent --wave fleet");
   });
 
@@ -55,6 +55,7 @@ describe("plan", () => {
       commit: "abc",
       objects: [
         { kind: "Secret", namespace: "x", name: "s", diff: { state: "changed", fields: [{ pointer: "/data/password", desired: "aHVudGVyMg==", live: "b2xk" }] } },
+        { kind: "FARAgent", namespace: "x", name: "f", disruption: { of: "recreate" as const, fields: [/^\/spec\/microvm(\/|$)/] }, diff: { state: "changed", fields: [{ pointer: "/spec/microvm/kernel", desired: "k2", live: "k1" }] } },
         { kind: "Deployment", namespace: "x", name: "d", diff: { state: "changed", fields: [{ pointer: "/spec/template/spec/containers/0/image", desired: "a:v2", live: "a:v1" }] } },
         { kind: "ConfigMap", namespace: "x", name: "c", diff: { state: "missing", fields: [] } },
       ],
@@ -62,12 +63,21 @@ describe("plan", () => {
       rollouts: [],
     });
     expect(plan.changes.map((c) => [c.kind, c.name, c.action, c.disruption])).toEqual([
-      ["ConfigMap", "c", "create", "none"], ["ConfigMap", "old", "delete", "delete"], ["Deployment", "d", "update", "restart"], ["Secret", "s", "update", "none"],
+      ["ConfigMap", "c", "create", "none"], ["ConfigMap", "old", "delete", "delete"], ["Deployment", "d", "update", "restart"], ["FARAgent", "f", "update", "recreate"], ["Secret", "s", "update", "none"],
     ]);
     const out = renderPlanText(plan) + renderPlanMarkdown(plan) + JSON.stringify(plan);
     expect(out).not.toContain("aHVudGVyMg==");
     expect(out).not.toContain("b2xk");
     expect(out).toContain("/spec/template/spec/containers/0/image a:v1 → a:v2");
+  });
+
+  it("shows the dependsOn order step by step, and only then makes it part of the digest", () => {
+    const order = [["TenantCluster infra/vm"], ["ConfigMap infra/app"]];
+    const plain = buildPlan({ commit: "abc", objects: [], deletions: [], rollouts: [] });
+    const ordered = buildPlan({ commit: "abc", objects: [], deletions: [], rollouts: [], order });
+    expect(ordered.digest).not.toBe(plain.digest);
+    expect(renderPlanText(ordered)).toContain("Order (dependsOn; each step waits for the one before to be Ready):\n  1. TenantCluster infra/vm\n  2. ConfigMap infra/app");
+    expect(renderPlanMarkdown(ordered)).toContain("#### Order (dependsOn)");
   });
 
   it("caps a long markdown comment with a summary", () => {

@@ -1,6 +1,5 @@
 import { digest } from "../kinds/canonical-json.ts";
-import type { Deployment } from "../kinds/device-process-deployment/deployment.ts";
-import type { RolloutStep } from "../kinds/device-process-deployment/rollout.ts";
+import type { KindRegistration, RolloutPlan } from "../kinds/registration.ts";
 
 export type PlanAction = "create" | "update" | "delete" | "drift" | "noop";
 /** How much an applied change disturbs what runs: nothing, a process restart, a full replacement, a removal. */
@@ -21,28 +20,10 @@ export interface PlanChange {
   readonly fields: readonly FieldChange[];
 }
 
-export interface WavePlan {
-  readonly name: string;
-  readonly devices: number;
-  /** Devices that would get the new revision in this wave. */
-  readonly toUpdate: number;
-  readonly approval: "required" | "auto";
-  /** Required approval for this revision is committed. */
-  readonly approved: boolean;
-  readonly disruption: Disruption;
-}
+export type { RolloutPlan, WavePlan } from "../kinds/registration.ts";
 
-export interface RolloutPlan {
-  readonly namespace: string;
-  readonly name: string;
-  readonly revision: string;
-  readonly strategy: "RollingUpdate" | "Recreate";
-  readonly maxUnavailable: number;
-  readonly devices: number;
-  readonly waves: readonly WavePlan[];
-  /** Processes of devices that no longer match. */
-  readonly toDelete: number;
-}
+/** One step of the dependency order: objects in a step wait for the steps before them to be Ready. */
+export type DependencyStep = readonly string[];
 
 export interface Plan {
   readonly commit: string;
@@ -50,6 +31,8 @@ export interface Plan {
   readonly digest: string;
   readonly changes: readonly PlanChange[];
   readonly rollouts: readonly RolloutPlan[];
+  /** The order dependsOn imposes (only objects that depend or are depended on), step by step. */
+  readonly order: readonly DependencyStep[];
   readonly hasChanges: boolean;
 }
 
@@ -58,7 +41,8 @@ export interface DiffSummary {
   readonly fields: readonly { pointer: string; desired?: unknown; live?: unknown }[];
 }
 
-const RESTARTING = [/^\/spec\/template(\/|$)/, /^\/spec\/(artifact|execution|healthCheck|resources|restartPolicy)(\/|$)/, /^\/spec\/(containers|lifecycle|microvm|resourceLimits)(\/|$)/];
+/** Plain manifests: a change of a pod template restarts what runs (Deployments, StatefulSets, DaemonSets, Jobs). */
+const DEFAULT_DISRUPTION: NonNullable<KindRegistration["disruption"]> = { of: "restart", fields: [/^\/spec\/(template|jobTemplate)(\/|$)/] };
 const SECRET_KINDS = new Set(["Secret"]);
 
 function show(value: unknown): string {
@@ -73,18 +57,20 @@ export function fieldChanges(kind: string, fields: DiffSummary["fields"]): Field
     : { pointer: f.pointer, ...(f.live !== undefined ? { from: show(f.live) } : {}), ...(f.desired !== undefined ? { to: show(f.desired) } : {}) });
 }
 
-export function disruptionOf(kind: string, action: PlanAction, fields: readonly FieldChange[], recreate = false): Disruption {
+/** What applying a change disturbs, by the kind's disruption rule (plain manifests: their pod template). */
+export function disruptionOf(rule: KindRegistration["disruption"], action: PlanAction, fields: readonly FieldChange[]): Disruption {
   if (action === "delete") return "delete";
   if (action === "create" || action === "noop") return "none";
-  if (!fields.some((f) => RESTARTING.some((r) => r.test(f.pointer)))) return "none";
-  return recreate || kind === "FARAgent" ? "recreate" : "restart";
+  const { of, fields: pointers } = rule ?? DEFAULT_DISRUPTION;
+  return fields.some((f) => pointers.some((r) => r.test(f.pointer))) ? of : "none";
 }
 
 export interface PlanInput {
   readonly commit: string;
-  readonly objects: readonly { kind: string; namespace: string; name: string; diff: DiffSummary; recreate?: boolean }[];
+  readonly objects: readonly { kind: string; namespace: string; name: string; diff: DiffSummary; disruption?: KindRegistration["disruption"] }[];
   readonly deletions: readonly { kind: string; namespace: string; name: string }[];
-  readonly rollouts: readonly { deployment: Deployment; step: RolloutStep; approved: ReadonlySet<string> }[];
+  readonly rollouts: readonly RolloutPlan[];
+  readonly order?: readonly DependencyStep[];
 }
 
 /** What a commit would do against the live state, grouped for a pull-request comment. Pure. */
@@ -93,25 +79,14 @@ export function buildPlan(input: PlanInput): Plan {
   for (const o of input.objects) {
     const action: PlanAction = o.diff.state === "missing" ? "create" : o.diff.state === "changed" ? "update" : o.diff.state === "drifted" ? "drift" : "noop";
     const fields = fieldChanges(o.kind, o.diff.fields);
-    changes.push({ kind: o.kind, namespace: o.namespace, name: o.name, action, disruption: disruptionOf(o.kind, action, fields, o.recreate), fields });
+    changes.push({ kind: o.kind, namespace: o.namespace, name: o.name, action, disruption: disruptionOf(o.disruption, action, fields), fields });
   }
   for (const d of input.deletions) changes.push({ ...d, action: "delete", disruption: "delete", fields: [] });
   changes.sort((a, b) => `${a.kind}/${a.namespace}/${a.name}` < `${b.kind}/${b.namespace}/${b.name}` ? -1 : 1);
-  const rollouts: RolloutPlan[] = input.rollouts.map(({ deployment, step, approved }) => ({
-    namespace: deployment.namespace,
-    name: deployment.name,
-    revision: step.revision,
-    strategy: deployment.strategy,
-    maxUnavailable: step.maxUnavailable,
-    devices: step.waves.reduce((n, w) => n + w.total, 0),
-    toDelete: step.toDelete.length,
-    waves: step.waves.map((w) => ({
-      name: w.name, devices: w.total, toUpdate: w.toUpdate, approval: w.approval,
-      approved: w.approval === "auto" || approved.has(w.name),
-      disruption: w.toUpdate === 0 ? "none" : deployment.strategy === "Recreate" ? "recreate" : "restart",
-    })),
-  }));
+  const rollouts = [...input.rollouts].sort((a, b) => (`${a.kind}/${a.namespace}/${a.name}` < `${b.kind}/${b.namespace}/${b.name}` ? -1 : 1));
   const hasChanges = changes.some((c) => c.action !== "noop") || rollouts.some((r) => r.toDelete > 0 || r.waves.some((w) => w.toUpdate > 0));
+  const order = input.order ?? [];
   const body = { changes, rollouts };
-  return { commit: input.commit, digest: digest(body, 16), ...body, hasChanges };
+  // The order is part of what is planned only when there is one (digests of plans without dependsOn stay as they were).
+  return { commit: input.commit, digest: digest(order.length > 0 ? { ...body, order } : body, 16), ...body, order, hasChanges };
 }

@@ -5,15 +5,24 @@ const ACTION_ORDER = ["create", "update", "drift", "delete", "noop"] as const;
 function counts(plan: Plan): string {
   const by = new Map<string, number>();
   for (const c of plan.changes) by.set(c.action, (by.get(c.action) ?? 0) + 1);
-  const devices = plan.rollouts.reduce((n, r) => n + r.waves.reduce((m, w) => m + w.toUpdate, 0), 0);
+  const targets = new Map<string, number>();
+  for (const r of plan.rollouts) targets.set(r.unit, (targets.get(r.unit) ?? 0) + r.waves.reduce((m, w) => m + w.toUpdate, 0));
   const parts = ACTION_ORDER.filter((a) => a !== "noop" && by.has(a)).map((a) => `${by.get(a)} to ${a}`);
-  if (devices > 0) parts.push(`${devices} device${devices === 1 ? "" : "s"} to update`);
+  for (const [unit, n] of targets) if (n > 0) parts.push(`${n} ${plural(unit, n)} to update`);
   return parts.length === 0 ? "no changes" : parts.join(", ");
 }
 
-function waveLine(w: RolloutPlan["waves"][number], index: number): string {
+function plural(unit: string, n: number): string {
+  return n === 1 ? unit : `${unit}s`;
+}
+
+function waveLine(r: RolloutPlan, w: RolloutPlan["waves"][number], index: number): string {
   const gate = w.approval === "required" ? (w.approved ? "approved" : "waits for approval") : "auto";
-  return `${index + 1}. ${w.name}: ${w.toUpdate} of ${w.devices} devices to update (${w.disruption}), ${gate}`;
+  return `${index + 1}. ${w.name}: ${w.toUpdate} of ${w.targets} ${plural(r.unit, w.targets)} to update (${w.disruption}), ${gate}`;
+}
+
+function orderLines(plan: Plan): string[] {
+  return plan.order.map((step, i) => `${i + 1}. ${step.join(", ")}`);
 }
 
 function changeLine(c: PlanChange): string {
@@ -32,9 +41,13 @@ export function renderPlanText(plan: Plan): string {
   }
   for (const r of plan.rollouts) {
     if (!r.waves.some((w) => w.toUpdate > 0) && r.toDelete === 0) continue;
-    lines.push("", `Rollout DeviceProcessDeployment ${r.namespace}/${r.name} → revision ${r.revision} (${r.strategy}, maxUnavailable ${r.maxUnavailable}, ${r.devices} devices):`);
-    r.waves.forEach((w, i) => lines.push(`  ${waveLine(w, i)}`));
-    if (r.toDelete > 0) lines.push(`  ${r.toDelete} processes of devices that no longer match will be deleted`);
+    lines.push("", `Rollout ${r.kind} ${r.namespace}/${r.name} → revision ${r.revision} (${r.strategy}, maxUnavailable ${r.maxUnavailable}, ${r.targets} ${plural(r.unit, r.targets)}):`);
+    r.waves.forEach((w, i) => lines.push(`  ${waveLine(r, w, i)}`));
+    if (r.toDelete > 0) lines.push(`  ${r.toDelete} ${plural(r.unit, r.toDelete)} no longer selected: their targets will be deleted`);
+  }
+  if (plan.order.length > 0) {
+    lines.push("", "Order (dependsOn; each step waits for the one before to be Ready):");
+    for (const line of orderLines(plan)) lines.push(`  ${line}`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -53,11 +66,13 @@ export function renderPlanMarkdown(plan: Plan, maxRows = 50): string {
   }
   for (const r of plan.rollouts) {
     if (!r.waves.some((w) => w.toUpdate > 0) && r.toDelete === 0) continue;
-    lines.push("", `#### Rollout \`${r.namespace}/${r.name}\` → revision \`${r.revision}\``, "", `${r.strategy}, maxUnavailable ${r.maxUnavailable}, ${r.devices} devices.`, "", "| wave | devices to update | disruption | approval |", "| --- | --- | --- | --- |");
+    const units = plural(r.unit, 2);
+    lines.push("", `#### Rollout ${r.kind} \`${r.namespace}/${r.name}\` → revision \`${r.revision}\``, "", `${r.strategy}, maxUnavailable ${r.maxUnavailable}, ${r.targets} ${plural(r.unit, r.targets)}.`, "", `| wave | ${units} to update | disruption | approval |`, "| --- | --- | --- | --- |");
     for (const w of r.waves) {
-      const gate = w.approval === "required" ? (w.approved ? "approved" : `**waits** — \`bosun approve DeviceProcessDeployment/${r.name} --wave ${w.name}\``) : "auto";
-      lines.push(`| ${w.name} | ${w.toUpdate} / ${w.devices} | ${w.disruption} | ${gate} |`);
+      const gate = w.approval === "required" ? (w.approved ? "approved" : `**waits** — \`bosun approve ${r.kind}/${r.name} --wave ${w.name}\``) : "auto";
+      lines.push(`| ${w.name} | ${w.toUpdate} / ${w.targets} | ${w.disruption} | ${gate} |`);
     }
   }
+  if (plan.order.length > 0) lines.push("", "#### Order (dependsOn)", "", ...orderLines(plan));
   return `${lines.join("\n")}\n`;
 }

@@ -1,223 +1,197 @@
 import type { DesiredState } from "../desired/load-fleet.ts";
-import { percent } from "../kinds/device-process-deployment/deployment.ts";
+import { massDeletionOptIn } from "../inventory/index.ts";
+import { percent } from "../kinds/percent.ts";
+import type { KindRegistry } from "../kinds/kind-registry.ts";
+import type { ControllerOptions, KindController, KindRegistration, RolloutReport } from "../kinds/registration.ts";
 import type { Logger } from "../log/logger.ts";
-import { objectRef, type FleetObject } from "../model/fleet-object.ts";
 import type { ApplyContext, DesiredStateConsumer } from "../loop/consumer.ts";
+import { changedPointers, type Change } from "../model/change.ts";
+import { objectRef, type FleetObject } from "../model/fleet-object.ts";
+import { refKey, type ObjectRef } from "../model/object-ref.ts";
 import type { ObjectStatus } from "../status/types.ts";
-import { checkApprovals } from "../rollout/approvals.ts";
-import { approvalsKey, DeploymentMemo, type StepInputs } from "./deployment-memo.ts";
-import { deploymentPass, toLiveDeployment, type DeploymentPassResult } from "./deployment-pass.ts";
-import { DeviceAccessSync } from "./device-access-sync.ts";
-import { deviceAccess } from "../kinds/device-process-deployment/device-access.ts";
-import type { Deployment } from "../kinds/device-process-deployment/deployment.ts";
-import type { Placement } from "../kinds/device-process-deployment/expand.ts";
-import { listedState } from "./listed-state.ts";
-import { partition, type Partition } from "./partition.ts";
-import { ReachabilityTracker } from "./reachability.ts";
-import type { Change, FleetBackend } from "./ports.ts";
-
-export const MASS_DELETION_ANNOTATION = "bosun.dev/allow-mass-deletion";
-
-/** What the rollouts placed this pass, for the agents' per-device RBAC. */
-interface PlacedDeployments {
-  readonly entries: { deployment: Deployment; placements: readonly Placement[] }[];
-  /** One line per deployment: id, object digest, placements version (incremental passes). */
-  readonly key: string[];
-  /** False when a deployment failed its step. */
-  complete: boolean;
-}
+import { backendPass } from "./backend-pass.ts";
+import { gateDependencies, type Held } from "./dependency-gate.ts";
+import { partition, type Partition, type Routed } from "./partition.ts";
+import type { Backend } from "./ports.ts";
 
 export interface FleetReconcilerOptions {
-  readonly backend: FleetBackend;
+  /** The backends this engine runs, by name (registered in app/). */
+  readonly backends: readonly Backend[];
+  /** The kinds it knows (default: Bosun's built-in kinds). */
+  readonly kinds: KindRegistry;
+  /** Resolved dependencies of an object (`spec.dependsOn`, `bosun.dev/depends-on`); [] when none. */
+  readonly dependenciesOf: (object: FleetObject, desired: DesiredState) => readonly ObjectRef[];
   readonly logger: Logger;
-  /** Devices whose Lease is older than this are unreachable (default 5 min). */
+  /** Targets whose heartbeat is older than this are unreachable (default 5 min). */
   readonly heartbeatStaleMs?: number;
-  /** Use device Leases to tell unreachable devices apart (default true). */
+  /** Use heartbeats to tell unreachable targets apart (default true). */
   readonly useHeartbeats?: boolean;
   readonly clock?: () => Date;
-  /**
-   * Reuse what did not change between passes when the backend keeps a live read model (default
-   * true). False: list everything and step every deployment each pass (the reference behaviour).
-   */
+  /** Reuse what did not change between passes (default true); false = list everything every pass (the reference). */
   readonly incremental?: boolean;
-  /** Called after each pass with the rollout results (progress output, metrics). */
+  /** Called after each pass with what changed and how the rollouts stand (progress output, metrics). */
   readonly onPass?: (report: PassReport) => void;
 }
 
 export interface PassReport {
   readonly commit: string;
+  /** Every change of the pass: objects, prunes, and the controllers' writes (targets, generated objects). */
   readonly changes: readonly Change[];
-  readonly deployments: readonly { readonly object: FleetObject; readonly result: DeploymentPassResult }[];
+  readonly rollouts: readonly RolloutReport[];
   readonly pruneRefused?: string;
-  /** True while any rollout can still progress on its own: the loop should come back soon. */
+  /** True while a rollout can progress on its own or an object waits for a dependency: come back soon. */
   readonly progressing: boolean;
 }
 
+function base(object: FleetObject, commit: string): Pick<ObjectStatus, "kind" | "namespace" | "name" | "source" | "observedCommit"> {
+  return { kind: object.kind, namespace: object.namespace, name: object.name, source: `${object.source.file}:${object.source.line}`, observedCommit: commit };
+}
+
 function statusOfChange(object: FleetObject, change: Change | undefined, commit: string, pruneRefused: string | undefined): ObjectStatus {
-  const base = { kind: object.kind, namespace: object.namespace, name: object.name, source: `${object.source.file}:${object.source.line}`, observedCommit: commit };
-  if (!change) return { ...base, phase: "Unknown", lastError: "the backend reported nothing for this object" };
-  if (change.error !== undefined) return { ...base, phase: "Failed", lastError: change.error, conditions: [{ type: "Ready", status: "False", reason: "ApplyFailed", message: change.error }] };
-  const message = change.fields && change.fields.length > 0 ? `${change.reason}: ${change.fields.join(", ")}` : change.reason;
+  if (!change) return { ...base(object, commit), phase: "Unknown", lastError: "the backend reported nothing for this object" };
+  if (change.error !== undefined) {
+    const error = change.error.message;
+    return { ...base(object, commit), phase: "Failed", lastError: error, conditions: [{ type: "Ready", status: "False", reason: "ApplyFailed", message: error }] };
+  }
+  const fields = changedPointers(change);
+  const message = fields.length > 0 ? `${change.reason}: ${fields.join(", ")}` : change.reason;
+  const skipped = change.action === "skipped";
   return {
-    ...base,
-    phase: change.action === "skipped" ? "Skipped" : "Ready",
-    conditions: [{ type: "Ready", status: change.action === "skipped" ? "False" : "True", reason: change.action, message }],
+    ...base(object, commit),
+    phase: skipped ? "Skipped" : "Ready",
+    conditions: [{ type: "Ready", status: skipped ? "False" : "True", reason: change.action, message }],
     ...(pruneRefused ? { lastError: pruneRefused } : {}),
   };
 }
 
+function waitingStatus(held: Held, commit: string): ObjectStatus {
+  return { ...base(held.object, commit), phase: "Waiting", conditions: [{ type: "Ready", status: "False", reason: "DependencyNotReady", message: held.waitingFor }] };
+}
+
 /**
- * The consumer the loop hands each valid desired state to: applies the Kubernetes set (with
- * prune), rolls out every DeviceProcessDeployment one step, and returns one status per object.
+ * The consumer the loop hands each valid desired state to. One pass, the same for every backend:
+ *
+ *   route      each object to its kind's backend (or inventory, or NotReconciled)
+ *   gate       objects whose dependencies are not Ready wait for a later pass
+ *   reconcile  per backend: apply → observe → prune by inventory → record inventory
+ *   drive      each kind's controller (rollouts, expansion) over its applied objects
+ *   report     one status per object, and a PassReport
  */
 export class FleetReconciler implements DesiredStateConsumer {
-  private readonly memo = new DeploymentMemo();
-  private readonly reachability = new ReachabilityTracker();
+  private readonly backends: ReadonlyMap<string, Backend>;
+  private readonly controllers = new Map<string, KindController>();
   private lastPartition: { objects: readonly FleetObject[]; parts: Partition } | undefined;
-  private readonly access = new DeviceAccessSync();
-  /** The placements key of the last clean device-access sync: unchanged placements skip it. */
-  private lastAccessKey: string | undefined;
 
-  constructor(private readonly options: FleetReconcilerOptions) {}
+  constructor(private readonly options: FleetReconcilerOptions) {
+    this.backends = new Map(options.backends.map((b) => [b.name, b]));
+  }
 
   async apply(desired: DesiredState, context: ApplyContext): Promise<readonly ObjectStatus[]> {
-    const { backend, logger } = this.options;
     const { signal, commit } = context;
     const now = (this.options.clock ?? (() => new Date()))();
-    const parts = this.partitionOf(desired);
-    const config = desired.config;
+    const parts = this.route(desired);
+    const held = await this.gate(parts, desired, signal);
 
-    const set = await backend.applySet(parts.kubernetes.map((k) => k.manifest), {
-      prune: config.defaults.prune,
-      maxDeletionShare: percent(config.defaults.maxDeletionShare),
-      allowMassDeletion: config.annotations[MASS_DELETION_ANNOTATION] === "true",
-      signal,
-    });
-    if (set.pruneRefused) logger.warn({ commit }, set.pruneRefused);
-    const byRef = new Map(set.changes.map((c) => [`${c.ref.kind}/${c.ref.namespace}/${c.ref.name}`, c]));
-    const statuses: ObjectStatus[] = [];
-    for (const { object } of parts.kubernetes) {
-      if (object.kind === "DeviceProcessDeployment") continue;
-      statuses.push(statusOfChange(object, byRef.get(`${object.kind}/${object.namespace}/${object.name}`), commit, set.pruneRefused));
+    const statuses: ObjectStatus[] = [...this.inventoryStatuses(parts, commit), ...this.notReconciledStatuses(parts, commit)];
+    const changes: Change[] = [];
+    const rollouts: RolloutReport[] = [];
+    const refused: string[] = [];
+    for (const [name, routed] of parts.byBackend) {
+      const backend = this.backends.get(name) as Backend;
+      const result = await this.reconcileBackend(backend, routed, held, desired, signal);
+      if (result.pruneRefused) {
+        this.options.logger.warn({ commit, backend: name }, result.pruneRefused);
+        refused.push(result.pruneRefused);
+      }
+      changes.push(...result.changes);
+      const byRef = new Map(result.changes.map((c) => [refKey(c.ref), c]));
+      const driven = new Map<KindRegistration, FleetObject[]>();
+      for (const { object, kind } of routed) {
+        const hold = held.get(refKey(object));
+        if (hold) statuses.push(waitingStatus(hold, commit));
+        else if (kind?.controller) {
+          let list = driven.get(kind);
+          if (!list) driven.set(kind, (list = []));
+          list.push(object);
+        } else statuses.push(statusOfChange(object, byRef.get(refKey(object)), commit, result.pruneRefused));
+      }
+      for (const [kind, objects] of driven) {
+        const out = await this.controllerOf(kind, backend).reconcile({ objects, desired, changes: byRef, commit, now, signal });
+        statuses.push(...out.statuses);
+        changes.push(...out.changes);
+        rollouts.push(...out.rollouts);
+      }
     }
-    for (const object of parts.inventory) {
-      statuses.push({ kind: object.kind, namespace: object.namespace, name: object.name, observedCommit: commit, phase: "Inventory", conditions: [{ type: "Ready", status: "Unknown", reason: "InventoryKind", message: "inventory is read from the cluster, not written by Bosun" }] });
-    }
-    for (const object of parts.withoutBackend) {
-      statuses.push({ kind: object.kind, namespace: object.namespace, name: object.name, source: `${object.source.file}:${object.source.line}`, observedCommit: commit, phase: "NotReconciled", conditions: [{ type: "Ready", status: "Unknown", reason: "NoBackend", message: `${objectRef(object)} is valid, but Bosun has no ${object.kind} backend yet; nothing was applied` }] });
-    }
-
-    const placed: PlacedDeployments = { entries: [], key: [], complete: true };
-    const deployments = parts.deployments.length > 0 ? await this.rollouts(parts.deployments, desired, set.changes, statuses, context, now, placed) : [];
-    const accessChanges = config.agents.rbac ? await this.syncDeviceAccess(placed, signal) : [];
-    const progressing = deployments.some((d) => d.result.step.phase === "Progressing");
-    this.options.onPass?.({ commit, changes: [...set.changes, ...accessChanges], deployments, ...(set.pruneRefused ? { pruneRefused: set.pruneRefused } : {}), progressing });
+    const progressing = held.size > 0 || rollouts.some((r) => r.progressing);
+    this.options.onPass?.({ commit, changes, rollouts, ...(refused.length > 0 ? { pruneRefused: refused.join("; ") } : {}), progressing });
     return statuses;
   }
 
-  /**
-   * Per-device RBAC for the agents from this pass's placements. Skipped while any deployment failed
-   * its step (its devices would lose access) and while the placements are those of the last clean sync.
-   */
-  private async syncDeviceAccess(placed: PlacedDeployments, signal: AbortSignal): Promise<Change[]> {
-    if (!placed.complete) return [];
-    const key = placed.key.join("\n");
-    if (key === this.lastAccessKey) return [];
-    let changes: Change[];
-    try {
-      changes = await this.access.sync(deviceAccess(placed.entries), this.options.backend, signal);
-    } catch (error) {
-      if (signal.aborted) throw error;
-      // The rollouts went through; only the agents' RBAC could not be kept (e.g. no rights to list Roles).
-      this.options.logger.error({ err: error }, `device agent RBAC (bosun.yaml agents.rbac): ${(error as Error).message}; the engine needs deploy/rbac/bosun-agent-rbac.yaml; retrying next pass`);
-      this.lastAccessKey = undefined;
-      return [];
+  /** The controller of a kind on a backend, made once and kept (it remembers between passes). */
+  controllerOf(kind: KindRegistration, backend: Backend): KindController {
+    const id = `${kind.apiVersion}|${kind.kind}|${backend.name}`;
+    let controller = this.controllers.get(id);
+    if (!controller) {
+      const make = kind.controller as NonNullable<KindRegistration["controller"]>;
+      this.controllers.set(id, (controller = make(backend, this.controllerOptions())));
     }
-    const errors = changes.filter((c) => c.error !== undefined);
-    for (const c of errors) this.options.logger.warn({ ref: c.ref }, `device agent RBAC ${c.ref.kind} ${c.ref.namespace}/${c.ref.name}: ${c.error ?? ""}; retrying next pass`);
-    this.lastAccessKey = errors.length === 0 ? key : undefined;
-    return changes;
+    return controller;
   }
 
-  private partitionOf(desired: DesiredState): Partition {
-    if (this.lastPartition?.objects !== desired.objects) this.lastPartition = { objects: desired.objects, parts: partition(desired.objects) };
+  controllerOptions(): ControllerOptions {
+    return {
+      logger: this.options.logger,
+      clock: this.options.clock ?? (() => new Date()),
+      incremental: this.options.incremental !== false,
+      heartbeatStaleMs: this.options.heartbeatStaleMs ?? 300_000,
+      useHeartbeats: this.options.useHeartbeats !== false,
+    };
+  }
+
+  private async reconcileBackend(backend: Backend, routed: readonly Routed[], held: ReadonlyMap<string, Held>, desired: DesiredState, signal: AbortSignal) {
+    const config = desired.config;
+    const manifests = held.size === 0 ? routed.map((r) => r.manifest) : routed.filter((r) => !held.has(refKey(r.object))).map((r) => r.manifest);
+    const heldRefs: ObjectRef[] = held.size === 0 ? [] : routed.filter((r) => held.has(refKey(r.object))).map((r) => r.object);
+    return backendPass(backend, manifests, {
+      prune: config.defaults.prune,
+      maxDeletionShare: percent(config.defaults.maxDeletionShare),
+      allowMassDeletion: massDeletionOptIn(config.annotations),
+      held: heldRefs,
+      signal,
+    });
+  }
+
+  private route(desired: DesiredState): Partition {
+    if (this.lastPartition?.objects !== desired.objects) {
+      this.lastPartition = { objects: desired.objects, parts: partition(desired.objects, this.options.kinds, new Set(this.backends.keys())) };
+    }
     return this.lastPartition.parts;
   }
 
-  /**
-   * One rollout step per DeviceProcessDeployment. Incremental (the backend keeps a versioned live
-   * read model): a deployment whose inputs are all unchanged reuses its last result and writes
-   * nothing. Full: lists everything and steps every deployment.
-   */
-  private async rollouts(objects: readonly FleetObject[], desired: DesiredState, changes: readonly Change[], statuses: ObjectStatus[], context: ApplyContext, now: Date, placed: PlacedDeployments): Promise<PassReport["deployments"][number][]> {
-    const { backend, logger } = this.options;
-    const { signal, commit } = context;
-    const useHeartbeats = this.options.useHeartbeats !== false;
-    const staleMs = this.options.heartbeatStaleMs ?? 300_000;
-    const incremental = this.options.incremental !== false && backend.liveState !== undefined;
-    const live = incremental && backend.liveState ? await backend.liveState(signal) : await listedState(backend, objects, useHeartbeats, signal);
-    const memo = incremental ? this.memo : new DeploymentMemo();
-    if (!incremental) placed.key.push(`full pass ${now.getTime()} ${commit}`); // a fresh memo's versions say nothing across passes
-    const tracker = incremental ? this.reachability : new ReachabilityTracker();
-    const failed = new Set(changes.filter((c) => c.error !== undefined).map((c) => `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}`));
-    const devices = live.devices();
-    const out: PassReport["deployments"][number][] = [];
-    const ids = new Set<string>();
-    for (const namespace of [...new Set(objects.map((d) => d.namespace))].sort()) {
-      const reach = useHeartbeats ? tracker.at(namespace, live.heartbeats(namespace), now.getTime(), staleMs) : ReachabilityTracker.all();
-      for (const object of objects.filter((d) => d.namespace === namespace)) {
-        const id = `${object.namespace}/${object.name}`;
-        ids.add(id);
-        const refKey = `${object.kind}/${object.namespace}/${object.name}`;
-        if (failed.has(refKey)) {
-          placed.complete = false;
-          memo.forget(id);
-          statuses.push(statusOfChange(object, changes.find((c) => `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}` === refKey), commit, undefined));
-          continue;
-        }
-        try {
-          const objectKey = memo.objectKey(object, desired.config);
-          const expanded = memo.expand(id, objectKey, object, desired.config, devices);
-          placed.entries.push({ deployment: expanded.deployment, placements: expanded.placements });
-          placed.key.push(`${id}|${objectKey}|${expanded.version}`);
-          const processes = live.processes(namespace, object.name);
-          const approvals = checkApprovals(desired.approvals, expanded.deployment, expanded.deployment.revision);
-          let liveDeployment = live.deployment(namespace, object.name);
-          let memoizable = true;
-          if (liveDeployment.value === undefined && incremental) {
-            // Just created by applySet and not seen by the watch yet: ask once, do not remember.
-            const fetched = toLiveDeployment(await backend.get({ apiVersion: object.apiVersion, kind: object.kind, namespace, name: object.name }, signal));
-            if (fetched) {
-              liveDeployment = { version: -1, value: fetched };
-              memoizable = false;
-            }
-          }
-          const inputs: StepInputs = {
-            object: objectKey, placements: expanded.version, processes: processes.version, reachability: reach.version,
-            liveDeployment: liveDeployment.version, approvals: approvalsKey(approvals),
-          };
-          const reused = memoizable ? memo.reuse(id, inputs) : undefined;
-          const result = reused
-            ? { ...reused, status: { ...reused.status, observedCommit: commit } }
-            : await deploymentPass(backend, {
-              object, deployment: expanded.deployment, placements: expanded.placements, config: desired.config, approvals,
-              liveDeployment: liveDeployment.value, live: processes.value, reachable: reach.reachable, now, commit,
-            }, signal);
-          if (!reused && memoizable) memo.remember(id, inputs, result);
-          if (!memoizable) memo.forget(id);
-          out.push({ object, result });
-          statuses.push(result.status);
-        } catch (error) {
-          if (signal.aborted) throw error;
-          placed.complete = false;
-          memo.forget(id);
-          const message = `${objectRef(object)}: rollout step failed: ${(error as Error).message}`;
-          logger.error({ err: error }, message);
-          statuses.push({ kind: object.kind, namespace: object.namespace, name: object.name, observedCommit: commit, phase: "Failed", lastError: message });
-        }
+  private async gate(parts: Partition, desired: DesiredState, signal: AbortSignal): Promise<Map<string, Held>> {
+    const dependent: { object: FleetObject; dependsOn: readonly ObjectRef[] }[] = [];
+    const backendByRef = new Map<string, Backend>();
+    for (const [name, routed] of parts.byBackend) {
+      for (const { object } of routed) {
+        backendByRef.set(refKey(object), this.backends.get(name) as Backend);
+        const dependsOn = this.options.dependenciesOf(object, desired);
+        if (dependsOn.length > 0) dependent.push({ object, dependsOn });
       }
     }
-    if (incremental) memo.retain(ids);
-    return out;
+    return gateDependencies({ dependent, backendOf: (ref) => backendByRef.get(refKey(ref)), kinds: this.options.kinds, signal });
+  }
+
+  private inventoryStatuses(parts: Partition, commit: string): ObjectStatus[] {
+    return parts.inventory.map((object) => ({
+      kind: object.kind, namespace: object.namespace, name: object.name, observedCommit: commit, phase: "Inventory",
+      conditions: [{ type: "Ready", status: "Unknown", reason: "InventoryKind", message: "inventory is read from the cluster, not written by Bosun" }],
+    }));
+  }
+
+  private notReconciledStatuses(parts: Partition, commit: string): ObjectStatus[] {
+    return parts.notReconciled.map(({ object, reason }) => ({
+      ...base(object, commit), phase: "NotReconciled",
+      conditions: [{ type: "Ready", status: "Unknown", reason: "NoBackend", message: `${objectRef(object)} is valid, but ${reason}; nothing was applied` }],
+    }));
   }
 }

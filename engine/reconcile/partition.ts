@@ -1,46 +1,59 @@
-import { bosunKinds, kindId } from "../desired/kind-registry.ts";
+import type { KindRegistry } from "../kinds/kind-registry.ts";
+import type { KindRegistration } from "../kinds/registration.ts";
 import { Labels, MANAGER } from "../model/device.ts";
 import type { FleetObject } from "../model/fleet-object.ts";
-import type { JsonObject } from "./ports.ts";
+import type { JsonObject } from "../model/object-ref.ts";
 
-/** Bosun kinds whose backends (Proxmox, Flightctl, Cluster API rendering) are not built yet. */
-const WITHOUT_BACKEND = new Set(["TenantCluster", "WorkloadCluster", "EdgeWorkload"]);
-
-export interface Partition {
-  /** Objects applied to Kubernetes as they are (plus Bosun's labels), pruned by inventory. */
-  readonly kubernetes: { readonly object: FleetObject; readonly manifest: JsonObject }[];
-  /** DeviceProcessDeployments: applied as CRs above, and rolled out into DeviceProcesses. */
-  readonly deployments: readonly FleetObject[];
-  /** Inventory objects (read from the cluster, never written) found in the repo. */
-  readonly inventory: readonly FleetObject[];
-  /** Kinds Bosun validates but cannot reconcile yet. */
-  readonly withoutBackend: readonly FleetObject[];
+/** One fleet object on its way to a backend, with the manifest that backend gets. */
+export interface Routed {
+  readonly object: FleetObject;
+  readonly manifest: JsonObject;
+  readonly kind: KindRegistration | undefined;
 }
 
-/** Stamps `app.kubernetes.io/managed-by: bosun` (and a standalone DeviceProcess's device label). */
-export function manifestOf(object: FleetObject): JsonObject {
+export interface Partition {
+  /** Objects per backend name (sorted by name), in desired-state order. */
+  readonly byBackend: ReadonlyMap<string, readonly Routed[]>;
+  /** Inventory objects (read from the cluster, never written) found in the repo. */
+  readonly inventory: readonly FleetObject[];
+  /** Kinds Bosun validates but cannot reconcile here, and why. */
+  readonly notReconciled: readonly { readonly object: FleetObject; readonly reason: string }[];
+}
+
+/**
+ * The manifest a backend gets: the fleet object with `app.kubernetes.io/managed-by: bosun` and
+ * its kind's extra labels, without `spec.dependsOn` (the engine's, not the backend's).
+ */
+export function manifestOf(object: FleetObject, kind: KindRegistration | undefined): JsonObject {
   const body = structuredClone(object.body) as JsonObject;
   const metadata = (body["metadata"] ??= {}) as JsonObject;
-  const labels: Record<string, string> = { ...((metadata["labels"] ?? {}) as Record<string, string>), [Labels.managedBy]: MANAGER };
-  if (object.kind === "DeviceProcess") {
-    const deviceRef = (body["spec"] as JsonObject)["deviceRef"] as JsonObject;
-    labels[Labels.device] = String(deviceRef["name"]);
-  }
-  metadata["labels"] = labels;
+  const labels = (metadata["labels"] ?? {}) as Record<string, string>;
+  metadata["labels"] = { ...labels, [Labels.managedBy]: MANAGER, ...(kind?.labels?.(object) ?? {}) };
+  const spec = body["spec"];
+  if (kind && typeof spec === "object" && spec !== null && "dependsOn" in spec) delete (spec as JsonObject)["dependsOn"];
   return body;
 }
 
-/** Sorts the desired state by where each object goes. */
-export function partition(objects: readonly FleetObject[]): Partition {
-  const out = { kubernetes: [] as Partition["kubernetes"][number][], deployments: [] as FleetObject[], inventory: [] as FleetObject[], withoutBackend: [] as FleetObject[] };
+/** Sorts the desired state by where each object goes: a registered backend, inventory, or nowhere yet. */
+export function partition(objects: readonly FleetObject[], kinds: KindRegistry, backends: ReadonlySet<string>): Partition {
+  const byBackend = new Map<string, Routed[]>();
+  const inventory: FleetObject[] = [];
+  const notReconciled: { object: FleetObject; reason: string }[] = [];
   for (const object of objects) {
-    const info = bosunKinds.get(kindId(object.apiVersion, object.kind))?.info;
-    if (info?.inventory) out.inventory.push(object);
-    else if (WITHOUT_BACKEND.has(object.kind) && info) out.withoutBackend.push(object);
-    else {
-      out.kubernetes.push({ object, manifest: manifestOf(object) });
-      if (object.kind === "DeviceProcessDeployment") out.deployments.push(object);
+    const place = kinds.placeOf(object.apiVersion, object.kind);
+    if (place === undefined) {
+      notReconciled.push({ object, reason: `Bosun has no ${object.kind} backend yet` });
+    } else if ("role" in place) {
+      if (place.role === "inventory") inventory.push(object);
+    } else if (!backends.has(place.backend)) {
+      notReconciled.push({ object, reason: `the ${place.backend} backend is not configured in this engine` });
+    } else {
+      const kind = kinds.get(object.apiVersion, object.kind);
+      let list = byBackend.get(place.backend);
+      if (!list) byBackend.set(place.backend, (list = []));
+      list.push({ object, manifest: manifestOf(object, kind), kind });
     }
   }
-  return out;
+  const sorted = new Map([...byBackend.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { byBackend: sorted, inventory, notReconciled };
 }

@@ -1,12 +1,12 @@
-import type { BosunConfig } from "../desired/bosun-config.ts";
-import { canonicalJson, digest } from "../kinds/canonical-json.ts";
-import { readDeployment, type Deployment } from "../kinds/device-process-deployment/deployment.ts";
-import { place, type Placement } from "../kinds/device-process-deployment/expand.ts";
-import type { Device } from "../model/device.ts";
-import type { FleetObject } from "../model/fleet-object.ts";
-import type { ApprovalCheck } from "../rollout/approvals.ts";
+import type { BosunConfig } from "../../desired/bosun-config.ts";
+import { canonicalJson, digest } from "../canonical-json.ts";
+import { readDeployment, type Deployment } from "./deployment.ts";
+import { place, type Placement } from "./expand.ts";
+import type { Device } from "../../model/device.ts";
+import type { FleetObject } from "../../model/fleet-object.ts";
+import type { ApprovalCheck } from "../../rollout/approvals.ts";
 import type { DeploymentPassResult } from "./deployment-pass.ts";
-import type { Versioned } from "./ports.ts";
+import type { Versioned } from "../../model/versioned.ts";
 
 interface Expanded {
   readonly key: string;

@@ -1,13 +1,15 @@
-import type { BosunConfig } from "../desired/bosun-config.ts";
-import type { LiveProcess } from "../kinds/device-process/live-process.ts";
-import type { Deployment } from "../kinds/device-process-deployment/deployment.ts";
-import { renderProcess, type Placement } from "../kinds/device-process-deployment/expand.ts";
-import { rolloutStep, type RolloutStep } from "../kinds/device-process-deployment/rollout.ts";
-import { deploymentStatus, type Condition, type DeploymentStatus } from "../kinds/device-process-deployment/status.ts";
-import type { FleetObject } from "../model/fleet-object.ts";
-import type { ObjectStatus } from "../status/types.ts";
-import type { ApprovalCheck } from "../rollout/approvals.ts";
-import type { FleetBackend, JsonObject, KubeEvent, LiveDeployment, ObjectRef } from "./ports.ts";
+import type { BosunConfig } from "../../desired/bosun-config.ts";
+import type { LiveProcess } from "../device-process/live-process.ts";
+import type { Deployment } from "./deployment.ts";
+import { renderProcess, type Placement } from "./expand.ts";
+import { rolloutStep, type RolloutStep } from "./rollout.ts";
+import { deploymentStatus, type Condition, type DeploymentStatus } from "./status.ts";
+import type { FleetObject } from "../../model/fleet-object.ts";
+import type { ObjectStatus } from "../../status/types.ts";
+import type { ApprovalCheck } from "../../rollout/approvals.ts";
+import type { JsonObject, ObjectRef } from "../../model/object-ref.ts";
+import type { EventRecorder, FleetEvent } from "../../reconcile/ports.ts";
+import type { DeviceFleet, LiveDeployment } from "./ports.ts";
 import { rolloutEvents, type PreviousRollout } from "./rollout-events.ts";
 
 export interface DeploymentPassInput {
@@ -72,7 +74,14 @@ function versionOf(spec: Json): string {
  * One pass of one DeviceProcessDeployment: place devices into waves, compute the rollout step
  * from live state, apply and delete DeviceProcesses, write the status subresource and events.
  */
-export async function deploymentPass(backend: FleetBackend, input: DeploymentPassInput, signal: AbortSignal): Promise<DeploymentPassResult> {
+/** Where a deployment pass writes: the device fleet (targets, status) and the backend's events. */
+export interface DeploymentPassPorts {
+  readonly fleet: DeviceFleet;
+  readonly events: EventRecorder;
+}
+
+export async function deploymentPass(ports: DeploymentPassPorts, input: DeploymentPassInput, signal: AbortSignal): Promise<DeploymentPassResult> {
+  const backend = ports.fleet;
   const { deployment, placements, approvals, liveDeployment } = input;
   const ref: ObjectRef = { apiVersion: input.object.apiVersion, kind: input.object.kind, namespace: input.object.namespace, name: input.object.name };
   const uid = liveDeployment?.uid;
@@ -93,13 +102,13 @@ export async function deploymentPass(backend: FleetBackend, input: DeploymentPas
   const statusBody: JsonObject = { ...status, failingDevices: step.failing, failingTotal: step.failingTotal, approvalsRefused: approvals.refused };
   if (liveDeployment) {
     await backend.writeStatus(ref, statusBody, signal);
-    const events: KubeEvent[] = rolloutEvents(previous, step, status, versionOf(deployment.templateSpec as Json));
-    for (const event of events) await backend.recordEvent({ ...ref, ...(uid ? { uid } : {}) }, event, signal);
+    const events: FleetEvent[] = rolloutEvents(previous, step, status, versionOf(deployment.templateSpec as Json));
+    for (const event of events) await ports.events.record({ ...ref, ...(uid ? { uid } : {}) }, event, signal);
   }
 
   const waveIndex = step.waves.findIndex((w) => w.state !== "done");
   const lastError = [
-    ...errors.map((e) => `${e.ref.kind} ${e.ref.namespace}/${e.ref.name}: ${e.error}`),
+    ...errors.map((e) => e.error?.message ?? ""),
     ...approvals.refused,
     ...(step.phase === "Paused" ? [step.message] : []),
   ];

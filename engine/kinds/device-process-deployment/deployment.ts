@@ -1,6 +1,7 @@
 import type { BosunConfig } from "../../desired/bosun-config.ts";
 import type { FleetObject } from "../../model/fleet-object.ts";
 import { digest } from "../canonical-json.ts";
+import { percent } from "../percent.ts";
 import { compileSelector, type LabelSelector, type Matcher } from "../selector.ts";
 
 export interface Wave {
@@ -31,9 +32,7 @@ export interface Deployment {
 /** Name of the implicit last wave holding devices no declared wave selects. */
 export const REMAINING_WAVE = "remaining";
 
-export function percent(value: string): number {
-  return Number(value.replace("%", "")) / 100;
-}
+export { percent };
 
 type Json = Record<string, unknown>;
 

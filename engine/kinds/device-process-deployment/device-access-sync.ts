@@ -5,10 +5,12 @@
  * what each device's objects were made from, so an unchanged device costs no rendering and no API call; on its first pass it lists what
  * Bosun created before (label managed-by bosun) to remove what an earlier process left behind.
  */
-import type { DeviceRbacInput } from "../kinds/device-process/agent-rbac.ts";
-import { deviceAccessObjects } from "../kinds/device-process-deployment/device-access.ts";
-import { Labels, MANAGER } from "../model/device.ts";
-import type { Change, FleetBackend, JsonObject, ObjectRef } from "./ports.ts";
+import type { DeviceRbacInput } from "../device-process/agent-rbac.ts";
+import { deviceAccessObjects } from "./device-access.ts";
+import { Labels, MANAGER } from "../../model/device.ts";
+import type { Change } from "../../model/change.ts";
+import type { JsonObject, ObjectRef } from "../../model/object-ref.ts";
+import type { DeviceFleet } from "./ports.ts";
 
 const RBAC = "rbac.authorization.k8s.io/v1";
 const KINDS = ["Role", "RoleBinding"] as const;
@@ -61,7 +63,7 @@ export class DeviceAccessSync {
   /** Per `<namespace>/<device>`: the signature of what was applied. Undefined until the first pass has listed the cluster. */
   private applied: Map<string, number> | undefined;
 
-  async sync(access: ReadonlyMap<string, DeviceRbacInput>, backend: FleetBackend, signal: AbortSignal): Promise<Change[]> {
+  async sync(access: ReadonlyMap<string, DeviceRbacInput>, backend: DeviceFleet, signal: AbortSignal): Promise<Change[]> {
     let changes: Change[] = []; // concat, not push(...): 100,000 devices are 200,000 entries
     let applied = this.applied;
     if (!applied) {

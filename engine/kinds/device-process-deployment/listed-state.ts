@@ -1,15 +1,15 @@
-import { toLiveProcess } from "../kinds/device-process/live-process.ts";
-import { Labels } from "../model/device.ts";
-import type { FleetObject } from "../model/fleet-object.ts";
+import { toLiveProcess } from "../device-process/live-process.ts";
+import { Labels } from "../../model/device.ts";
+import type { FleetObject } from "../../model/fleet-object.ts";
 import { LiveStore } from "./live-store.ts";
 import { toLiveDeployment } from "./deployment-pass.ts";
-import type { FleetBackend, LiveState } from "./ports.ts";
+import type { DeviceFleet, LiveState } from "./ports.ts";
 
 /**
  * The full path: lists devices, the deployments' processes and leases, and GETs each deployment,
  * into a fresh snapshot. Every version in it is new, so nothing downstream is reused.
  */
-export async function listedState(backend: FleetBackend, deployments: readonly FleetObject[], useHeartbeats: boolean, signal: AbortSignal): Promise<LiveState> {
+export async function listedState(backend: DeviceFleet, deployments: readonly FleetObject[], useHeartbeats: boolean, signal: AbortSignal): Promise<LiveState> {
   const store = new LiveStore();
   for (const d of await backend.listDevices(signal)) store.upsertDevice(d);
   for (const namespace of [...new Set(deployments.map((d) => d.namespace))].sort()) {

@@ -1,6 +1,7 @@
-import type { LiveProcess } from "../kinds/device-process/live-process.ts";
-import { DEVICE_KINDS, type Device } from "../model/device.ts";
-import type { LiveDeployment, LiveState, Versioned } from "./ports.ts";
+import type { LiveProcess } from "../device-process/live-process.ts";
+import { DEVICE_KINDS, type Device } from "../../model/device.ts";
+import type { Versioned } from "../../model/versioned.ts";
+import type { LiveDeployment, LiveState } from "./ports.ts";
 
 const EMPTY_PROCESSES: ReadonlyMap<string, LiveProcess> = new Map();
 const EMPTY_BEATS: ReadonlyMap<string, number> = new Map();

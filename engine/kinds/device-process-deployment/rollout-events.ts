@@ -1,6 +1,6 @@
-import type { DeploymentStatus } from "../kinds/device-process-deployment/status.ts";
-import type { FailingDevice, RolloutStep } from "../kinds/device-process-deployment/rollout.ts";
-import type { KubeEvent } from "./ports.ts";
+import type { DeploymentStatus } from "./status.ts";
+import type { FailingDevice, RolloutStep } from "./rollout.ts";
+import type { FleetEvent } from "../../reconcile/ports.ts";
 
 /** What the previous pass recorded in the deployment's status (read back from the cluster). */
 export interface PreviousRollout {
@@ -15,8 +15,8 @@ export interface PreviousRollout {
  * RolloutProgress, WaitingForApproval, DeviceUnhealthy. Derived from status, so a restart does
  * not repeat them.
  */
-export function rolloutEvents(previous: PreviousRollout, step: RolloutStep, status: DeploymentStatus, version: string): KubeEvent[] {
-  const events: KubeEvent[] = [];
+export function rolloutEvents(previous: PreviousRollout, step: RolloutStep, status: DeploymentStatus, version: string): FleetEvent[] {
+  const events: FleetEvent[] = [];
   const total = status.desiredNumberScheduled;
   if (previous.revision !== step.revision && step.phase !== "Complete") {
     events.push({ type: "Normal", reason: "RolloutStarted", message: `Starting rollout of version ${version} (revision ${step.revision})` });
@@ -38,6 +38,6 @@ export function rolloutEvents(previous: PreviousRollout, step: RolloutStep, stat
   return events;
 }
 
-function unhealthy(f: FailingDevice): KubeEvent {
+function unhealthy(f: FailingDevice): FleetEvent {
   return { type: "Warning", reason: "DeviceUnhealthy", message: `Device ${f.device}: ${f.state === "unreachable" ? "unreachable (heartbeat is stale)" : f.reason}` };
 }

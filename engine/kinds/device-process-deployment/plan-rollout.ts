@@ -1,0 +1,37 @@
+import type { DesiredState } from "../../desired/load-fleet.ts";
+import type { Device } from "../../model/device.ts";
+import type { FleetObject } from "../../model/fleet-object.ts";
+import { checkApprovals } from "../../rollout/approvals.ts";
+import type { LiveProcess } from "../device-process/live-process.ts";
+import type { RolloutPlan } from "../registration.ts";
+import { readDeployment } from "./deployment.ts";
+import { place } from "./expand.ts";
+import { rolloutStep } from "./rollout.ts";
+
+/** What the next rollout of a deployment would do, per wave, from live state. Pure. */
+export function planRollout(
+  object: FleetObject, desired: DesiredState, devices: readonly Device[], live: ReadonlyMap<string, LiveProcess>, reachable: (device: string) => boolean,
+): RolloutPlan {
+  const deployment = readDeployment(object, desired.config);
+  const approvals = checkApprovals(desired.approvals, object, deployment.revision);
+  const step = rolloutStep({
+    deployment, placements: place(deployment, devices), live, approvedWaves: approvals.approved,
+    reachable, maxFailing: desired.config.status.maxFailingDevices,
+  });
+  return {
+    kind: object.kind,
+    namespace: deployment.namespace,
+    name: deployment.name,
+    revision: step.revision,
+    strategy: deployment.strategy,
+    maxUnavailable: step.maxUnavailable,
+    targets: step.waves.reduce((n, w) => n + w.total, 0),
+    unit: "device",
+    toDelete: step.toDelete.length,
+    waves: step.waves.map((w) => ({
+      name: w.name, targets: w.total, toUpdate: w.toUpdate, approval: w.approval,
+      approved: w.approval === "auto" || approvals.approved.has(w.name),
+      disruption: w.toUpdate === 0 ? "none" : deployment.strategy === "Recreate" ? "recreate" : "restart",
+    })),
+  };
+}
