@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestNamespace, kubeClient, type TestNamespace } from "../../test/support/kube.ts";
 import type { KubeClient } from "./client.ts";
-import { KubeApiError } from "./errors.ts";
+import { BosunError } from "../../engine/model/errors.ts";
+import { InvalidObjectError, KubeApiError } from "./errors.ts";
 
 describe("KubeClient against the lab apiserver", () => {
   let client: KubeClient;
@@ -32,7 +33,14 @@ describe("KubeClient against the lab apiserver", () => {
     expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns.name, name: "nope" })).toBeUndefined();
     const err = await client.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "Bad_Name", namespace: ns.name } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KubeApiError);
-    expect(err).toMatchObject({ statusCode: 422, reason: "Invalid", subject: `create ConfigMap ${ns.name}/Bad_Name` });
+    expect(err).toMatchObject({ statusCode: 422, reason: "Invalid", subject: `create ConfigMap ${ns.name}/Bad_Name`, code: "KUBE_API" });
+    expect(err).toBeInstanceOf(BosunError);
+  });
+
+  it("refuses a body that is not a Kubernetes object before sending anything", async () => {
+    const err = await client.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: ns.name } }, { fieldManager: "t" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidObjectError);
+    expect(err).toMatchObject({ code: "KUBE_INVALID_OBJECT", subject: "apply" });
   });
 
   it("maps an unknown kind to a NoKindMatch error", async () => {

@@ -2,7 +2,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { isNotFound } from "./errors.ts";
 import { RestMapper, resourcePath } from "./discovery.ts";
 import { KubeRest, type RestOptions } from "./rest.ts";
-import { describeRef, type KubeObject, type ObjectList, type ObjectRef, type ResourceMapping, type WatchEvent } from "./types.ts";
+import { describeRef } from "../../engine/model/object-ref.ts";
+import { kubeRefOf, type JsonObject, type KubeObject, type KubeRef, type ObjectList, type ResourceMapping, type WatchEvent } from "./types.ts";
 import { watchEvents } from "./watch-stream.ts";
 
 export interface ListOptions {
@@ -38,7 +39,11 @@ export type KubeClientOptions = RestOptions;
 
 const sig = (s: AbortSignal | undefined): { signal?: AbortSignal } => (s ? { signal: s } : {});
 
-/** Generic, typed Kubernetes client over any kind (discovery-mapped), rate-limited, AbortSignal everywhere. */
+/**
+ * Generic, typed Kubernetes client over any kind (discovery-mapped), rate-limited, AbortSignal
+ * everywhere. Bodies are plain JSON objects, checked for apiVersion, kind and metadata.name before
+ * anything is sent (an {@link InvalidObjectError} otherwise); answers are {@link KubeObject}s.
+ */
 export class KubeClient {
   readonly rest: KubeRest;
   readonly mapper: RestMapper;
@@ -53,7 +58,7 @@ export class KubeClient {
   }
 
   /** The live object, or undefined when it does not exist. */
-  async get(ref: ObjectRef, signal?: AbortSignal): Promise<KubeObject | undefined> {
+  async get(ref: KubeRef, signal?: AbortSignal): Promise<KubeObject | undefined> {
     const m = await this.mapping(ref.apiVersion, ref.kind, signal);
     try {
       return await this.rest.request<KubeObject>({ method: "GET", path: resourcePath(m, ref.namespace, ref.name), subject: `get ${describeRef(ref)}`, ...sig(signal) });
@@ -92,46 +97,50 @@ export class KubeClient {
   }
 
   /** Server-side apply (PATCH application/apply-patch+yaml). */
-  async apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject> {
+  async apply(obj: JsonObject, opts: ApplyOptions): Promise<KubeObject> {
     return this.applyTo(obj, undefined, opts);
   }
 
   /** Server-side apply to the status subresource. */
-  async applyStatus(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject> {
+  async applyStatus(obj: JsonObject, opts: ApplyOptions): Promise<KubeObject> {
     return this.applyTo(obj, "status", opts);
   }
 
-  private async applyTo(obj: KubeObject, sub: string | undefined, opts: ApplyOptions): Promise<KubeObject> {
-    const m = await this.mapping(obj.apiVersion, obj.kind, opts.signal);
+  private async applyTo(obj: JsonObject, sub: string | undefined, opts: ApplyOptions): Promise<KubeObject> {
+    const what = `apply${sub ? ` ${sub}` : ""}`;
+    const ref = kubeRefOf(obj, what);
+    const m = await this.mapping(ref.apiVersion, ref.kind, opts.signal);
     return this.rest.request<KubeObject>({
-      method: "PATCH", path: resourcePath(m, obj.metadata.namespace, obj.metadata.name, sub),
+      method: "PATCH", path: resourcePath(m, ref.namespace, ref.name, sub),
       contentType: "application/apply-patch+yaml", body: obj,
       query: { fieldManager: opts.fieldManager, force: opts.force === true ? true : undefined, dryRun: opts.dryRun === true ? "All" : undefined },
-      subject: `apply${sub ? ` ${sub}` : ""} ${describeRef({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name })}`,
+      subject: `${what} ${describeRef(ref)}`,
       ...sig(opts.signal),
     });
   }
 
   /** Replaces the status subresource (PUT; optimistic concurrency on metadata.resourceVersion). */
-  async replaceStatus(obj: KubeObject, signal?: AbortSignal): Promise<KubeObject> {
-    const m = await this.mapping(obj.apiVersion, obj.kind, signal);
+  async replaceStatus(obj: JsonObject, signal?: AbortSignal): Promise<KubeObject> {
+    const ref = kubeRefOf(obj, "update status");
+    const m = await this.mapping(ref.apiVersion, ref.kind, signal);
     return this.rest.request<KubeObject>({
-      method: "PUT", path: resourcePath(m, obj.metadata.namespace, obj.metadata.name, "status"), body: obj,
-      subject: `update status ${describeRef({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name })}`, ...sig(signal),
+      method: "PUT", path: resourcePath(m, ref.namespace, ref.name, "status"), body: obj,
+      subject: `update status ${describeRef(ref)}`, ...sig(signal),
     });
   }
 
   /** Creates an object (POST), as any client would; Bosun itself applies. */
-  async create(obj: KubeObject, opts: { fieldManager?: string; signal?: AbortSignal } = {}): Promise<KubeObject> {
-    const m = await this.mapping(obj.apiVersion, obj.kind, opts.signal);
+  async create(obj: JsonObject, opts: { fieldManager?: string; signal?: AbortSignal } = {}): Promise<KubeObject> {
+    const ref = kubeRefOf(obj, "create");
+    const m = await this.mapping(ref.apiVersion, ref.kind, opts.signal);
     return this.rest.request<KubeObject>({
-      method: "POST", path: resourcePath(m, obj.metadata.namespace), body: obj, query: { fieldManager: opts.fieldManager },
-      subject: `create ${describeRef({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name })}`, ...sig(opts.signal),
+      method: "POST", path: resourcePath(m, ref.namespace), body: obj, query: { fieldManager: opts.fieldManager },
+      subject: `create ${describeRef(ref)}`, ...sig(opts.signal),
     });
   }
 
   /** JSON merge patch under a field manager (an out-of-band edit, as kubectl does). */
-  async mergePatch(ref: ObjectRef, patch: unknown, opts: { fieldManager?: string; signal?: AbortSignal } = {}): Promise<KubeObject> {
+  async mergePatch(ref: KubeRef, patch: unknown, opts: { fieldManager?: string; signal?: AbortSignal } = {}): Promise<KubeObject> {
     const m = await this.mapping(ref.apiVersion, ref.kind, opts.signal);
     return this.rest.request<KubeObject>({
       method: "PATCH", path: resourcePath(m, ref.namespace, ref.name), body: patch, contentType: "application/merge-patch+json",
@@ -140,7 +149,7 @@ export class KubeClient {
   }
 
   /** Deletes; returns false when the object was already gone. */
-  async delete(ref: ObjectRef, opts: { propagationPolicy?: PropagationPolicy; signal?: AbortSignal } = {}): Promise<boolean> {
+  async delete(ref: KubeRef, opts: { propagationPolicy?: PropagationPolicy; signal?: AbortSignal } = {}): Promise<boolean> {
     const m = await this.mapping(ref.apiVersion, ref.kind, opts.signal);
     try {
       await this.rest.request<unknown>({

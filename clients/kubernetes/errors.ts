@@ -1,3 +1,5 @@
+import { BosunError } from "../../engine/model/errors.ts";
+
 /** A Kubernetes `Status` object as the apiserver returns it on failure. */
 export interface KubeStatus {
   readonly kind?: string;
@@ -16,18 +18,20 @@ export interface KubeStatus {
  * A failed Kubernetes API call. `statusCode` is the HTTP code (0 when no response came back:
  * connection refused, reset, TLS failure); `reason` the Status reason (`NotFound`, `Conflict`,
  * `Expired`, `Gone`, `AlreadyExists`, `Invalid`…, or `ConnectionFailed`); `subject` names what was
- * being done (`PATCH apps/v1 Deployment ns/name`).
+ * being done (`apply Deployment ns/name`). Code `KUBE_UNREACHABLE` when no answer came back,
+ * `KUBE_API` otherwise.
  */
-export class KubeApiError extends Error {
+export class KubeApiError extends BosunError {
   override readonly name = "KubeApiError";
   readonly statusCode: number;
   readonly reason: string;
-  readonly subject: string;
   readonly status: KubeStatus | undefined;
 
   constructor(subject: string, statusCode: number, reason: string, message: string, opts: { cause?: unknown; status?: KubeStatus } = {}) {
-    super(`${subject}: ${statusCode === 0 ? "" : `${statusCode} `}${reason}: ${message}`, opts.cause === undefined ? {} : { cause: opts.cause });
-    this.subject = subject;
+    super(subject, `${statusCode === 0 ? "" : `${statusCode} `}${reason}: ${message}`, {
+      ...(opts.cause === undefined ? {} : { cause: opts.cause }),
+      code: statusCode === 0 ? "KUBE_UNREACHABLE" : "KUBE_API",
+    });
     this.statusCode = statusCode;
     this.reason = reason;
     this.status = opts.status;
@@ -37,6 +41,14 @@ export class KubeApiError extends Error {
     const reason = status?.reason ?? (statusCode === 410 ? "Gone" : `HTTP${statusCode}`);
     const message = status?.message ?? body.slice(0, 500);
     return new KubeApiError(subject, statusCode, reason, message, status ? { status } : {});
+  }
+}
+
+/** A body handed to the client is not a Kubernetes object (no apiVersion, kind or metadata.name). Nothing was sent. */
+export class InvalidObjectError extends BosunError {
+  override readonly name = "InvalidObjectError";
+  constructor(subject: string, message: string) {
+    super(subject, message, { code: "KUBE_INVALID_OBJECT" });
   }
 }
 
@@ -50,6 +62,11 @@ export function isNotFound(err: unknown): boolean {
 
 export function isConflict(err: unknown): boolean {
   return isKubeApiError(err) && err.statusCode === 409;
+}
+
+/** The server does not serve this apiVersion/kind (its CRD is missing or not established yet). */
+export function isNoKindMatch(err: unknown): boolean {
+  return isKubeApiError(err) && err.reason === "NoKindMatch";
 }
 
 /** 410 Gone / reason Expired: a resourceVersion or continue token is too old; relist. */

@@ -1,3 +1,8 @@
+import type { JsonObject, ObjectRef } from "../../engine/model/object-ref.ts";
+import { InvalidObjectError } from "./errors.ts";
+
+export type { JsonObject, ObjectRef } from "../../engine/model/object-ref.ts";
+
 /** Any Kubernetes object as plain JSON. */
 export interface KubeObject {
   apiVersion: string;
@@ -31,14 +36,11 @@ export interface KubeMeta {
   [field: string]: unknown;
 }
 
-/** Identity of an object: apiVersion + kind (+ namespace) + name. */
-export interface ObjectRef {
-  readonly apiVersion: string;
-  readonly kind: string;
-  /** "" or absent for cluster-scoped objects. */
-  readonly namespace?: string;
-  readonly name: string;
-}
+/**
+ * What the client accepts as an object's identity: the engine's {@link ObjectRef}, whose namespace
+ * may also be left out for a cluster-scoped object (absent and "" mean the same).
+ */
+export type KubeRef = Omit<ObjectRef, "namespace"> & { readonly namespace?: string };
 
 /** A resource type as discovery reports it. */
 export interface ResourceMapping {
@@ -72,13 +74,24 @@ export function splitApiVersion(apiVersion: string): { group: string; version: s
   return i < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 }
 
-/** `Kind ns/name` or `Kind name`: how errors and ChangeSet entries name an object. */
-export function describeRef(r: { kind: string; namespace?: string | undefined; name: string }): string {
-  return r.namespace !== undefined && r.namespace !== "" ? `${r.kind} ${r.namespace}/${r.name}` : `${r.kind} ${r.name}`;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const nonEmpty = (v: unknown): v is string => typeof v === "string" && v !== "";
+
+/** Whether a plain JSON object is a Kubernetes object: apiVersion, kind and metadata.name are non-empty strings. */
+export function isKubeObject(o: JsonObject): o is KubeObject {
+  const meta = o["metadata"];
+  return nonEmpty(o["apiVersion"]) && nonEmpty(o["kind"]) && isRecord(meta) && nonEmpty(meta["name"])
+    && (meta["namespace"] === undefined || typeof meta["namespace"] === "string");
 }
 
-export function refOf(o: KubeObject): ObjectRef {
-  const ns = o.metadata.namespace;
-  return ns !== undefined && ns !== "" ? { apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name }
-    : { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name };
+/** The checked converter: the object as a KubeObject, or an {@link InvalidObjectError} naming `subject`. */
+export function toKubeObject(o: JsonObject, subject = "object"): KubeObject {
+  if (isKubeObject(o)) return o;
+  throw new InvalidObjectError(subject, "not a Kubernetes object: apiVersion, kind and metadata.name must be non-empty strings");
+}
+
+/** The identity of a body about to be sent, checked (see {@link toKubeObject}). */
+export function kubeRefOf(o: JsonObject, subject?: string): ObjectRef {
+  const k = toKubeObject(o, subject);
+  return { apiVersion: k.apiVersion, kind: k.kind, namespace: k.metadata.namespace ?? "", name: k.metadata.name };
 }

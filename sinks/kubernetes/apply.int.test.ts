@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeClient } from "../../clients/kubernetes/client.ts";
 import type { KubeObject } from "../../clients/kubernetes/types.ts";
+import { describeRef } from "../../engine/model/object-ref.ts";
 import { createTestNamespace, kubeClient, type TestNamespace } from "../../test/support/kube.ts";
 import { bosunCrds, switchAgentDeployment } from "./fixtures.ts";
 import { KubernetesSink } from "./sink.ts";
 
+const signal = (): AbortSignal => AbortSignal.timeout(120_000);
 const rv = async (c: KubeClient, o: KubeObject): Promise<string | undefined> =>
   (await c.get({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) }))?.metadata.resourceVersion;
 
@@ -16,7 +18,7 @@ describe("KubernetesSink apply", () => {
     client = kubeClient();
     sink = new KubernetesSink({ client });
     ns = await createTestNamespace(client, "apply");
-    const crds = await sink.applyAll(await bosunCrds());
+    const crds = await sink.apply(await bosunCrds(), signal());
     expect(crds.filter((e) => e.error !== undefined)).toEqual([]);
   });
   afterAll(async () => {
@@ -52,8 +54,8 @@ describe("KubernetesSink apply", () => {
       widgetCrd,
       { apiVersion: "v1", kind: "Namespace", metadata: { name: target } },
     ];
-    const first = await sink.applyAll(desired);
-    expect(first.map((e) => [e.subject, e.action])).toEqual([
+    const first = await sink.apply(desired, signal());
+    expect(first.map((e) => [describeRef(e.ref), e.action])).toEqual([
       [`CustomResourceDefinition widgets.${group}`, "created"],
       [`Namespace ${target}`, "created"],
       [`Widget ${target}/w1`, "created"],
@@ -70,7 +72,7 @@ describe("KubernetesSink apply", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const before = await Promise.all(desired.map((o) => rv(client, o)));
-    const second = await sink.applyAll(desired);
+    const second = await sink.apply(desired, signal());
     expect(second.map((e) => e.action)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged", "unchanged", "unchanged"]);
     const after = await Promise.all(desired.map((o) => rv(client, o)));
     expect(after).toEqual(before);
@@ -84,26 +86,27 @@ describe("KubernetesSink apply", () => {
 
   it("a changed desired object is configured and only then written", async () => {
     const cm: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "changing", namespace: ns.name }, data: { a: "1", b: "2" } };
-    expect((await sink.apply(cm)).action).toBe("created");
+    expect((await sink.applyObject(cm, signal())).action).toBe("created");
     const changed = { ...cm, data: { a: "1", c: "3" } };
-    const e = await sink.apply(changed);
+    const e = await sink.applyObject(changed, signal());
     expect(e.action).toBe("configured");
-    expect(e.fields?.map((f) => [f.pointer, f.kind])).toEqual(expect.arrayContaining([["/data/b", "removed"], ["/data/c", "missing"]]));
+    // b is removed (Bosun owned it, Git dropped it), c is missing from live.
+    expect(e.fields?.map((f) => [f.pointer, f.desired, f.live])).toEqual(expect.arrayContaining([["/data/b", undefined, "2"], ["/data/c", "3", undefined]]));
     const live = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns.name, name: "changing" });
     expect(live?.["data"]).toEqual({ a: "1", c: "3" });
   });
 
   it("updates the status subresource, and an identical status is not written", async () => {
     const dpd = switchAgentDeployment(ns.name, "status-demo");
-    await sink.apply(dpd);
+    await sink.applyObject(dpd, signal());
     const status = { desiredNumberScheduled: 4, currentNumberScheduled: 4, numberReady: 3, numberAvailable: 3, numberUnavailable: 1 };
     const withStatus = { ...dpd, status };
-    expect((await sink.applyStatus(withStatus)).action).toBe("configured");
-    expect((await sink.applyStatus(withStatus)).action).toBe("unchanged");
+    expect((await sink.applyStatus(withStatus, signal())).action).toBe("configured");
+    expect((await sink.applyStatus(withStatus, signal())).action).toBe("unchanged");
     const live = await client.get({ apiVersion: dpd.apiVersion, kind: dpd.kind, namespace: ns.name, name: "status-demo" });
     expect(live?.["status"]).toMatchObject(status);
     // A spec apply leaves the status alone.
-    expect((await sink.apply(dpd)).action).toBe("unchanged");
+    expect((await sink.applyObject(dpd, signal())).action).toBe("unchanged");
   });
 
   it("deletes with Foreground propagation and returns once the object and its dependents are gone", async () => {
@@ -111,24 +114,42 @@ describe("KubernetesSink apply", () => {
       apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "doomed", namespace: ns.name },
       spec: { replicas: 1, selector: { matchLabels: { app: "doomed" } }, template: { metadata: { labels: { app: "doomed" } }, spec: { containers: [{ name: "c", image: "registry.invalid/c:1" }] } } },
     };
-    await sink.apply(dep);
+    await sink.applyObject(dep, signal());
     for (;;) {
       const rs = await client.list("apps/v1", "ReplicaSet", { namespace: ns.name, labelSelector: "app=doomed" });
       if (rs.items.length > 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const e = await sink.delete({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" }, { propagationPolicy: "Foreground" });
+    const e = await sink.deleteObject({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" }, signal(), "Foreground");
     expect(e).toMatchObject({ action: "deleted", reason: "deleted (Foreground)" });
     expect(await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" })).toBeUndefined();
     expect((await client.list("apps/v1", "ReplicaSet", { namespace: ns.name, labelSelector: "app=doomed" })).items).toEqual([]);
-    const again = await sink.delete({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" });
-    expect(again.action).toBe("skipped");
+    const [again] = await sink.delete([{ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" }], signal());
+    expect(again).toMatchObject({ action: "skipped", reason: "already gone" });
   });
 
-  it("reports an API failure as a skipped entry with a typed error", async () => {
+  it("reports an API failure as a skipped entry with a typed error, and goes on with the other objects", async () => {
     const bad: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "Bad_Name", namespace: ns.name } };
-    const e = await sink.apply(bad);
-    expect(e.action).toBe("skipped");
-    expect(e.error).toMatchObject({ name: "KubeApiError", statusCode: 422 });
+    const good: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "good", namespace: ns.name } };
+    const [e, ok] = await sink.apply([bad, good], signal());
+    expect(e?.action).toBe("skipped");
+    expect(e?.reason).toMatch(/^Invalid: /);
+    expect(e?.error).toMatchObject({ name: "SinkError", kind: "permanent", code: "SINK_PERMANENT", cause: { name: "KubeApiError", statusCode: 422 } });
+    expect(ok?.action).toBe("created");
+  });
+
+  it("classifies failures: a missing namespace is permanent, an unserved kind too, a field conflict is a conflict", async () => {
+    const [noNs] = await sink.apply([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: `${ns.name}-absent` } }], signal());
+    expect(noNs?.error).toMatchObject({ kind: "permanent", cause: { statusCode: 404 } });
+    const [noKind] = await sink.apply([{ apiVersion: "example.com/v1", kind: "Nothing", metadata: { name: "x", namespace: ns.name } }], signal());
+    expect(noKind?.error).toMatchObject({ kind: "permanent", cause: { reason: "NoKindMatch" } });
+    // Self-heal off: a Git change to a field another manager took is refused by the server, not forced.
+    const strict = new KubernetesSink({ client, selfHeal: { global: false } });
+    const cm = (v: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "contested", namespace: ns.name }, data: { v } });
+    await strict.applyObject(cm("1"), signal());
+    await client.apply({ ...cm("theirs") }, { fieldManager: "other-controller", force: true });
+    const e = await strict.applyObject(cm("2"), signal());
+    expect(e).toMatchObject({ action: "skipped", error: { kind: "conflict", code: "SINK_CONFLICT" } });
+    expect(e.reason).toMatch(/^Conflict: /);
   });
 });

@@ -11,6 +11,7 @@ import { createTestNamespace, kubeClient, kubectlEnv, type TestNamespace } from 
 
 const run = promisify(execFile);
 const SPECS = "/work/shared/specs";
+const signal = (): AbortSignal => AbortSignal.timeout(120_000);
 const cells = (line: string): string[] => line.trim().split(/\s{2,}/);
 
 async function kubectl(...args: string[]): Promise<string[]> {
@@ -38,7 +39,7 @@ describe("CRDs Bosun ships", () => {
       "bmcs.azure.com", "deviceprocessdeployments.azure.com", "deviceprocesses.azure.com", "dpus.azure.com",
       "faragents.agents.tinkerbell.io", "networkswitches.azure.com", "servers.azure.com", "socs.azure.com",
     ]);
-    const entries = await sink.applyAll(crds);
+    const entries = await sink.apply(crds, signal());
     expect(entries.filter((e) => e.error !== undefined)).toEqual([]);
     for (const c of crds) {
       const live = await client.get({ apiVersion: c.apiVersion, kind: c.kind, name: c.metadata.name });
@@ -50,8 +51,8 @@ describe("CRDs Bosun ships", () => {
 
   it("kubectl get deviceprocessdeployment shows seed 004's columns for an object Bosun applied", async () => {
     const dpd = switchAgentDeployment(ns.name);
-    expect((await sink.apply(dpd)).action).toMatch(/created|unchanged/);
-    await sink.applyStatus({ ...dpd, status: { desiredNumberScheduled: 100, currentNumberScheduled: 100, numberReady: 98, numberAvailable: 98, numberUnavailable: 2 } });
+    expect((await sink.applyObject(dpd, signal())).action).toMatch(/created|unchanged/);
+    await sink.applyStatus({ ...dpd, status: { desiredNumberScheduled: 100, currentNumberScheduled: 100, numberReady: 98, numberAvailable: 98, numberUnavailable: 2 } }, signal());
     const [header, row, ...rest] = await kubectl("get", "deviceprocessdeployment", "-n", ns.name);
     expect(cells(header!)).toEqual(["NAME", "DESIRED", "CURRENT", "READY", "AVAILABLE", "UNAVAILABLE", "AGE"]);
     expect(cells(row!).slice(0, 6)).toEqual(["switch-agent", "100", "100", "98", "98", "2"]);
@@ -69,8 +70,8 @@ describe("CRDs Bosun ships", () => {
         healthCheck: { exec: { command: ["/usr/bin/switch-agent", "health"] }, periodSeconds: 30, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3 },
       },
     };
-    await sink.apply(dp);
-    await sink.applyStatus({ ...dp, status: { phase: "Running", artifactVersion: "v1.2.3", restartCount: 1, pid: 12345 } });
+    await sink.applyObject(dp, signal());
+    await sink.applyStatus({ ...dp, status: { phase: "Running", artifactVersion: "v1.2.3", restartCount: 1, pid: 12345 } }, signal());
     const [header, row] = await kubectl("get", "deviceprocess", "-n", ns.name);
     expect(cells(header!)).toEqual(["NAME", "DEVICE", "PHASE", "VERSION", "RESTARTS", "AGE"]);
     expect(cells(row!).slice(0, 5)).toEqual(["switch-agent-tor1-01", "tor1-01", "Running", "v1.2.3", "1"]);
@@ -81,9 +82,9 @@ describe("CRDs Bosun ships", () => {
       apiVersion: "azure.com/v1alpha1", kind: "DeviceProcess", metadata: { name: "bad", namespace: ns.name },
       spec: { deviceRef: { kind: "Toaster", name: "t" }, artifact: { type: "ftp", url: "x", checksumSHA256: "nothex" }, execution: { backend: "systemd" } },
     };
-    const e = await sink.apply(bad);
+    const e = await sink.applyObject(bad, signal());
     expect(e.action).toBe("skipped");
-    expect(e.error).toMatchObject({ statusCode: 422 });
+    expect(e.error).toMatchObject({ kind: "permanent", cause: { statusCode: 422 } });
     expect(e.error?.message).toContain("spec.deviceRef.kind");
     expect(e.error?.message).toContain("spec.artifact.checksumSHA256");
   });
@@ -109,19 +110,19 @@ describe("upstream CRDs from ../shared/specs", () => {
       "clusters.cluster.x-k8s.io", "machinedeployments.cluster.x-k8s.io", "machines.cluster.x-k8s.io",
       "microvmclusters.infrastructure.cluster.x-k8s.io", "microvmmachines.infrastructure.cluster.x-k8s.io", "microvmmachinetemplates.infrastructure.cluster.x-k8s.io",
     ]);
-    const first = await sink.applyAll(crds);
+    const first = await sink.apply(crds, signal());
     expect(first.filter((e) => e.error !== undefined)).toEqual([]);
     const rvs = async (): Promise<Array<string | undefined>> =>
       Promise.all(crds.map(async (c) => (await client.get({ apiVersion: c.apiVersion, kind: c.kind, name: c.metadata.name }))?.metadata.resourceVersion));
     const before = await rvs();
-    const second = await sink.applyAll(crds);
+    const second = await sink.apply(crds, signal());
     expect(second.map((e) => e.action)).toEqual(crds.map(() => "unchanged"));
     expect(await rvs()).toEqual(before);
   });
 
   it("Kamaji's TenantControlPlane CRD (controller-gen 0.20) is refused by kube-apiserver v1.20: reported, not thrown", async () => {
     const [crd] = await loadManifests(join(SPECS, "kamaji", "kamaji.clastix.io_tenantcontrolplanes.yaml"));
-    const e = await sink.apply(crd!);
+    const e = await sink.applyObject(crd!, signal());
     // v1.20 has no x-kubernetes-validations in its CRD schema type; server-side apply refuses the field.
     expect(e.action).toBe("skipped");
     expect(e.error?.message).toContain("x-kubernetes-validations");

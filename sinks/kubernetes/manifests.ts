@@ -1,15 +1,17 @@
 import { readFile } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
-import type { KubeObject } from "../../clients/kubernetes/types.ts";
+import { toKubeObject, type KubeObject } from "../../clients/kubernetes/types.ts";
 
-/** Reads a multi-document YAML file into objects (empty documents dropped). */
+/** Reads a multi-document YAML file into Kubernetes objects (empty documents dropped; a document that is not one throws). */
 export async function loadManifests(path: string): Promise<KubeObject[]> {
   const text = await readFile(path, "utf8");
   const out: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  for (const [i, doc] of parseAllDocuments(text).entries()) {
     if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors[0]?.message ?? "YAML error"}`, { cause: doc.errors[0] });
-    const v = doc.toJS({ maxAliasCount: 100 }) as unknown;
-    if (v !== null && typeof v === "object") out.push(v as KubeObject);
+    const v: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (v === null || v === undefined) continue;
+    if (typeof v !== "object" || Array.isArray(v)) throw new Error(`${path}: document ${i + 1} is not a mapping`);
+    out.push(toKubeObject(v as Record<string, unknown>, `${path}: document ${i + 1}`));
   }
   return out;
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeClient } from "../../clients/kubernetes/client.ts";
 import { createTestNamespace, kubeClient, type TestNamespace } from "../../test/support/kube.ts";
 import { loadManifests } from "./manifests.ts";
+import { describeRef } from "../../engine/model/object-ref.ts";
 import { KubernetesSink } from "./sink.ts";
 
 interface Review { status: { allowed: boolean } }
@@ -38,8 +39,8 @@ describe("deploy/rbac", () => {
 
   it("applies, and grants the engine and device agents what they need and no more", async () => {
     const objs = await loadManifests(fileURLToPath(new URL("../../deploy/rbac/bosun.yaml", import.meta.url)));
-    const entries = await new KubernetesSink({ client }).applyAll(objs);
-    expect(entries.filter((e) => e.error !== undefined).map((e) => `${e.subject}: ${e.reason}`)).toEqual([]);
+    const entries = await new KubernetesSink({ client }).apply(objs, AbortSignal.timeout(120_000));
+    expect(entries.filter((e) => e.error !== undefined).map((e) => `${describeRef(e.ref)}: ${e.reason}`)).toEqual([]);
     expect(await granted(sa[0], [...sa[1]], "patch", "azure.com", "deviceprocessdeployments")).toBe(true);
     expect(await granted(sa[0], [...sa[1]], "delete", "azure.com", "deviceprocesses")).toBe(true);
     expect(await granted(sa[0], [...sa[1]], "list", "azure.com", "networkswitches")).toBe(true);
@@ -50,8 +51,8 @@ describe("deploy/rbac", () => {
 
   it("with deploy/rbac/bosun-agent-rbac.yaml the engine may keep the per-device Roles (agents.rbac), still without reading Secrets", async () => {
     const objs = await loadManifests(fileURLToPath(new URL("../../deploy/rbac/bosun-agent-rbac.yaml", import.meta.url)));
-    const entries = await new KubernetesSink({ client }).applyAll(objs);
-    expect(entries.filter((e) => e.error !== undefined).map((e) => `${e.subject}: ${e.reason}`)).toEqual([]);
+    const entries = await new KubernetesSink({ client }).apply(objs, AbortSignal.timeout(120_000));
+    expect(entries.filter((e) => e.error !== undefined).map((e) => `${describeRef(e.ref)}: ${e.reason}`)).toEqual([]);
     for (const verb of ["create", "patch", "delete", "escalate", "bind"]) expect(await granted(sa[0], [...sa[1]], verb, "rbac.authorization.k8s.io", "roles"), verb).toBe(true);
     expect(await granted(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "rolebindings")).toBe(true);
     expect(await can(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "clusterroles")).toBe(false);

@@ -1,10 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeClient } from "../../clients/kubernetes/client.ts";
-import type { KubeObject, ObjectRef } from "../../clients/kubernetes/types.ts";
-import { describeRef } from "../../clients/kubernetes/types.ts";
+import type { KubeObject, KubeRef } from "../../clients/kubernetes/types.ts";
+import { BosunError } from "../../engine/model/errors.ts";
+import { describeRef } from "../../engine/model/object-ref.ts";
 
-export class WaitTimeoutError extends Error {
+/** A wait (CRD Established, an object gone) did not finish in time; code `WAIT_TIMEOUT`. */
+export class WaitTimeoutError extends BosunError {
   override readonly name = "WaitTimeoutError";
+  constructor(subject: string, message: string) {
+    super(subject, message, { code: "WAIT_TIMEOUT" });
+  }
 }
 
 /** Polls `check` with a growing pause (50 ms → 1 s) until it returns a value, the signal aborts or `timeoutMs` passes. */
@@ -15,7 +20,7 @@ async function poll<T>(what: string, check: () => Promise<T | undefined>, signal
     signal?.throwIfAborted();
     const v = await check();
     if (v !== undefined) return v;
-    if (performance.now() > deadline) throw new WaitTimeoutError(`${what}: not done after ${timeoutMs} ms`);
+    if (performance.now() > deadline) throw new WaitTimeoutError(what, `not done after ${timeoutMs} ms`);
     await sleep(pause, undefined, signal ? { signal } : {});
     pause = Math.min(1_000, pause * 2);
   }
@@ -28,7 +33,7 @@ function conditionTrue(o: KubeObject, type: string): boolean {
 
 /** Waits until the CRD `name` reports Established=True. */
 export async function waitEstablished(client: KubeClient, name: string, signal?: AbortSignal, timeoutMs = 60_000): Promise<KubeObject> {
-  const ref: ObjectRef = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name };
+  const ref: KubeRef = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name };
   return poll(`CRD ${name} Established`, async () => {
     const o = await client.get(ref, signal);
     return o !== undefined && conditionTrue(o, "Established") ? o : undefined;
@@ -36,6 +41,6 @@ export async function waitEstablished(client: KubeClient, name: string, signal?:
 }
 
 /** Waits until the object no longer exists (finalizers and foreground deletion done). */
-export async function waitGone(client: KubeClient, ref: ObjectRef, signal?: AbortSignal, timeoutMs = 120_000): Promise<void> {
+export async function waitGone(client: KubeClient, ref: KubeRef, signal?: AbortSignal, timeoutMs = 120_000): Promise<void> {
   await poll(`${describeRef(ref)} gone`, async () => ((await client.get(ref, signal)) === undefined ? true : undefined), signal, timeoutMs);
 }

@@ -2,9 +2,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeClient } from "../../clients/kubernetes/client.ts";
 import { isGone } from "../../clients/kubernetes/errors.ts";
 import type { KubeObject } from "../../clients/kubernetes/types.ts";
-import type { CachedKind } from "../../clients/kubernetes/watch-cache.ts";
-import { LiveStore } from "../../engine/reconcile/live-store.ts";
-import type { LiveState } from "../../engine/reconcile/ports.ts";
+import { LiveStore } from "../../engine/kinds/device-process-deployment/live-store.ts";
+import type { LiveState } from "../../engine/kinds/device-process-deployment/ports.ts";
 import { ingest, LIVE_KINDS } from "./live-records.ts";
 
 export interface LiveCacheOptions {
@@ -23,14 +22,23 @@ export interface LiveCacheStats {
   events: number;
 }
 
+/** One kind the cache follows (a LIST + WATCH), optionally narrowed to a namespace and a label selector. */
+export interface CachedKind {
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** Limit to one namespace; default all. */
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+}
+
 const key = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
 
 /**
  * The shared live read model Bosun's reconciler reads instead of listing every pass: paged LIST
  * then WATCH per kind (devices of the five inventory kinds, DeviceProcesses labelled
  * bosun.dev/deployment, Leases, DeviceProcessDeployments), relisting on 410 Gone and re-watching
- * with backoff, like clients/kubernetes/watch-cache.ts. Unlike WatchCache it keeps no API
- * objects: each page and event is folded into a LiveStore of compact records with versions.
+ * with backoff (informer-style). It keeps no API objects: each page and event is folded into a
+ * LiveStore of compact records with versions.
  */
 export class LiveCache {
   readonly store = new LiveStore();

@@ -1,7 +1,7 @@
 import type { KubeObject } from "../../clients/kubernetes/types.ts";
 import { toLiveProcess } from "../../engine/kinds/device-process/live-process.ts";
 import { DEVICE_KINDS, Labels, MANAGER, type DeviceKind } from "../../engine/model/device.ts";
-import type { LiveStore } from "../../engine/reconcile/live-store.ts";
+import type { LiveStore } from "../../engine/kinds/device-process-deployment/live-store.ts";
 
 export const DEVICE_API = "azure.com/v1alpha1";
 export const LEASE_PREFIX = "bosun-device-";
