@@ -3,6 +3,8 @@
  *
  *   bosun-agent --device NAME --kubeconfig FILE [options]
  *   bosun-agent --device NAME --server URL --ca-file FILE --bootstrap-token ID.SECRET [options]
+ *   bosun-agent rbac …           prints RBAC YAML (rbac/cli.ts)
+ *   bosun-agent approve-csrs …   approves device CSRs, next to the engine (identity/approve-cli.ts)
  *
  * Exit codes: 0 after SIGTERM/SIGINT (processes keep running), 2 on bad usage, 1 on a fatal error.
  */
@@ -18,6 +20,7 @@ import { DeviceIdentity } from "./identity/identity.ts";
 
 export const USAGE = `usage: bosun-agent --device NAME (--kubeconfig FILE | --server URL --ca-file FILE --bootstrap-token ID.SECRET) [options]
        bosun-agent rbac [--shared] [--device NAME --namespace NS --deviceprocess NAME…]   (prints RBAC YAML)
+       bosun-agent approve-csrs --kubeconfig FILE [--namespace NS]   (approves device CSRs; --help for more)
   --namespace NS             watch DeviceProcesses in this namespace only (default: all namespaces)
   --lease-namespace NS       namespace of the heartbeat Lease bosun-device-<device> (default: --namespace or bosun-system)
   --lease-interval SEC       heartbeat renew interval (default 10)
@@ -47,6 +50,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${errorMessage(err)}\n`);
       return 2;
     }
+  }
+  if (argv[0] === "approve-csrs") {
+    // Loaded only for this subcommand: it runs next to the engine, never on a device.
+    const { approveCsrsMain } = await import("./identity/approve-cli.ts");
+    return approveCsrsMain(argv.slice(1));
   }
   let values;
   try {

@@ -32,14 +32,18 @@ describe("artifact fetching", () => {
     srv.put("evil", "tampered");
     const wrong = sha256("expected content");
     await expect(fetchArtifact({ type: "http", url: `${srv.url}/files/evil`, checksumSHA256: wrong }, opts()))
-      .rejects.toMatchObject({ code: "ChecksumMismatch", message: expect.stringMatching(/DeviceProcess ns\/app: checksum mismatch: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}.*nothing was installed/) as unknown });
+      .rejects.toMatchObject({
+        kind: "ChecksumMismatch", code: "AGENT_CHECKSUM_MISMATCH",
+        message: expect.stringMatching(/DeviceProcess ns\/app: checksum mismatch: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}.*nothing was installed/) as unknown });
     expect(await readdir(dir)).toEqual([]);
   });
 
   it("requires HTTPS unless insecure HTTP is allowed", async () => {
     const sum = srv.put("plain", "x");
     await expect(fetchArtifact({ type: "http", url: `${srv.url}/files/plain`, checksumSHA256: sum }, { ...opts(), allowInsecureHttp: false }))
-      .rejects.toMatchObject({ code: "InsecureSource", message: expect.stringMatching(/--allow-insecure-http/) as unknown });
+      .rejects.toMatchObject({
+        kind: "InsecureSource", code: "AGENT_INSECURE_SOURCE",
+        message: expect.stringMatching(/--allow-insecure-http/) as unknown });
   });
 
   it("retries transient failures with exponential back-off", async () => {
@@ -63,7 +67,7 @@ describe("artifact fetching", () => {
     await writeFile(src, "staged");
     const got = await fetchArtifact({ type: "file", url: pathToFileURL(src).href, checksumSHA256: sha256("staged") }, opts());
     expect(await readFile(got.path, "utf8")).toBe("staged");
-    await expect(fetchArtifact({ type: "file", url: pathToFileURL(src).href, checksumSHA256: sha256("other") }, opts())).rejects.toMatchObject({ code: "ChecksumMismatch" });
+    await expect(fetchArtifact({ type: "file", url: pathToFileURL(src).href, checksumSHA256: sha256("other") }, opts())).rejects.toMatchObject({ kind: "ChecksumMismatch", code: "AGENT_CHECKSUM_MISMATCH" });
   });
 
   it("pulls an OCI artifact: manifest, then blob by digest, with pull-secret (Bearer token) auth", async () => {
@@ -81,7 +85,7 @@ describe("artifact fetching", () => {
     await expect(fetchArtifact({ type: "oci", url: `${srv.host}/apollo/x:v1`, checksumSHA256: digest, pullSecretRef: { name: "regcred" } }, { ...opts(), dockerConfigJson: () => Promise.resolve(dockerConfig(srv.host, "puller", "wrong")) }))
       .rejects.toThrow(/token endpoint .* answered 401; check the pull secret/);
     await expect(fetchArtifact({ type: "oci", url: `${srv.host}/apollo/x:v1`, checksumSHA256: sha256("else"), pullSecretRef: { name: "regcred" } }, { ...opts(), dockerConfigJson: () => Promise.resolve(dockerConfig(srv.host)) }))
-      .rejects.toMatchObject({ code: "ChecksumMismatch" });
+      .rejects.toMatchObject({ kind: "ChecksumMismatch", code: "AGENT_CHECKSUM_MISMATCH" });
   });
 
   it("parses OCI references and docker config auths", () => {

@@ -40,7 +40,7 @@ function fileNameOf(a: ArtifactSpec): string {
 /** Transient: network errors and 5xx/408/429. Checksum, scheme and 4xx failures are not retried. */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof AgentError) {
-    if (err.code !== "DownloadFailed") return false;
+    if (err.kind !== "DownloadFailed") return false;
     const status = (err as AgentError & { httpStatus?: number }).httpStatus;
     return status === undefined || status >= 500 || status === 408 || status === 429;
   }

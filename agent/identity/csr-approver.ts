@@ -3,8 +3,10 @@
  * `kubernetes.io/kube-apiserver-client` signer but never approves it). Lists and watches the CSRs
  * labelled `bosun.dev/device` (CSRs without that label, e.g. of people, are not its business),
  * reviews each pending one with reviewDeviceCsr against the device inventory (a NetworkSwitch,
- * SOC, BMC, Server or DPU of group azure.com/v1alpha1 with the device's name must exist), and
- * approves or denies it with the review's reason through the `/approval` subresource.
+ * SOC, BMC, Server or DPU of group azure.com/v1alpha1 with the device's name must exist, in
+ * `inventoryNamespace` when given, else in any namespace), and approves or denies it with the
+ * review's reason through the `/approval` subresource. Run by `bosun-agent approve-csrs`
+ * (approve-cli.ts).
  */
 import { lines } from "../kube/watch.ts";
 import { errorMessage } from "../errors.ts";
@@ -27,18 +29,29 @@ export interface CsrApproverOptions {
   client: KubeClient;
   log: Logger;
   signal: AbortSignal;
-  /** Is `device` in the inventory? Default: an object of an inventory kind with that name exists in some namespace. */
+  /** Is `device` in the inventory? Default: inventoryHas in `inventoryNamespace`. */
   knownDevice?: (device: string, signal: AbortSignal) => Promise<boolean>;
+  /** Where the inventory objects live; undefined = any namespace. */
+  inventoryNamespace?: string;
   /** After each decision (tests, metrics). */
   onDecision?: (csr: string, review: Review) => void;
   backoffMs?: { base: number; max: number };
 }
 
-/** An inventory object named `device` of one of INVENTORY_PLURALS, in any namespace. */
-export async function inventoryHas(client: KubeClient, device: string, signal?: AbortSignal): Promise<boolean> {
+/** An inventory object named `device` of one of INVENTORY_PLURALS, in `namespace` (undefined = any). */
+export async function inventoryHas(
+  client: KubeClient,
+  device: string,
+  signal?: AbortSignal,
+  namespace?: string,
+): Promise<boolean> {
+  const group = "/apis/azure.com/v1alpha1";
+  const base = namespace === undefined ? group : `${group}/namespaces/${encodeURIComponent(namespace)}`;
+  const query = `fieldSelector=${encodeURIComponent(`metadata.name=${device}`)}&limit=1`;
   for (const plural of INVENTORY_PLURALS) {
     try {
-      const list = await client.json<{ items: unknown[] }>("GET", `/apis/azure.com/v1alpha1/${plural}?fieldSelector=${encodeURIComponent(`metadata.name=${device}`)}&limit=1`, undefined, signal ? { signal } : {});
+      const path = `${base}/${plural}?${query}`;
+      const list = await client.json<{ items: unknown[] }>("GET", path, undefined, signal ? { signal } : {});
       if (list.items.length > 0) return true;
     } catch (err) {
       if (isStatus(err, 404)) continue; // this kind is not installed
@@ -51,13 +64,18 @@ export async function inventoryHas(client: KubeClient, device: string, signal?: 
 const pending = (c: Csr): boolean => !c.status?.conditions?.some((x) => x.type === "Approved" || x.type === "Denied" || x.type === "Failed");
 
 /** Reviews one CSR and records the decision; undefined when it was already decided. */
-export async function decide(o: Pick<CsrApproverOptions, "client" | "knownDevice" | "log">, csr: Csr, signal: AbortSignal): Promise<Review | undefined> {
+export async function decide(
+  o: Pick<CsrApproverOptions, "client" | "knownDevice" | "inventoryNamespace" | "log">,
+  csr: Csr,
+  signal: AbortSignal,
+): Promise<Review | undefined> {
   if (!pending(csr) || csr.spec.signerName !== "kubernetes.io/kube-apiserver-client") return undefined;
   // Everything but the inventory first (pure); the inventory is asked only for an otherwise valid request.
   const pre = reviewDeviceCsr(csr, () => true);
   let review = pre;
   if (pre.approve && pre.device !== undefined) {
-    const known = await (o.knownDevice ?? ((d, s) => inventoryHas(o.client, d, s)))(pre.device, signal);
+    const knownDevice = o.knownDevice ?? ((d, s) => inventoryHas(o.client, d, s, o.inventoryNamespace));
+    const known = await knownDevice(pre.device, signal);
     review = reviewDeviceCsr(csr, () => known);
   }
   const condition = review.approve

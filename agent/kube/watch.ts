@@ -4,7 +4,7 @@
  * what was known, so deletions missed during an outage still arrive as DELETED.
  */
 import type { IncomingMessage } from "node:http";
-import { errorMessage } from "../errors.ts";
+import { errorMessage, KubeApiError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { GROUP, PLURAL, VERSION, dpKey, type DeviceProcess } from "../model.ts";
 import { sleep } from "../backends/proc.ts";
@@ -46,8 +46,6 @@ export async function* lines(res: IncomingMessage): AsyncGenerator<string> {
   }
   if (buf.trim()) yield buf.trim();
 }
-
-class Gone extends Error {}
 
 /**
  * Drops what the agent never reads but would keep for each object's lifetime (in `known` and in
@@ -96,7 +94,7 @@ export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
       const res = await o.client.raw("GET", `${base}?${sel}&watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeout}&resourceVersion=${rv ?? ""}`, { signal: o.signal, timeoutMs: (timeout + 30) * 1000 });
       if (res.statusCode === 410) {
         res.resume();
-        throw new Gone();
+        throw new KubeApiError("DeviceProcess watch", 410, "Expired", "resourceVersion too old");
       }
       if (res.statusCode !== 200) {
         res.resume();
@@ -106,7 +104,7 @@ export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
       for await (const line of lines(res)) {
         const ev = JSON.parse(line) as { type: string; object: DeviceProcess & { code?: number; message?: string } };
         if (ev.type === "ERROR") {
-          if (ev.object.code === 410) throw new Gone();
+          if (ev.object.code === 410) throw new KubeApiError("DeviceProcess watch", 410, "Expired", ev.object.message ?? "");
           throw new Error(`watch error ${ev.object.code ?? "?"}: ${ev.object.message ?? ""}`);
         }
         const newRv = ev.object.metadata.resourceVersion;
@@ -120,7 +118,7 @@ export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
       }
     } catch (err) {
       if (o.signal.aborted) break;
-      if (err instanceof Gone || isStatus(err, 410)) {
+      if (isStatus(err, 410)) {
         o.log.info("watch resourceVersion expired (410 Gone); re-listing");
         rv = undefined;
         continue;

@@ -174,7 +174,7 @@ export class ProcessController {
       artifact = await this.deps.fetchArtifact(dp, signal);
     } catch (err) {
       if (signal.aborted) throw err;
-      const code = err instanceof AgentError ? err.code : "DownloadFailed";
+      const code = err instanceof AgentError ? err.kind : "DownloadFailed";
       const message = errorMessage(err);
       this.obs = { ...this.obs, artifact: "Failed", artifactReason: code, artifactMessage: message };
       this.artifactFailures++;

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
+import { BosunError } from "../model/errors.ts";
 
 /**
  * Where the git credentials come from (engine config; never bosun.yaml, never the fleet repo).
@@ -18,8 +19,12 @@ export interface GitCredentials {
 
 export const TOKEN_USERNAME = "x-access-token";
 
-export class CredentialError extends Error {
+/** The git credentials file named in the engine config is unusable. Code `GIT_CREDENTIALS`. */
+export class CredentialError extends BosunError {
   override readonly name = "CredentialError";
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super(`git credentials file ${path}`, message, { ...options, code: "GIT_CREDENTIALS" });
+  }
 }
 
 /** Reads the credentials; `undefined` when the source names nothing (anonymous access). */
@@ -37,18 +42,20 @@ export async function loadCredentials(source: CredentialSource | undefined, env:
   try {
     text = await readFile(source.path, "utf8");
   } catch (err) {
-    throw new CredentialError(`cannot read git credentials file ${source.path}: ${(err as NodeJS.ErrnoException).code ?? "error"} (check the path in the engine config)`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    const message = `cannot read it: ${code} (check the path in the engine config)`;
+    throw new CredentialError(source.path, message, { cause: err });
   }
   let doc: unknown;
   try {
     doc = parse(text);
   } catch {
-    throw new CredentialError(`git credentials file ${source.path} is not YAML (expected {username, password} or {token})`);
+    throw new CredentialError(source.path, "is not YAML (expected {username, password} or {token})");
   }
   const o = (doc ?? {}) as Record<string, unknown>;
   if (typeof o["token"] === "string") return { username: typeof o["username"] === "string" ? o["username"] : TOKEN_USERNAME, password: o["token"] };
   if (typeof o["password"] === "string") return { username: typeof o["username"] === "string" ? o["username"] : "", password: o["password"] };
-  throw new CredentialError(`git credentials file ${source.path} has neither token nor password (expected {username, password} or {token})`);
+  throw new CredentialError(source.path, "has neither token nor password (expected {username, password} or {token})");
 }
 
 /** The Authorization header for these credentials. */

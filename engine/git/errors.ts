@@ -1,3 +1,4 @@
+import { BosunError } from "../model/errors.ts";
 import { redactSecrets } from "./redact.ts";
 
 /** Why talking to the desired-state repo failed; each kind says what the operator should do. */
@@ -24,19 +25,25 @@ const ADVICE: Record<GitErrorKind, string> = {
   aborted: "the engine is stopping",
 };
 
+/** `GIT_` + the kind in upper snake case, e.g. `GIT_REF_MISSING`. Pure. */
+export function gitErrorCode(kind: GitErrorKind): string {
+  return `GIT_${kind.toUpperCase().replace(/-/g, "_")}`;
+}
+
 /**
- * A failure of the git source, naming its subject (redacted URL, ref or commit) and the fix.
+ * A failure of the git source, naming its subject (redacted URL, ref or commit), the kind and the
+ * fix: `<subject>: <kind>: <detail> (<advice>)`, code gitErrorCode(kind).
  * The `cause` is a sanitized copy of the original error: credentials never travel inside it.
  */
-export class GitSourceError extends Error {
+export class GitSourceError extends BosunError {
   override readonly name = "GitSourceError";
   constructor(
     readonly kind: GitErrorKind,
-    readonly subject: string,
+    subject: string,
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`${kind}: ${subject}: ${detail} (${ADVICE[kind]})`, options);
+    super(subject, `${kind}: ${detail} (${ADVICE[kind]})`, { ...options, code: gitErrorCode(kind) });
   }
 }
 

@@ -1,42 +1,15 @@
 /**
- * Development mode: desired state from a local working tree instead of a remote. Reads the fleet
- * files from disk (symlinks passed with their link text) and watches the tree with chokidar,
- * debounced, calling `onChange` once per burst of edits.
+ * Development mode: desired state from a local working tree instead of a remote. The files are
+ * read by engine/desired/read-directory.ts (the same reader as `bosun validate`); this module
+ * names a tree's content (`localRevision`) and watches the tree with chokidar, debounced, calling
+ * `onChange` once per burst of edits.
  */
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { lstat } from "node:fs/promises";
+import { relative, sep } from "node:path";
 import { createHash } from "node:crypto";
 import { watch, type FSWatcher } from "chokidar";
+import { SKIPPED_DIRS } from "../desired/read-directory.ts";
 import type { FleetFile } from "../model/fleet-object.ts";
-import { isFleetPath } from "./read-files.ts";
-
-const SKIP_DIRS = new Set([".git", "node_modules"]);
-
-/** All fleet files under `root`, sorted by path; `exclude` leaves out e.g. `status/`. */
-export async function readLocalFleetFiles(root: string, exclude?: (path: string) => boolean, signal?: AbortSignal): Promise<FleetFile[]> {
-  const out: FleetFile[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    signal?.throwIfAborted();
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const e of entries) {
-      const full = join(dir, e.name);
-      const path = relative(root, full).split(sep).join("/");
-      if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name)) await walk(full);
-        continue;
-      }
-      if (!isFleetPath(path) || exclude?.(path)) continue;
-      if (e.isSymbolicLink()) {
-        const target = await readlink(full);
-        out.push({ path, bytes: new TextEncoder().encode(target), linkTarget: target });
-      } else if (e.isFile()) {
-        out.push({ path, bytes: await readFile(full) });
-      }
-    }
-  };
-  await walk(root);
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
 
 /** A content digest standing in for a commit SHA in local mode (`local:<sha256 prefix>`). Pure. */
 export function localRevision(files: readonly FleetFile[]): string {
@@ -71,7 +44,7 @@ export function watchLocalDir(
     ignored: (p: string) => {
       const rel = relative(root, p).split(sep).join("/");
       if (rel === "") return false;
-      if (rel.split("/").some((part) => SKIP_DIRS.has(part))) return true;
+      if (rel.split("/").some((part) => SKIPPED_DIRS.has(part))) return true;
       return options.ignore?.(rel) ?? false;
     },
   });

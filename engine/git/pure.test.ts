@@ -1,5 +1,8 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { classifyGitError, classifyPushRejection, toGitSourceError } from "./errors.ts";
+import { BosunError } from "../model/errors.ts";
+import { classifyGitError, classifyPushRejection, gitErrorCode, toGitSourceError } from "./errors.ts";
 import { redactSecrets, redactUrlUserinfo, splitUrlUserinfo } from "./redact.ts";
 import { isFleetPath } from "./read-files.ts";
 import { loadCredentials } from "./credentials.ts";
@@ -14,6 +17,10 @@ describe("credential hygiene", () => {
   it("wraps errors without leaking the secret into message or cause", () => {
     const e = toGitSourceError(Object.assign(new Error("401 for http://u:hunter22@h/r"), { code: "HttpError", data: { statusCode: 401 } }), "http://h/r ref main", ["hunter22"]);
     expect(e.kind).toBe("auth");
+    expect(e).toBeInstanceOf(BosunError);
+    expect(e.code).toBe("GIT_AUTH");
+    expect(e.message).toMatch(/^http:\/\/h\/r ref main: auth: /);
+    expect(gitErrorCode("ref-missing")).toBe("GIT_REF_MISSING");
     expect(`${e.message} ${(e.cause as Error).message}`).not.toContain("hunter22");
     expect(e.message).toContain("check the credentials");
   });
@@ -33,7 +40,10 @@ describe("credential hygiene", () => {
   it("reads credentials from env (token → x-access-token) and says what is missing", async () => {
     expect(await loadCredentials({ kind: "env", tokenVar: "T" }, { T: "tok" })).toEqual({ username: "x-access-token", password: "tok" });
     expect(await loadCredentials({ kind: "env" }, {})).toBeUndefined();
-    await expect(loadCredentials({ kind: "file", path: "/nonexistent/creds.yaml" })).rejects.toThrow(/cannot read git credentials file .*ENOENT/);
+    const missing = { kind: "file", path: join(tmpdir(), "bosun-no-such-dir", "creds.yaml") } as const;
+    const err = await loadCredentials(missing).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ name: "CredentialError", code: "GIT_CREDENTIALS" });
+    expect((err as Error).message).toMatch(/^git credentials file .*creds\.yaml: cannot read it: ENOENT/);
   });
   it("selects fleet paths", () => {
     expect(["a.yaml", "b/c.yml", "d.JSON", "bosun.yaml"].every(isFleetPath)).toBe(true);

@@ -5,12 +5,10 @@
  */
 import * as fs from "node:fs";
 import git from "isomorphic-git";
+import { isFleetPath } from "../desired/fleet-path.ts";
 import type { FleetFile } from "../model/fleet-object.ts";
 
-/** Which paths go to the loader: `.yaml`, `.yml`, `.json` (bosun.yaml included). Pure. */
-export function isFleetPath(path: string): boolean {
-  return /\.(ya?ml|json)$/i.test(path);
-}
+export { isFleetPath };
 
 interface Entry {
   readonly path: string;

@@ -3,20 +3,24 @@
  * Same rule as the git pass: invalid state never reaches the consumer; the last good stays.
  */
 import { loadFleet, type LoadResult } from "../desired/load-fleet.ts";
-import { localRevision, readLocalFleetFiles } from "../git/local-dir.ts";
+import { readDirectory } from "../desired/read-directory.ts";
+import { localRevision } from "../git/local-dir.ts";
 import type { Logger } from "../log/logger.ts";
 import { formatDiagnostic } from "../model/diagnostic.ts";
+import { BosunError } from "../model/errors.ts";
+import type { FleetFile } from "../model/fleet-object.ts";
 import { renderStatusFiles, DEFAULT_LIMITS } from "../status/documents.ts";
 import type { StatusFolderWriter } from "../status/folder-writer.ts";
 import type { CommitStatus, ObjectStatus } from "../status/types.ts";
 import type { DesiredStateConsumer } from "./consumer.ts";
 import type { LoopState, PassOutcome } from "./pass.ts";
 
-/** The working tree could not be read (the folder vanished, permissions …). */
-export class LocalDirError extends Error {
+/** The working tree could not be read (the folder vanished, permissions …) or is not usable. Code `LOCAL_DIR`. */
+export class LocalDirError extends BosunError {
   override readonly name = "LocalDirError";
   constructor(readonly dir: string, detail: string, options?: { cause?: unknown }) {
-    super(`local directory ${dir}: ${detail} (check that the folder exists and is readable; Bosun retries with backoff)`, options);
+    const advice = "check that the folder exists and is readable; Bosun retries with backoff";
+    super(`local directory ${dir}`, `${detail} (${advice})`, { ...options, code: "LOCAL_DIR" });
   }
 }
 
@@ -40,14 +44,14 @@ const REF = "working tree";
 export async function runLocalPass(deps: LocalPassDeps, state: LoopState, signal: AbortSignal): Promise<LocalPassOutcome> {
   const { logger } = deps;
   state.passes++;
-  let files: Awaited<ReturnType<typeof readLocalFleetFiles>>;
+  let files: FleetFile[];
   try {
-    files = await readLocalFleetFiles(deps.dir, deps.exclude, signal);
+    // The same reader as `bosun validate`: same filters, size limit and order.
+    files = await readDirectory(deps.dir, signal, deps.exclude ? { exclude: deps.exclude } : {});
   } catch (err) {
     if (signal.aborted) throw err;
     state.consecutiveFailures++;
-    const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    const error = new LocalDirError(deps.dir, `cannot read the fleet files (${code})`, { cause: err });
+    const error = new LocalDirError(deps.dir, `cannot read the fleet files (${readFailure(err)})`, { cause: err });
     logger.error({ dir: deps.dir, failures: state.consecutiveFailures }, error.message);
     return { kind: "read-failed", error };
   }
@@ -82,6 +86,12 @@ export async function runLocalPass(deps: LocalPassDeps, state: LoopState, signal
   state.lastGood = { commit: revision, desired: result, statuses };
   await writeStatus(deps, state, { phase: "Applied", observedCommit: revision, ...(applyError ? { lastError: `apply: ${applyError}` } : {}) }, signal);
   return { kind: "applied", commit: revision, objects: result.objects.length };
+}
+
+/** A read failure in a few words: the errno code (ENOENT, EACCES …), else the message. */
+function readFailure(err: unknown): string {
+  if (err instanceof BosunError) return err.message;
+  return (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
 }
 
 async function writeStatus(deps: LocalPassDeps, state: LoopState, commitStatus: Omit<CommitStatus, "repo" | "ref" | "appliedCommit">, signal: AbortSignal): Promise<void> {

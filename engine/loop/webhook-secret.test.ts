@@ -18,6 +18,7 @@ afterAll(async () => {
 async function failure(source: WebhookSecretSource, env: NodeJS.ProcessEnv = {}): Promise<WebhookSecretError> {
   const err = await resolveWebhookSecret(source, env).then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(WebhookSecretError);
+  expect(err).toMatchObject({ code: "WEBHOOK_SECRET", subject: "webhook secret" });
   return err as WebhookSecretError;
 }
 

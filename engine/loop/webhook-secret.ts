@@ -4,14 +4,19 @@
  * Read once at start. The value never appears in errors or logs; only its source is named.
  */
 import { readFile } from "node:fs/promises";
+import { BosunError } from "../model/errors.ts";
 
 export type WebhookSecretSource =
   | { readonly secret: string; readonly secretEnv?: undefined; readonly secretFile?: undefined }
   | { readonly secretEnv: string; readonly secret?: undefined; readonly secretFile?: undefined }
   | { readonly secretFile: string; readonly secret?: undefined; readonly secretEnv?: undefined };
 
-export class WebhookSecretError extends Error {
+/** The webhook secret cannot be resolved; subject "webhook secret", code `WEBHOOK_SECRET`. */
+export class WebhookSecretError extends BosunError {
   override readonly name = "WebhookSecretError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("webhook secret", message, { ...options, code: "WEBHOOK_SECRET" });
+  }
 }
 
 const KEYS = ["secret", "secretEnv", "secretFile"] as const;
@@ -34,7 +39,8 @@ export async function resolveWebhookSecret(source: WebhookSecretSource, env: Nod
   if (source.secret !== undefined) return source.secret;
   if (source.secretEnv !== undefined) {
     const value = env[source.secretEnv];
-    if (!value) throw new WebhookSecretError(`webhook secret: environment variable ${source.secretEnv} is not set or empty; set it or change webhook.secretEnv`);
+    const problem = `environment variable ${source.secretEnv} is not set or empty`;
+    if (!value) throw new WebhookSecretError(`${problem}; set it or change webhook.secretEnv`);
     return value;
   }
   const path = source.secretFile!;
@@ -43,10 +49,11 @@ export async function resolveWebhookSecret(source: WebhookSecretSource, env: Nod
     text = await readFile(path, { encoding: "utf8", ...(signal ? { signal } : {}) });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "error";
-    throw new WebhookSecretError(`webhook secret file ${path} cannot be read (${code}); check webhook.secretFile and the file's permissions`, { cause: new Error(code) });
+    const advice = "check webhook.secretFile and the file's permissions";
+    throw new WebhookSecretError(`file ${path} cannot be read (${code}); ${advice}`, { cause: new Error(code) });
   }
   // One trailing newline (echo, editors) is not part of the secret; other whitespace is.
   const value = text.replace(/\r?\n$/, "");
-  if (value === "") throw new WebhookSecretError(`webhook secret file ${path} is empty; write the secret into it`);
+  if (value === "") throw new WebhookSecretError(`file ${path} is empty; write the secret into it`);
   return value;
 }

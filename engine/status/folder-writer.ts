@@ -5,6 +5,7 @@
  */
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
+import { BosunError } from "../model/errors.ts";
 import type { StatusFiles } from "./documents.ts";
 import { isOwnedStatusPath, OBJECTS_DIR } from "./paths.ts";
 
@@ -13,8 +14,12 @@ export interface FolderWriteResult {
   readonly changed: readonly string[];
 }
 
-export class StatusFolderError extends Error {
+/** The status folder could not be written. Code `STATUS_FOLDER`. */
+export class StatusFolderError extends BosunError {
   override readonly name = "StatusFolderError";
+  constructor(dir: string, message: string, options?: { cause?: unknown }) {
+    super(`status folder ${dir}`, message, { ...options, code: "STATUS_FOLDER" });
+  }
 }
 
 export class StatusFolderWriter {
@@ -45,7 +50,8 @@ export class StatusFolderWriter {
     } catch (err) {
       if (signal?.aborted) throw err;
       const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-      throw new StatusFolderError(`cannot write status to folder ${this.dir} (${code}); check --status-dir / local.statusDir and its permissions`, { cause: err });
+      const advice = "check --status-dir / local.statusDir and its permissions";
+      throw new StatusFolderError(this.dir, `cannot write status to it (${code}); ${advice}`, { cause: err });
     }
     return { changed };
   }

@@ -8,6 +8,7 @@ import git from "isomorphic-git";
 import type { GitMirror } from "../git/mirror.ts";
 import { GitSourceError } from "../git/errors.ts";
 import { backoffDelay, type BackoffPolicy } from "../loop/backoff.ts";
+import { BosunError } from "../model/errors.ts";
 import { isOwnedStatusPath } from "./paths.ts";
 import type { StatusFiles } from "./documents.ts";
 import { editTree } from "./tree-edit.ts";
@@ -43,8 +44,12 @@ export interface WriteResult {
   readonly attempts: number;
 }
 
-export class StatusWriteError extends Error {
+/** The status branch could not be written (pushes kept being rejected). Code `STATUS_WRITE`. */
+export class StatusWriteError extends BosunError {
   override readonly name = "StatusWriteError";
+  constructor(subject: string, message: string, options?: { cause?: unknown }) {
+    super(subject, message, { ...options, code: "STATUS_WRITE" });
+  }
 }
 
 export class StatusWriter {
@@ -98,7 +103,8 @@ export class StatusWriter {
       this.last.delete(key);
       if (attempt >= this.maxAttempts) {
         throw new StatusWriteError(
-          `status push to ${mirror.url} branch ${target.branch} was rejected ${attempt} times (another writer keeps moving it); will retry next pass`,
+          `status push to ${mirror.url} branch ${target.branch}`,
+          `rejected ${attempt} times (another writer keeps moving it); will retry next pass`,
           { cause: new GitSourceError("push-rejected", `${mirror.url} branch ${target.branch}`, "non-fast-forward") },
         );
       }

@@ -17,6 +17,5 @@ export function specsDir(): string {
     if (parent === dir) break;
     dir = parent;
   }
-  if (existsSync("/work/shared/specs")) return "/work/shared/specs";
   throw new Error("shared/specs not found: set BOSUN_SPECS_DIR to the folder holding the upstream CRDs");
 }
