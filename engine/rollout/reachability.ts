@@ -1,4 +1,4 @@
-import type { Versioned } from "./ports.ts";
+import type { Versioned } from "../model/versioned.ts";
 
 export interface Reachability {
   /** Changes only when the set of reachable devices does. */
@@ -31,7 +31,12 @@ export class ReachabilityTracker {
     return ALL;
   }
 
-  at(namespace: string, beats: Versioned<ReadonlyMap<string, number>>, now: number, staleAfterMs: number): Reachability {
+  at(
+    namespace: string,
+    beats: Versioned<ReadonlyMap<string, number>>,
+    now: number,
+    staleAfterMs: number,
+  ): Reachability {
     const t = this.tracked.get(namespace);
     if (t && t.beatsVersion === beats.version && now >= t.computedAt && now <= t.validUntil) return view(t);
     const fresh = new Set<string>();
@@ -43,7 +48,13 @@ export class ReachabilityTracker {
       }
     }
     const same = t !== undefined && t.fresh.size === fresh.size && [...fresh].every((d) => t.fresh.has(d));
-    const next: Tracked = { beatsVersion: beats.version, computedAt: now, validUntil, fresh: same ? t.fresh : fresh, version: same ? t.version : ++this.counter };
+    const next: Tracked = {
+      beatsVersion: beats.version,
+      computedAt: now,
+      validUntil,
+      fresh: same ? t.fresh : fresh,
+      version: same ? t.version : ++this.counter,
+    };
     this.tracked.set(namespace, next);
     return view(next);
   }

@@ -1,7 +1,8 @@
+import type { TargetState } from "../../rollout/index.ts";
 import type { LiveProcess } from "./live-process.ts";
 
 /**
- * How a device stands for a rollout:
+ * How a device stands for a rollout (the generic `TargetState` of engine/rollout):
  * - `ready`: running and healthy (available);
  * - `failed`: the agent reports Failed, or a running process that fails its health checks;
  * - `pending`: on its way (downloading, starting, no health verdict yet, or the agent has not
@@ -9,7 +10,7 @@ import type { LiveProcess } from "./live-process.ts";
  * - `missing`: no DeviceProcess yet;
  * - `unreachable`: the device's heartbeat is stale: neither failed nor ready.
  */
-export type DeviceState = "ready" | "failed" | "pending" | "missing" | "unreachable";
+export type DeviceState = TargetState;
 
 export function deviceState(live: LiveProcess | undefined, reachable: boolean): DeviceState {
   if (!reachable) return "unreachable";
