@@ -1,6 +1,6 @@
 import type { DesiredState } from "../desired/load-fleet.ts";
 import { massDeletionOptIn } from "../inventory/index.ts";
-import { percent } from "../kinds/percent.ts";
+import { percent } from "../rollout/max-unavailable.ts";
 import type { KindRegistry } from "../kinds/kind-registry.ts";
 import type { ControllerOptions, KindController, KindRegistration, RolloutReport } from "../kinds/registration.ts";
 import type { Logger } from "../log/logger.ts";

@@ -12,17 +12,14 @@ export class ProgressPrinter {
     const changed = report.changes.filter((c) => c.action === "created" || c.action === "configured" || c.action === "deleted");
     if (changed.length > 0) this.write(`applied ${changed.length} object change(s) from ${report.commit.slice(0, 12)}: ${changed.slice(0, 5).map((c) => `${c.action} ${c.ref.kind}/${c.ref.name}`).join(", ")}${changed.length > 5 ? ", …" : ""}`);
     if (report.pruneRefused) this.write(`prune refused: ${report.pruneRefused}`);
-    for (const { object, result } of report.deployments) {
-      const s = result.deploymentStatus;
-      const waves = result.step.waves.map((w) => `${w.name} ${w.state} ${w.updated}/${w.total}`).join(" | ");
-      const line = `${object.name}: ${result.step.phase} rev ${result.step.revision.slice(0, 8)} · ready ${s.numberReady}/${s.desiredNumberScheduled} · updated ${s.updatedNumberScheduled} · ${waves}`;
-      if (this.last.get(object.name) !== line) {
-        this.last.set(object.name, line);
-        this.write(line);
-        if (result.step.phase === "WaitingForApproval" || result.step.phase === "Paused") this.write(`  → ${result.step.message}`);
-      }
+    for (const rollout of report.rollouts) {
+      const id = `${rollout.object.kind}/${rollout.object.namespace}/${rollout.object.name}`;
+      if (this.last.get(id) === rollout.summary) continue;
+      this.last.set(id, rollout.summary);
+      this.write(rollout.summary);
+      if (rollout.waiting) this.write(`  → ${rollout.waiting}`);
     }
-    const done = report.deployments.length > 0 && report.deployments.every((d) => d.result.step.phase === "Complete");
+    const done = report.rollouts.length > 0 && report.rollouts.every((r) => r.status.phase === "Ready");
     if (done && !this.complete) {
       this.complete = true;
       this.onComplete();

@@ -1,7 +1,7 @@
 import type { BosunConfig } from "../../desired/bosun-config.ts";
 import type { FleetObject } from "../../model/fleet-object.ts";
 import { digest } from "../canonical-json.ts";
-import { percent } from "../percent.ts";
+import { percent, resolveMaxUnavailable } from "../../rollout/max-unavailable.ts";
 import { compileSelector, type LabelSelector, type Matcher } from "../selector.ts";
 
 export interface Wave {
@@ -32,7 +32,7 @@ export interface Deployment {
 /** Name of the implicit last wave holding devices no declared wave selects. */
 export const REMAINING_WAVE = "remaining";
 
-export { percent };
+export { percent, resolveMaxUnavailable };
 
 type Json = Record<string, unknown>;
 
@@ -69,10 +69,4 @@ export function readDeployment(object: FleetObject, config: BosunConfig): Deploy
     templateSpec: template["spec"] as Json,
     labels: (metadata["labels"] ?? {}) as Record<string, string>,
   };
-}
-
-/** maxUnavailable as a device count: percentages of the desired count round up, at least 1. */
-export function resolveMaxUnavailable(value: number | string, desired: number): number {
-  if (typeof value === "number") return Math.max(1, value);
-  return Math.max(1, Math.ceil(percent(value) * desired));
 }
