@@ -53,6 +53,7 @@ export class ConfigMapInventoryStore implements InventoryStore {
   }
 
   async load(backend: string, signal: AbortSignal): Promise<Inventory> {
+    signal.throwIfAborted();
     const cached = this.cache.get(backend);
     if (cached) return cached;
     try {
@@ -69,6 +70,7 @@ export class ConfigMapInventoryStore implements InventoryStore {
   }
 
   async save(backend: string, inventory: Inventory, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
     const { client } = this.opts;
     const labels = { [Labels.managedBy]: MANAGER };
     try {
