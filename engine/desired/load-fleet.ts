@@ -4,6 +4,7 @@ import { compareDiagnostics, DiagnosticCode, type Diagnostic } from "../model/di
 import { objectKey, objectRef, type FleetFile, type FleetObject } from "../model/fleet-object.ts";
 import { CONFIG_FILE, type BosunConfig } from "./bosun-config.ts";
 import { collectCrdKinds } from "./crd-schemas.ts";
+import { checkDependencies, type DependencyMap } from "./dependencies.ts";
 import { loadConfig } from "./load-config.ts";
 import { loadDocument } from "./load-document.ts";
 import { parseYamlFile, type ParsedDocument } from "./parse-yaml.ts";
@@ -23,6 +24,8 @@ export interface DesiredState {
   readonly objects: readonly FleetObject[];
   readonly approvals: readonly FleetObject[];
   readonly config: BosunConfig;
+  /** Resolved `spec.dependsOn` / `bosun.dev/depends-on` by objectKey (read it with `dependenciesOf`). */
+  readonly dependencies?: DependencyMap;
 }
 
 export type LoadResult = ({ ok: true } & DesiredState) | { ok: false; diagnostics: Diagnostic[] };
@@ -115,7 +118,9 @@ export function loadFleet(files: readonly FleetFile[], options: LoadOptions = {}
     (o.kind === "Approval" ? approvals : objects).push(o);
   }
 
+  const { diagnostics: dependencyProblems, dependencies } = checkDependencies(objects, docs, kinds);
+  diagnostics.push(...dependencyProblems);
   if (diagnostics.length > 0) return { ok: false, diagnostics: diagnostics.sort(compareDiagnostics) };
   const byKey = (a: FleetObject, b: FleetObject): number => (objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0);
-  return { ok: true, objects: objects.sort(byKey), approvals: approvals.sort(byKey), config };
+  return { ok: true, objects: objects.sort(byKey), approvals: approvals.sort(byKey), config, dependencies };
 }

@@ -32,6 +32,10 @@ export const DiagnosticCode = {
   InvalidConfig: "INVALID_CONFIG",
   CredentialInConfig: "CREDENTIAL_IN_CONFIG",
   InvalidCrd: "INVALID_CRD",
+  /** A `spec.dependsOn` entry or `bosun.dev/depends-on` names no object of the commit. */
+  UnknownDependency: "UNKNOWN_DEPENDENCY",
+  /** Objects that depend on each other (or on themselves): none could become Ready first. */
+  DependencyCycle: "DEPENDENCY_CYCLE",
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 
