@@ -1,3 +1,4 @@
+import { dependencyLayers } from "../desired/dependencies.ts";
 import type { DesiredState } from "../desired/load-fleet.ts";
 import type { KindRegistry } from "../kinds/kind-registry.ts";
 import type { ControllerOptions, KindRegistration, RolloutPlan } from "../kinds/registration.ts";
@@ -30,9 +31,10 @@ export async function computePlan(desired: DesiredState, options: PlanOptions, s
     logger: options.logger, clock: () => options.now, incremental: false,
     heartbeatStaleMs: options.heartbeatStaleMs ?? 300_000, useHeartbeats: options.useHeartbeats !== false,
   };
-  for (const [name, routed] of parts.byBackend) {
-    const backend = backends.get(name) as Backend;
-    const diffs = await backend.live.diff(routed.map((r) => r.manifest), signal);
+  for (const backend of options.backends) {
+    const name = backend.name;
+    const routed = parts.byBackend.get(name) ?? [];
+    const diffs = routed.length > 0 ? await backend.live.diff(routed.map((r) => r.manifest), signal) : [];
     routed.forEach(({ object, kind }, i) => {
       objects.push({
         kind: object.kind, namespace: object.namespace, name: object.name,
@@ -65,25 +67,14 @@ export async function computePlan(desired: DesiredState, options: PlanOptions, s
  * step 1 has no dependencies, each later step depends only on earlier ones.
  */
 function dependencyOrder(desired: DesiredState, options: PlanOptions): DependencyStep[] {
-  const deps = new Map<string, readonly ObjectRef[]>();
-  const names = new Map<string, string>();
+  const taking = new Set<string>();
   for (const object of desired.objects) {
     const on = options.dependenciesOf(object, desired);
     if (on.length === 0) continue;
-    deps.set(refKey(object), on);
-    names.set(refKey(object), describeRef(object));
-    for (const d of on) names.set(refKey(d), describeRef(d));
+    taking.add(refKey(object));
+    for (const d of on) taking.add(refKey(d));
   }
-  if (deps.size === 0) return [];
-  const steps: string[][] = [];
-  const placed = new Set<string>();
-  let left = [...names.keys()].sort();
-  while (left.length > 0) {
-    const step = left.filter((k) => (deps.get(k) ?? []).every((d) => placed.has(refKey(d))));
-    if (step.length === 0) break; // a cycle: the loader rejects those, so this is unreachable for a valid commit
-    for (const k of step) placed.add(k);
-    steps.push(step.map((k) => names.get(k) as string));
-    left = left.filter((k) => !placed.has(k));
-  }
-  return steps;
+  if (taking.size === 0) return [];
+  const objects = desired.objects.filter((o) => taking.has(refKey(o)));
+  return dependencyLayers(objects, desired).map((layer) => layer.map((o) => describeRef(o)));
 }

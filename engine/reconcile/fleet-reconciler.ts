@@ -79,11 +79,13 @@ function waitingStatus(held: Held, commit: string): ObjectStatus {
  */
 export class FleetReconciler implements DesiredStateConsumer {
   private readonly backends: ReadonlyMap<string, Backend>;
+  private readonly sortedBackends: readonly Backend[];
   private readonly controllers = new Map<string, KindController>();
   private lastPartition: { objects: readonly FleetObject[]; parts: Partition } | undefined;
 
   constructor(private readonly options: FleetReconcilerOptions) {
     this.backends = new Map(options.backends.map((b) => [b.name, b]));
+    this.sortedBackends = [...options.backends].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async apply(desired: DesiredState, context: ApplyContext): Promise<readonly ObjectStatus[]> {
@@ -96,8 +98,10 @@ export class FleetReconciler implements DesiredStateConsumer {
     const changes: Change[] = [];
     const rollouts: RolloutReport[] = [];
     const refused: string[] = [];
-    for (const [name, routed] of parts.byBackend) {
-      const backend = this.backends.get(name) as Backend;
+    // Every backend gets its pass, also one with no desired objects left: what Bosun applied there is pruned.
+    for (const backend of this.sortedBackends) {
+      const name = backend.name;
+      const routed = parts.byBackend.get(name) ?? [];
       const result = await this.reconcileBackend(backend, routed, held, desired, signal);
       if (result.pruneRefused) {
         this.options.logger.warn({ commit, backend: name }, result.pruneRefused);

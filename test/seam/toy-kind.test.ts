@@ -117,6 +117,8 @@ const machine = (name: string, size = 1): string => `apiVersion: ${API}\nkind: T
 const app = (name: string, on: string): string =>
   `apiVersion: ${API}\nkind: ToyApp\nmetadata:\n  name: ${name}\n  namespace: lab\nspec:\n  size: 1\n  dependsOn:\n    - kind: ToyMachine\n      name: ${on}\n`;
 
+const OPT_IN = `apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\nmetadata:\n  name: fleet\n  annotations:\n    bosun.dev/allow-mass-deletion: "true"\n`;
+
 function setup() {
   const alpha = new ToyBackend("alpha");
   const beta = new ToyBackend("beta");
@@ -148,7 +150,7 @@ describe("a kind and backends registered outside the product", () => {
     expect(alpha.writes).toEqual(["create ToyMachine/vm1"]);
     expect(beta.writes).toEqual([]);
     expect(s.get("ToyApp/web")).toMatchObject({ phase: "Waiting", conditions: [{ reason: "DependencyNotReady" }] });
-    expect(s.get("ToyApp/web")?.conditions?.[0]?.message).toContain("waits for ToyMachine lab/vm1 to be Ready (booting)");
+    expect(s.get("ToyApp/web")?.conditions?.[0]?.message).toContain("waits for ToyMachine lab/vm1, which does not exist yet");
     expect(s.get("ToyMachine/vm1")).toMatchObject({ phase: "Ready" });
     expect(reports.at(-1)?.progressing).toBe(true);
 
@@ -156,6 +158,7 @@ describe("a kind and backends registered outside the product", () => {
     s = await pass(v1);
     expect(beta.writes).toEqual([]);
     expect(s.get("ToyApp/web")?.phase).toBe("Waiting");
+    expect(s.get("ToyApp/web")?.conditions?.[0]?.message).toContain("waits for ToyMachine lab/vm1 to be Ready (booting)");
 
     // Booted: the app follows on beta.
     alpha.boot("vm1");
@@ -167,7 +170,13 @@ describe("a kind and backends registered outside the product", () => {
     // An object someone else made on alpha without Bosun's mark.
     alpha.objects.set("toy.example.com/ToyMachine/lab/foreign", { apiVersion: API, kind: "ToyMachine", metadata: { name: "foreign", namespace: "lab" }, spec: { size: 2 } });
     // Git drops the app and adds a second machine: the app is pruned from beta, foreign stays.
-    const v2 = fleet({ "m.yaml": machine("vm1"), "m2.yaml": machine("vm2") });
+    // Deleting every object beta holds is more than the mass-deletion guard allows: refused, per backend.
+    s = await pass(fleet({ "m.yaml": machine("vm1"), "m2.yaml": machine("vm2") }));
+    expect(reports.at(-1)?.pruneRefused).toContain("refusing to delete 1 of 1 managed objects");
+    expect(beta.objects.size).toBe(1);
+    expect(alpha.writes).toEqual(["create ToyMachine/vm1", "create ToyMachine/vm2"]);
+    // This commit opts in: the app is pruned from beta, the foreign machine stays on alpha.
+    const v2 = fleet({ "m.yaml": machine("vm1"), "m2.yaml": machine("vm2"), "bosun.yaml": OPT_IN });
     s = await pass(v2);
     expect(beta.writes).toEqual(["create ToyApp/web", "delete ToyApp/web"]);
     expect(alpha.objects.has("toy.example.com/ToyMachine/lab/foreign")).toBe(true);
@@ -175,7 +184,7 @@ describe("a kind and backends registered outside the product", () => {
     expect(beta.inventories.get("beta")?.entries).toEqual([]);
 
     // A permanent failure is the object's status, and touches nothing else.
-    s = await pass(fleet({ "m.yaml": machine("vm1", 13), "m2.yaml": machine("vm2") }));
+    s = await pass(fleet({ "m.yaml": machine("vm1", 13), "m2.yaml": machine("vm2"), "bosun.yaml": OPT_IN }));
     expect(s.get("ToyMachine/vm1")).toMatchObject({ phase: "Failed", lastError: "ToyMachine vm1: size 13 does not fit" });
     expect(s.get("ToyMachine/vm2")?.phase).toBe("Ready");
   });
