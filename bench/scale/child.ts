@@ -39,7 +39,7 @@ async function cold(n: number): Promise<Result> {
     const jsonMs = parseLiveOnly(n, "v1");
     return {
       fetchLoadMs: t1 - t0, ingestMs, reconcileMs: t3 - t2, totalMs: t3 - t0 - generateMs, baselineMs: yamlMs + jsonMs,
-      dispatched, deployments: report?.deployments.length ?? 0, processes: h.backend.store.size().processes, peakRssMiB: peakRssMiB(),
+      dispatched, deployments: report?.rollouts.length ?? 0, processes: h.backend.store.size().processes, peakRssMiB: peakRssMiB(),
     };
   } finally {
     await teardown(h);
@@ -128,7 +128,7 @@ async function bump(n: number): Promise<Result> {
     const dispatched = h.backend.calls.applied - before;
     const object = desired.objects.find((o) => o.name === "fleet-agent");
     if (!object) throw new Error("no fleet-agent");
-    const state = await h.backend.liveState();
+    const state = h.backend.store;
     const b0 = performance.now();
     const dep = readDeployment(object, desired.config);
     const placements = place(dep, state.devices().value);

@@ -1,7 +1,7 @@
 /**
  * The engine as the benchmarks drive it: the real git path (lab git server, GitMirror,
  * FleetTreeReader, loadFleet), the real reconciler, and the in-memory backend in place of the
- * cluster (engine/reconcile/memory-backend.ts) fed from LIST pages through the same compact
+ * cluster (sinks/memory, registered as `kubernetes`) fed from LIST pages through the same compact
  * conversion the live cache uses (sources/kubernetes/live-records.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,7 +13,9 @@ import { GitMirror } from "../../engine/git/mirror.ts";
 import { FleetTreeReader } from "../../engine/git/read-files.ts";
 import { createLogger } from "../../engine/log/logger.ts";
 import { FleetReconciler, type PassReport } from "../../engine/reconcile/fleet-reconciler.ts";
-import { MemoryFleetBackend } from "../../engine/reconcile/memory-backend.ts";
+import { dependenciesOf } from "../../engine/desired/dependencies.ts";
+import { builtinKinds } from "../../engine/kinds/builtin.ts";
+import { memoryBackend, type MemoryBackend } from "../../sinks/memory/index.ts";
 import type { ObjectStatus } from "../../engine/status/types.ts";
 import { createBareRepo, pushDirectory, startGitServer, type GitServer } from "../../lab/git-server/index.ts";
 import { ingest } from "../../sources/kubernetes/live-records.ts";
@@ -28,7 +30,7 @@ export interface Harness {
   readonly dirs: string[];
   mirror: GitMirror;
   reader: FleetTreeReader;
-  backend: MemoryFleetBackend;
+  backend: MemoryBackend;
   reconciler: FleetReconciler;
   /** The last pass report only: keeping every report (about 36 KiB each with 100 deployments) was the bench's own growth over 1,000 polls. */
   reports: PassReport[];
@@ -53,12 +55,15 @@ export async function setup(version: string, incremental = true): Promise<Harnes
   const src = tmp(dirs, "src");
   writeFleet(src, version);
   await pushDirectory(src, url, { auth, message: `fleet ${version}` });
-  const backend = new MemoryFleetBackend();
+  const backend = memoryBackend({ name: "kubernetes" });
   const reports: PassReport[] = [];
   const mirror = await GitMirror.open({ gitdir: tmp(dirs, "mirror"), url, credentials: auth });
   const h: Harness = {
     server, url, dirs, mirror, reader: new FleetTreeReader(mirror.gitdir, mirror.cache), backend, reports, fetchRetries: 0,
-    reconciler: new FleetReconciler({ backend, logger: createLogger({ level: "silent" }), incremental, onPass: (r) => reports.splice(0, reports.length, r) }),
+    reconciler: new FleetReconciler({
+      backends: [backend.backend], kinds: builtinKinds, dependenciesOf, logger: createLogger({ level: "silent" }), incremental,
+      onPass: (r) => reports.splice(0, reports.length, r),
+    }),
   };
   return h;
 }

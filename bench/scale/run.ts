@@ -263,7 +263,7 @@ function main(): void {
   const notes = [
     `Runs: ${RUNS} per scenario (medians), each in its own child process with --max-old-space-size=${HEAP}; load average at start ${load0.map((x) => x.toFixed(2)).join(" ")}, at end ${load1.map((x) => x.toFixed(2)).join(" ")} (other engineers share this 2-core machine).`,
     `Git: ${execFileSync("git", ["--version"]).toString().trim()}; server: lab/git-server on loopback.`,
-    "Sink: the in-memory backend (engine/reconcile/memory-backend.ts) in place of the cluster: it measures Bosun's planning and dispatch, not the API server. LIST pages are generated JSON as the API sends them, parsed and folded by sources/kubernetes/live-records.ts (generation time excluded).",
+    "Sink: the in-memory backend (sinks/memory) in place of the cluster: it measures Bosun's planning and dispatch, not the API server. LIST pages are generated JSON as the API sends them, parsed and folded by sources/kubernetes/live-records.ts (generation time excluded).",
     ...PROFILE_NOTES,
     `Child runs retried after a failure: ${retried.length === 0 ? "none" : retried.join("; ")}. Failed runs: ${failures.length === 0 ? "none" : failures.join("; ")}.`,
     `Raw: ${JSON.stringify(raw)}`,

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { loadFleet, type DesiredState } from "../desired/load-fleet.ts";
-import { createLogger } from "../log/logger.ts";
-import { FleetReconciler, type PassReport } from "./fleet-reconciler.ts";
-import { MemoryFleetBackend } from "./memory-backend.ts";
-import type { JsonObject } from "./ports.ts";
+import { loadFleet, type DesiredState } from "../../desired/load-fleet.ts";
+import { createLogger } from "../../log/logger.ts";
+import { dependenciesOf } from "../../desired/dependencies.ts";
+import type { JsonObject } from "../../model/object-ref.ts";
+import { FleetReconciler, type PassReport } from "../../reconcile/fleet-reconciler.ts";
+import { builtinKinds } from "../builtin.ts";
+// eslint-disable-next-line no-restricted-imports -- a test fixture: the in-memory backend is the tests' cluster
+import { memoryBackend, type MemoryBackend } from "../../../sinks/memory/index.ts";
 
 const enc = new TextEncoder();
 
@@ -55,23 +58,32 @@ function desired(opts: { rbac: boolean; telemetry: boolean }): DesiredState {
   return loaded;
 }
 
-function setup(incremental: boolean): { backend: MemoryFleetBackend; reconciler: FleetReconciler; reports: PassReport[]; pass: (d: DesiredState) => Promise<PassReport> } {
-  const backend = new MemoryFleetBackend();
+const signal = (): AbortSignal => new AbortController().signal;
+
+function reconciler(backend: MemoryBackend, incremental: boolean, reports: PassReport[]): FleetReconciler {
+  return new FleetReconciler({
+    backends: [backend.backend], kinds: builtinKinds, dependenciesOf,
+    logger: createLogger({ level: "silent" }), incremental, useHeartbeats: false, onPass: (r) => reports.push(r),
+  });
+}
+
+function setup(incremental: boolean): { backend: MemoryBackend; reconciler: FleetReconciler; reports: PassReport[]; pass: (d: DesiredState) => Promise<PassReport> } {
+  const backend = memoryBackend({ name: "kubernetes" });
   for (const name of ["tor-1", "tor-2"]) backend.addDevice({ kind: "NetworkSwitch", name, labels: { role: "tor", any: "x" } });
   backend.addDevice({ kind: "SOC", name: "soc-1", labels: { role: "soc", any: "x" } });
   const reports: PassReport[] = [];
-  const reconciler = new FleetReconciler({ backend, logger: createLogger({ level: "silent" }), incremental, useHeartbeats: false, onPass: (r) => reports.push(r) });
+  const r = reconciler(backend, incremental, reports);
   const pass = async (d: DesiredState): Promise<PassReport> => {
-    await reconciler.apply(d, { commit: "c1", signal: new AbortController().signal });
-    const r = reports.at(-1);
-    if (!r) throw new Error("no pass report");
-    return r;
+    await r.apply(d, { commit: "c1", signal: signal() });
+    const last = reports.at(-1);
+    if (!last) throw new Error("no pass report");
+    return last;
   };
-  return { backend, reconciler, reports, pass };
+  return { backend, reconciler: r, reports, pass };
 }
 
 type Rule = { resources: string[]; resourceNames?: string[]; verbs: string[] };
-const rulesOf = (b: MemoryFleetBackend, device: string): Rule[] | undefined => (b.generated.get(`Role/infra/bosun-device-${device}`) as { rules: Rule[] } | undefined)?.rules;
+const rulesOf = (b: MemoryBackend, device: string): Rule[] | undefined => (b.generated.get(`Role/infra/bosun-device-${device}`) as { rules: Rule[] } | undefined)?.rules;
 const names = (rules: Rule[] | undefined, resource: string): string[] | undefined => rules?.find((r) => r.resources.includes(resource) && r.resourceNames)?.resourceNames;
 const rbacChanges = (r: PassReport): string[] => r.changes.filter((c) => c.ref.kind === "Role" || c.ref.kind === "RoleBinding").map((c) => `${c.action} ${c.ref.kind}/${c.ref.name}`);
 
@@ -80,7 +92,7 @@ describe.each([true, false])("per-device agent RBAC (bosun.yaml agents.rbac), in
     const { backend, pass } = setup(incremental);
     const managed = { "app.kubernetes.io/managed-by": "bosun", "bosun.dev/device": "gone" };
     const role = (name: string, labels: Record<string, string>): JsonObject => ({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name, namespace: "infra", labels }, rules: [] });
-    await backend.applyGenerated([role("bosun-device-gone", managed), role("bosun-device-by-hand", { "bosun.dev/device": "by-hand" })]);
+    await backend.fleet.applyGenerated([role("bosun-device-gone", managed), role("bosun-device-by-hand", { "bosun.dev/device": "by-hand" })], signal());
 
     const first = await pass(desired({ rbac: true, telemetry: true }));
     expect(names(rulesOf(backend, "tor-1"), "deviceprocesses/status")).toEqual(["agent-tor-1", "telemetry-tor-1"]);
@@ -103,14 +115,15 @@ describe.each([true, false])("per-device agent RBAC (bosun.yaml agents.rbac), in
 
   it("a failure to keep the RBAC does not fail the pass; the next pass catches up", async () => {
     const { backend, pass } = setup(incremental);
-    const list = backend.listLabelled.bind(backend);
+    const list = backend.fleet.listLabelled.bind(backend.fleet);
     let forbidden = true;
-    backend.listLabelled = async (...args) => {
+    backend.fleet.listLabelled = async (...args) => {
       if (forbidden) throw new Error('roles.rbac.authorization.k8s.io is forbidden: User "system:serviceaccount:bosun-system:bosun" cannot list resource "roles"');
       return list(...args);
     };
     const first = await pass(desired({ rbac: true, telemetry: false }));
-    expect(first.deployments.map((d) => d.result.step.toApply.length)).toEqual([2]); // the rollout went on
+    expect(first.rollouts).toHaveLength(1);
+    expect(backend.store.processesIn("infra").length).toBe(2); // the rollout went on
     expect(backend.generated.size).toBe(0);
     forbidden = false;
     await pass(desired({ rbac: true, telemetry: false }));
@@ -122,8 +135,8 @@ describe.each([true, false])("per-device agent RBAC (bosun.yaml agents.rbac), in
     await pass(desired({ rbac: true, telemetry: true }));
     backend.generated.delete("RoleBinding/infra/bosun-device-tor-2"); // someone deleted it meanwhile
     const reports: PassReport[] = [];
-    const again = new FleetReconciler({ backend, logger: createLogger({ level: "silent" }), incremental, useHeartbeats: false, onPass: (r) => reports.push(r) });
-    await again.apply(desired({ rbac: true, telemetry: true }), { commit: "c2", signal: new AbortController().signal });
+    const again = reconciler(memoryBackend({ name: "kubernetes", storage: backend.storage }), incremental, reports);
+    await again.apply(desired({ rbac: true, telemetry: true }), { commit: "c2", signal: signal() });
     expect(rbacChanges(reports[0] as PassReport).sort()).toEqual(["created RoleBinding/bosun-device-tor-2", "unchanged Role/bosun-device-tor-2"]);
   });
 

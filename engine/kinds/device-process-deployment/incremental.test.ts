@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { loadFleet, type DesiredState } from "../desired/load-fleet.ts";
-import { createLogger } from "../log/logger.ts";
-import type { Device } from "../model/device.ts";
-import { approvalDocument } from "../rollout/approvals.ts";
-import { FleetReconciler, type PassReport } from "./fleet-reconciler.ts";
-import { MemoryFleetBackend } from "./memory-backend.ts";
+import { loadFleet, type DesiredState } from "../../desired/load-fleet.ts";
+import { createLogger } from "../../log/logger.ts";
+import type { Device } from "../../model/device.ts";
+import { approvalDocument } from "../../rollout/approvals.ts";
+import { dependenciesOf } from "../../desired/dependencies.ts";
+import { FleetReconciler, type PassReport } from "../../reconcile/fleet-reconciler.ts";
+import { builtinKinds } from "../builtin.ts";
+// eslint-disable-next-line no-restricted-imports -- a test fixture: the in-memory backend is the tests' cluster
+import { memoryBackend, type MemoryBackend } from "../../../sinks/memory/index.ts";
 
 const enc = new TextEncoder();
 
@@ -67,10 +70,11 @@ function devices(): Device[] {
 class Twin {
   now = Date.parse("2025-01-01T00:00:00Z");
   readonly sides = [true, false].map((incremental) => {
-    const backend = new MemoryFleetBackend({ record: true });
+    const backend = memoryBackend({ name: "kubernetes", record: true });
     const reports: PassReport[] = [];
     const reconciler = new FleetReconciler({
-      backend, logger: createLogger({ level: "silent" }), incremental, heartbeatStaleMs: 60_000,
+      backends: [backend.backend], kinds: builtinKinds, dependenciesOf,
+      logger: createLogger({ level: "silent" }), incremental, heartbeatStaleMs: 60_000,
       clock: () => new Date(this.now), onPass: (r) => reports.push(r),
     });
     for (const d of devices()) {
@@ -88,7 +92,7 @@ class Twin {
       const report = side.reports.at(-1);
       seen.push({
         statuses,
-        steps: report?.deployments.map((d) => ({ ...d.result.step, toApply: d.result.step.toApply.map((p) => p.processName) })),
+        rollouts: report?.rollouts.map((r) => ({ summary: r.summary, waiting: r.waiting, progressing: r.progressing })),
         progressing: report?.progressing,
         writes: structuredClone(side.backend.writes),
         live: side.backend.store.processesIn("infra").sort((a, b) => (a.process.name < b.process.name ? -1 : 1)),
@@ -98,7 +102,7 @@ class Twin {
     expect(seen[0]).toEqual(seen[1]);
   }
 
-  each(fn: (backend: MemoryFleetBackend) => void): void {
+  each(fn: (backend: MemoryBackend) => void): void {
     for (const side of this.sides) fn(side.backend);
   }
 
@@ -106,11 +110,11 @@ class Twin {
     this.each((b) => b.agentsReport(() => ({ phase: "Running", healthy: true, reason: undefined })));
   }
 
-  get incremental(): MemoryFleetBackend {
-    return (this.sides[0] as { backend: MemoryFleetBackend }).backend;
+  get incremental(): MemoryBackend {
+    return (this.sides[0] as { backend: MemoryBackend }).backend;
   }
-  get full(): MemoryFleetBackend {
-    return (this.sides[1] as { backend: MemoryFleetBackend }).backend;
+  get full(): MemoryBackend {
+    return (this.sides[1] as { backend: MemoryBackend }).backend;
   }
 }
 
