@@ -27,7 +27,10 @@ export class KubeApiError extends BosunError {
   readonly reason: string;
   readonly status: KubeStatus | undefined;
 
-  constructor(subject: string, statusCode: number, reason: string, message: string, opts: { cause?: unknown; status?: KubeStatus } = {}) {
+  constructor(
+    subject: string, statusCode: number, reason: string, message: string,
+    opts: { cause?: unknown; status?: KubeStatus } = {},
+  ) {
     super(subject, `${statusCode === 0 ? "" : `${statusCode} `}${reason}: ${message}`, {
       ...(opts.cause === undefined ? {} : { cause: opts.cause }),
       code: statusCode === 0 ? "KUBE_UNREACHABLE" : "KUBE_API",

@@ -71,7 +71,8 @@ export function apiVersionOf(group: string, version: string): string {
 
 export function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const i = apiVersion.indexOf("/");
-  return i < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+  if (i < 0) return { group: "", version: apiVersion };
+  return { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -87,7 +88,8 @@ export function isKubeObject(o: JsonObject): o is KubeObject {
 /** The checked converter: the object as a KubeObject, or an {@link InvalidObjectError} naming `subject`. */
 export function toKubeObject(o: JsonObject, subject = "object"): KubeObject {
   if (isKubeObject(o)) return o;
-  throw new InvalidObjectError(subject, "not a Kubernetes object: apiVersion, kind and metadata.name must be non-empty strings");
+  const message = "not a Kubernetes object: apiVersion, kind and metadata.name must be non-empty strings";
+  throw new InvalidObjectError(subject, message);
 }
 
 /** The identity of a body about to be sent, checked (see {@link toKubeObject}). */

@@ -6,8 +6,9 @@ import {
   type FieldDiff, type IgnoreRules, type JsonObject as DiffJson, type ObjectDiff, type SelfHealPolicy,
 } from "../../engine/diff/index.ts";
 import type { Logger } from "../../engine/log/logger.ts";
-import type { Change, ChangedField } from "../../engine/model/change.ts";
+import type { Change } from "../../engine/model/change.ts";
 import { describeRef, refOf, type JsonObject, type ObjectRef } from "../../engine/model/object-ref.ts";
+import { changedFields } from "./changed-fields.ts";
 import { sinkFailure } from "./classify.ts";
 import { diffJsonOf } from "./json.ts";
 import { waitEstablished } from "./wait.ts";
@@ -30,12 +31,6 @@ export interface ObjectApplierOptions {
 
 function pointers(fields: readonly FieldDiff[]): string {
   return fields.map((f) => f.pointer).join(", ");
-}
-
-/** Field differences as a Change carries them; a Secret's values are left out. */
-function changedFields(kind: string, fields: readonly FieldDiff[]): ChangedField[] {
-  if (kind === "Secret") return fields.map((f) => ({ pointer: f.pointer }));
-  return fields.map((f) => ({ pointer: f.pointer, ...(f.desired !== undefined ? { desired: f.desired } : {}), ...(f.live !== undefined ? { live: f.live } : {}) }));
 }
 
 /**
@@ -64,7 +59,8 @@ export class ObjectApplier {
     const ref = refOf(desired);
     const prepared = prepareDesired(diffJsonOf(desired, describeRef(ref)));
     const live = await this.client.get(ref, signal);
-    return diffObject(prepared, live && diffJsonOf(live, describeRef(ref)), { fieldManager: this.manager, ...this.ignore });
+    const options = { fieldManager: this.manager, ...this.ignore };
+    return diffObject(prepared, live && diffJsonOf(live, describeRef(ref)), options);
   }
 
   /** Applies one object: created, configured, unchanged, or skipped (drift left alone, or a failure with `error`). */
@@ -93,7 +89,9 @@ export class ObjectApplier {
       // than its API version); applying would only bump the resourceVersion.
       return { action: "unchanged", ref, reason: `in sync (server normalizes ${pointers(d.fields)})` };
     }
-    if (d.state === "drifted" && !heal) return { action: "skipped", ref, reason: `drift (self-heal off): ${pointers(d.fields)}`, fields };
+    if (d.state === "drifted" && !heal) {
+      return { action: "skipped", ref, reason: `drift (self-heal off): ${pointers(d.fields)}`, fields };
+    }
     // On an existing object, ignored fields are not sent (Bosun lets whoever changed them keep them).
     const body = live === undefined ? prepared : removePointers(prepared, ignoreFor(ref.kind, this.ignore));
     const force = this.opts.force === true || d.state === "drifted";
@@ -107,8 +105,10 @@ export class ObjectApplier {
     }
     if (ref.kind === "CustomResourceDefinition") await this.established(desired, ref, signal);
     if (live === undefined) return { action: "created", ref, reason: "created" };
-    if (result.metadata.resourceVersion === live.metadata.resourceVersion) return { action: "unchanged", ref, reason: "server reported no change", fields };
-    const reason = d.state === "drifted" ? `drift corrected: ${pointers(d.fields)}` : `configured: ${pointers(d.fields)}`;
+    if (result.metadata.resourceVersion === live.metadata.resourceVersion) {
+      return { action: "unchanged", ref, reason: "server reported no change", fields };
+    }
+    const reason = `${d.state === "drifted" ? "drift corrected" : "configured"}: ${pointers(d.fields)}`;
     return { action: "configured", ref, reason, fields };
   }
 
@@ -138,7 +138,8 @@ export class ObjectApplier {
     const ref = refOf(object);
     try {
       const before = await this.client.get(ref, signal);
-      const body = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) }, status: object["status"] };
+      const metadata = { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) };
+      const body = { apiVersion: ref.apiVersion, kind: ref.kind, metadata, status: object["status"] };
       const after = await this.client.applyStatus(body, { fieldManager: this.manager, force: true, signal });
       const same = before?.metadata.resourceVersion === after.metadata.resourceVersion;
       return { action: same ? "unchanged" : "configured", ref, reason: same ? "status in sync" : "status updated" };

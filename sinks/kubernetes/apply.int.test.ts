@@ -91,7 +91,8 @@ describe("KubernetesSink apply", () => {
     const e = await sink.applyObject(changed, signal());
     expect(e.action).toBe("configured");
     // b is removed (Bosun owned it, Git dropped it), c is missing from live.
-    expect(e.fields?.map((f) => [f.pointer, f.desired, f.live])).toEqual(expect.arrayContaining([["/data/b", undefined, "2"], ["/data/c", "3", undefined]]));
+    const fields = e.fields?.map((f) => [f.pointer, f.desired, f.live]);
+    expect(fields).toEqual(expect.arrayContaining([["/data/b", undefined, "2"], ["/data/c", "3", undefined]]));
     const live = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns.name, name: "changing" });
     expect(live?.["data"]).toEqual({ a: "1", c: "3" });
   });
@@ -120,11 +121,12 @@ describe("KubernetesSink apply", () => {
       if (rs.items.length > 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const e = await sink.deleteObject({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" }, signal(), "Foreground");
+    const doomed = { apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" };
+    const e = await sink.deleteObject(doomed, signal(), "Foreground");
     expect(e).toMatchObject({ action: "deleted", reason: "deleted (Foreground)" });
     expect(await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" })).toBeUndefined();
     expect((await client.list("apps/v1", "ReplicaSet", { namespace: ns.name, labelSelector: "app=doomed" })).items).toEqual([]);
-    const [again] = await sink.delete([{ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" }], signal());
+    const [again] = await sink.delete([doomed], signal());
     expect(again).toMatchObject({ action: "skipped", reason: "already gone" });
   });
 
@@ -134,18 +136,23 @@ describe("KubernetesSink apply", () => {
     const [e, ok] = await sink.apply([bad, good], signal());
     expect(e?.action).toBe("skipped");
     expect(e?.reason).toMatch(/^Invalid: /);
-    expect(e?.error).toMatchObject({ name: "SinkError", kind: "permanent", code: "SINK_PERMANENT", cause: { name: "KubeApiError", statusCode: 422 } });
+    const cause = { name: "KubeApiError", statusCode: 422 };
+    expect(e?.error).toMatchObject({ name: "SinkError", kind: "permanent", code: "SINK_PERMANENT", cause });
     expect(ok?.action).toBe("created");
   });
 
-  it("classifies failures: a missing namespace is permanent, an unserved kind too, a field conflict is a conflict", async () => {
-    const [noNs] = await sink.apply([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: `${ns.name}-absent` } }], signal());
+  it("classifies failures: a missing namespace or an unserved kind is permanent, a field conflict a conflict", async () => {
+    const inMissing = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: `${ns.name}-absent` } };
+    const [noNs] = await sink.apply([inMissing], signal());
     expect(noNs?.error).toMatchObject({ kind: "permanent", cause: { statusCode: 404 } });
-    const [noKind] = await sink.apply([{ apiVersion: "example.com/v1", kind: "Nothing", metadata: { name: "x", namespace: ns.name } }], signal());
+    const unserved = { apiVersion: "example.com/v1", kind: "Nothing", metadata: { name: "x", namespace: ns.name } };
+    const [noKind] = await sink.apply([unserved], signal());
     expect(noKind?.error).toMatchObject({ kind: "permanent", cause: { reason: "NoKindMatch" } });
     // Self-heal off: a Git change to a field another manager took is refused by the server, not forced.
     const strict = new KubernetesSink({ client, selfHeal: { global: false } });
-    const cm = (v: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "contested", namespace: ns.name }, data: { v } });
+    const cm = (v: string): KubeObject => ({
+      apiVersion: "v1", kind: "ConfigMap", metadata: { name: "contested", namespace: ns.name }, data: { v },
+    });
     await strict.applyObject(cm("1"), signal());
     await client.apply({ ...cm("theirs") }, { fieldManager: "other-controller", force: true });
     const e = await strict.applyObject(cm("2"), signal());

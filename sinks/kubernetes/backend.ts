@@ -37,8 +37,12 @@ export function kubernetesBackend(options: KubernetesBackendOptions): Backend {
     name: options.name ?? "kubernetes",
     sink,
     live: new KubernetesLiveSource(sink, options.concurrency),
-    inventory: new ConfigMapInventoryStore({ client, ...(options.stateNamespace ? { namespace: options.stateNamespace } : {}) }),
-    events: new KubernetesEventRecorder({ client, logger, ...(options.component ? { component: options.component } : {}) }),
+    inventory: new ConfigMapInventoryStore({
+      client, ...(options.stateNamespace ? { namespace: options.stateNamespace } : {}),
+    }),
+    events: new KubernetesEventRecorder({
+      client, logger, ...(options.component ? { component: options.component } : {}),
+    }),
     ports: new BackendPorts().with(DEVICE_FLEET, fleet),
   };
 }

@@ -16,12 +16,16 @@ export interface DeleteOptions {
  * gone"), or `skipped` with a typed error (a delete that did not finish in time is transient and
  * stays in the inventory). Only an aborted signal throws.
  */
-export async function deleteObject(client: KubeClient, ref: ObjectRef, signal: AbortSignal, opts: DeleteOptions = {}): Promise<Change> {
+export async function deleteObject(
+  client: KubeClient, ref: ObjectRef, signal: AbortSignal, opts: DeleteOptions = {},
+): Promise<Change> {
   const propagationPolicy = opts.propagationPolicy ?? "Background";
   try {
     const existed = await client.delete(ref, { propagationPolicy, signal });
     await waitGone(client, ref, signal, opts.timeoutMs);
-    return existed ? { action: "deleted", ref, reason: `deleted (${propagationPolicy})` } : { action: "skipped", ref, reason: "already gone" };
+    return existed
+      ? { action: "deleted", ref, reason: `deleted (${propagationPolicy})` }
+      : { action: "skipped", ref, reason: "already gone" };
   } catch (err) {
     if (signal.aborted) throw err;
     return { action: "skipped", ref, ...sinkFailure(ref, err, "delete failed: ") };

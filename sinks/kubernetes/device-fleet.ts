@@ -61,7 +61,9 @@ export class KubernetesDeviceFleet implements DeviceFleet {
     for (const kind of DEVICE_KINDS) {
       try {
         for await (const page of this.client.listPages(DEVICE_API, kind, { signal })) {
-          for (const item of page.items) devices.push({ kind, name: item.metadata.name, labels: item.metadata.labels ?? {} });
+          for (const item of page.items) {
+            devices.push({ kind, name: item.metadata.name, labels: item.metadata.labels ?? {} });
+          }
         }
       } catch (error) {
         if (signal.aborted) throw error;
@@ -75,7 +77,8 @@ export class KubernetesDeviceFleet implements DeviceFleet {
   async listDeploymentProcesses(namespace: string, signal: AbortSignal): Promise<JsonObject[]> {
     const out: JsonObject[] = [];
     const labelSelector = `${Labels.managedBy}=${MANAGER},${Labels.deployment}`;
-    for await (const page of this.client.listPages(DEVICE_API, "DeviceProcess", { namespace, labelSelector, signal })) out.push(...page.items);
+    const pages = this.client.listPages(DEVICE_API, "DeviceProcess", { namespace, labelSelector, signal });
+    for await (const page of pages) out.push(...page.items);
     return out;
   }
 
@@ -115,7 +118,9 @@ export class KubernetesDeviceFleet implements DeviceFleet {
     return this.sink.apply(objects, signal);
   }
 
-  async listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<JsonObject[]> {
+  async listLabelled(
+    apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal,
+  ): Promise<JsonObject[]> {
     const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
     return (await this.client.list(apiVersion, kind, { labelSelector, signal })).items;
   }
@@ -126,7 +131,8 @@ export class KubernetesDeviceFleet implements DeviceFleet {
   }
 
   async writeStatus(ref: ObjectRef, status: JsonObject, signal: AbortSignal): Promise<void> {
-    const body = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace }, status };
+    const metadata = { name: ref.name, namespace: ref.namespace };
+    const body = { apiVersion: ref.apiVersion, kind: ref.kind, metadata, status };
     if (this.lastState) {
       // The live cache holds the deployment: apply the status without reading it back first.
       try {

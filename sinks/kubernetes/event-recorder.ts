@@ -21,7 +21,10 @@ export class KubernetesEventRecorder implements EventRecorder {
       await this.opts.client.create({
         apiVersion: "v1", kind: "Event",
         metadata: { name: `${ref.name}.${randomBytes(8).toString("hex")}`, namespace: ref.namespace },
-        involvedObject: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace, ...(ref.uid ? { uid: ref.uid } : {}) },
+        involvedObject: {
+          apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace,
+          ...(ref.uid ? { uid: ref.uid } : {}),
+        },
         reason: event.reason, message: event.message, type: event.type,
         source: { component: this.opts.component ?? "bosun" },
         firstTimestamp: now, lastTimestamp: now, count: 1,

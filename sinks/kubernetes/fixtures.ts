@@ -12,7 +12,9 @@ export async function bosunCrds(): Promise<KubeObject[]> {
 }
 
 /** A DeviceProcessDeployment like seed 004's switch-agent. */
-export function switchAgentDeployment(namespace: string, name = "switch-agent", url = "ghcr.io/apollo/switch-agent:v1.2.3"): KubeObject {
+export function switchAgentDeployment(
+  namespace: string, name = "switch-agent", url = "ghcr.io/apollo/switch-agent:v1.2.3",
+): KubeObject {
   return {
     apiVersion: "azure.com/v1alpha1", kind: "DeviceProcessDeployment",
     metadata: { name, namespace, labels: { app: "switch-agent" } },
@@ -23,7 +25,9 @@ export function switchAgentDeployment(namespace: string, name = "switch-agent", 
         metadata: { labels: { app: "switch-agent" } },
         spec: {
           artifact: { type: "oci", url, checksumSHA256: "a".repeat(64) },
-          execution: { backend: "systemd", command: ["/usr/bin/switch-agent"], args: ["--config", "/etc/switch-agent/config.yaml"] },
+          execution: {
+            backend: "systemd", command: ["/usr/bin/switch-agent"], args: ["--config", "/etc/switch-agent/config.yaml"],
+          },
           restartPolicy: "Always",
           healthCheck: { exec: { command: ["/usr/bin/switch-agent", "health"] }, periodSeconds: 30 },
         },

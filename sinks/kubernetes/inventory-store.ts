@@ -13,7 +13,10 @@ export interface ConfigMapInventoryStoreOptions {
   readonly namespace?: string;
 }
 
-/** `inventory.json` for the backend named `kubernetes` (what clusters already hold), `inventory.<backend>.json` for others. */
+/**
+ * The data key of a backend's inventory: `inventory.json` for the backend named `kubernetes` (what
+ * clusters already hold), `inventory.<backend>.json` for others.
+ */
 export function inventoryKey(backend: string): string {
   return backend === "kubernetes" ? "inventory.json" : `inventory.${backend}.json`;
 }
@@ -30,8 +33,10 @@ function parse(text: string, key: string): Inventory {
   const value: unknown = JSON.parse(text);
   if (!Array.isArray(value)) throw new Error(`${key} is not a JSON array`);
   return makeInventory(value.map((e: unknown, i): InventoryEntry => {
-    const { apiVersion, kind, namespace, name } = (typeof e === "object" && e !== null ? e : {}) as Record<string, unknown>;
-    if (!isString(apiVersion) || !isString(kind) || !isString(name) || !(namespace === undefined || isString(namespace))) {
+    const fields = (typeof e === "object" && e !== null ? e : {}) as Record<string, unknown>;
+    const { apiVersion, kind, namespace, name } = fields;
+    const refOk = isString(apiVersion) && isString(kind) && isString(name);
+    if (!refOk || !(namespace === undefined || isString(namespace))) {
       throw new Error(`${key}[${i}] is not an object reference`);
     }
     return { apiVersion, kind, namespace: namespace ?? "", name };
@@ -49,7 +54,8 @@ export class ConfigMapInventoryStore implements InventoryStore {
   private namespaceReady = false;
 
   constructor(private readonly opts: ConfigMapInventoryStoreOptions) {
-    this.ref = { apiVersion: "v1", kind: "ConfigMap", namespace: opts.namespace ?? "bosun-system", name: INVENTORY_CONFIGMAP };
+    const namespace = opts.namespace ?? "bosun-system";
+    this.ref = { apiVersion: "v1", kind: "ConfigMap", namespace, name: INVENTORY_CONFIGMAP };
   }
 
   async load(backend: string, signal: AbortSignal): Promise<Inventory> {
@@ -59,8 +65,9 @@ export class ConfigMapInventoryStore implements InventoryStore {
     try {
       const cm = await this.opts.client.get(this.ref, signal);
       const data = cm?.["data"];
-      const text = typeof data === "object" && data !== null ? (data as Record<string, unknown>)[inventoryKey(backend)] : undefined;
-      const inventory = typeof text === "string" && text !== "" ? parse(text, inventoryKey(backend)) : EMPTY_INVENTORY;
+      const key = inventoryKey(backend);
+      const text = typeof data === "object" && data !== null ? (data as Record<string, unknown>)[key] : undefined;
+      const inventory = typeof text === "string" && text !== "" ? parse(text, key) : EMPTY_INVENTORY;
       this.cache.set(backend, inventory);
       return inventory;
     } catch (err) {
@@ -75,7 +82,8 @@ export class ConfigMapInventoryStore implements InventoryStore {
     const labels = { [Labels.managedBy]: MANAGER };
     try {
       if (!this.namespaceReady) {
-        await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: this.ref.namespace, labels } }, { fieldManager: MANAGER, signal });
+        const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: this.ref.namespace, labels } };
+        await client.apply(namespace, { fieldManager: MANAGER, signal });
         this.namespaceReady = true;
       }
       await client.apply({

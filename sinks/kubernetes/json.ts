@@ -27,7 +27,7 @@ function isJsonObject(o: Readonly<Record<string, unknown>>): o is DiffJson {
   return isPlainObject(o) && Object.values(o).every(isJson);
 }
 
-/** A JSON copy of `v` without undefined object members (as JSON.stringify drops them); throws on what JSON cannot hold. */
+/** A JSON copy of `v` without undefined object members (JSON.stringify drops them); throws on what JSON cannot hold. */
 function copyJson(v: unknown, at: string, subject: string): Json | undefined {
   if (v === undefined) return undefined;
   if (isJson(v)) return v;

@@ -2,6 +2,7 @@ import { isNoKindMatch } from "../../clients/kubernetes/errors.ts";
 import type { JsonObject } from "../../engine/model/object-ref.ts";
 import { refOf } from "../../engine/model/object-ref.ts";
 import type { LiveSource, ObjectDiffSummary } from "../../engine/reconcile/ports.ts";
+import { changedFields } from "./changed-fields.ts";
 import { sinkFailure } from "./classify.ts";
 import { mapLimit } from "./order.ts";
 import type { KubernetesSink } from "./sink.ts";
@@ -19,7 +20,7 @@ export class KubernetesLiveSource implements LiveSource {
     return mapLimit(objects, this.concurrency, async (o): Promise<ObjectDiffSummary> => {
       try {
         const d = await this.sink.diff(o, signal);
-        return { state: d.state, fields: d.fields.map((f) => ({ pointer: f.pointer, ...(f.desired !== undefined ? { desired: f.desired } : {}), ...(f.live !== undefined ? { live: f.live } : {}) })) };
+        return { state: d.state, fields: changedFields(String(o["kind"]), d.fields) };
       } catch (err) {
         if (signal.aborted) throw err;
         if (isNoKindMatch(err)) return { state: "missing", fields: [] };

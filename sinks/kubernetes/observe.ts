@@ -11,7 +11,9 @@ import { mapLimit } from "./order.ts";
  * when the kind itself is gone (its CRD deleted). `managedByBosun` is the managed-by label. A read
  * that fails throws its typed SinkError (the caller cannot decide on what it could not see).
  */
-export async function observeObjects(client: KubeClient, refs: readonly ObjectRef[], signal: AbortSignal, concurrency: number): Promise<(Observed | undefined)[]> {
+export async function observeObjects(
+  client: KubeClient, refs: readonly ObjectRef[], signal: AbortSignal, concurrency: number,
+): Promise<(Observed | undefined)[]> {
   signal.throwIfAborted();
   return mapLimit(refs, concurrency, async (ref): Promise<Observed | undefined> => {
     try {

@@ -13,7 +13,10 @@ import { mapLimit } from "./order.ts";
  * the sink does would only confirm the change. Server-side apply as field manager `bosun`; a
  * conflict with another manager is taken back (Bosun owns what it renders), as self-heal does.
  */
-export async function applyTargetsDirect(client: KubeClient, objects: readonly JsonObject[], known: (ref: ObjectRef) => boolean, signal: AbortSignal, concurrency = 16): Promise<Change[]> {
+export async function applyTargetsDirect(
+  client: KubeClient, objects: readonly JsonObject[], known: (ref: ObjectRef) => boolean,
+  signal: AbortSignal, concurrency = 16,
+): Promise<Change[]> {
   return mapLimit(objects, concurrency, async (object): Promise<Change> => {
     const ref = refOf(object);
     const existed = known(ref);
@@ -25,7 +28,9 @@ export async function applyTargetsDirect(client: KubeClient, objects: readonly J
         if (!isConflict(err)) throw err;
         await client.apply(body, { fieldManager: FIELD_MANAGER, force: true, signal });
       }
-      return existed ? { action: "configured", ref, reason: "configured: new revision" } : { action: "created", ref, reason: "created" };
+      return existed
+        ? { action: "configured", ref, reason: "configured: new revision" }
+        : { action: "created", ref, reason: "created" };
     } catch (err) {
       if (signal.aborted) throw err;
       return { action: "skipped", ref, ...sinkFailure(ref, err) };

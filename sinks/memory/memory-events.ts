@@ -9,6 +9,7 @@ export class MemoryEventRecorder implements EventRecorder {
   async record(ref: ObjectRef, event: FleetEvent, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     this.storage.calls.events++;
-    if (this.storage.record) this.storage.writes.events.push(`${ref.namespace}/${ref.name} ${event.reason}: ${event.message}`);
+    if (!this.storage.record) return;
+    this.storage.writes.events.push(`${ref.namespace}/${ref.name} ${event.reason}: ${event.message}`);
   }
 }

@@ -8,9 +8,13 @@ import { processObject } from "./process-object.ts";
 import type { MemoryStorage } from "./storage.ts";
 
 /** Key of a generated object: `Kind/namespace/name`. */
-export const generatedKey = (r: { kind: string; namespace: string; name: string }): string => `${r.kind}/${r.namespace}/${r.name}`;
+export function generatedKey(r: { kind: string; namespace: string; name: string }): string {
+  return `${r.kind}/${r.namespace}/${r.name}`;
+}
 
-const labelsOf = (o: JsonObject): Record<string, string> => (((o["metadata"] ?? {}) as JsonObject)["labels"] ?? {}) as Record<string, string>;
+function labelsOf(o: JsonObject): Record<string, string> {
+  return (((o["metadata"] ?? {}) as JsonObject)["labels"] ?? {}) as Record<string, string>;
+}
 
 /**
  * The device fleet port on the in-memory storage: targets become compact LiveProcess records
@@ -31,7 +35,9 @@ export class MemoryDeviceFleet implements DeviceFleet {
     if (!live) return undefined;
     return {
       apiVersion: ref.apiVersion, kind: ref.kind,
-      metadata: { name: ref.name, namespace: ref.namespace, generation: live.generation, ...(live.uid ? { uid: live.uid } : {}) },
+      metadata: {
+        name: ref.name, namespace: ref.namespace, generation: live.generation, ...(live.uid ? { uid: live.uid } : {}),
+      },
       ...(live.status ? { status: live.status } : {}),
     };
   }
@@ -87,12 +93,15 @@ export class MemoryDeviceFleet implements DeviceFleet {
     });
   }
 
-  async listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<JsonObject[]> {
+  async listLabelled(
+    apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal,
+  ): Promise<JsonObject[]> {
     signal.throwIfAborted();
     this.storage.calls.lists++;
     return [...this.storage.generated.values()].filter((object) => {
       const have = labelsOf(object);
-      return object["apiVersion"] === apiVersion && object["kind"] === kind && Object.entries(labels).every(([k, v]) => have[k] === v);
+      if (object["apiVersion"] !== apiVersion || object["kind"] !== kind) return false;
+      return Object.entries(labels).every(([k, v]) => have[k] === v);
     });
   }
 
@@ -114,7 +123,9 @@ export class MemoryDeviceFleet implements DeviceFleet {
     const live = store.deployment(ref.namespace, ref.name).value;
     if (!live) throw new SinkError(describeRef(ref), "permanent", "NotFound: no such deployment");
     const changed = canonicalJson(live.status ?? null) !== canonicalJson(status);
-    if (changed && this.storage.record) this.storage.writes.statuses.push(`${ref.namespace}/${ref.name} ${canonicalJson(status)}`);
+    if (changed && this.storage.record) {
+      this.storage.writes.statuses.push(`${ref.namespace}/${ref.name} ${canonicalJson(status)}`);
+    }
     store.setDeployment(ref.namespace, ref.name, { ...live, status }, changed);
   }
 

@@ -20,8 +20,12 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 function invalid(object: JsonObject, ref: ObjectRef): string | undefined {
   if (typeof object["apiVersion"] !== "string" || object["apiVersion"] === "") return "apiVersion is required";
   if (typeof object["kind"] !== "string" || object["kind"] === "") return "kind is required";
-  if (ref.name.length > 253 || !DNS_SUBDOMAIN.test(ref.name)) return `metadata.name ${JSON.stringify(ref.name)} is not a DNS-1123 subdomain`;
-  if (ref.namespace !== "" && !DNS_LABEL.test(ref.namespace)) return `metadata.namespace ${JSON.stringify(ref.namespace)} is not a DNS-1123 label`;
+  if (ref.name.length > 253 || !DNS_SUBDOMAIN.test(ref.name)) {
+    return `metadata.name ${JSON.stringify(ref.name)} is not a DNS-1123 subdomain`;
+  }
+  if (ref.namespace !== "" && !DNS_LABEL.test(ref.namespace)) {
+    return `metadata.namespace ${JSON.stringify(ref.namespace)} is not a DNS-1123 label`;
+  }
   return undefined;
 }
 
@@ -50,7 +54,9 @@ export class MemorySink implements Sink {
     const key = refKey(ref);
     const old = this.storage.objects.get(key);
     // An unchanged poll hands over the same objects: no text to compare.
-    if (old?.applied === object && old.marked && old.text === old.appliedText) return { action: "unchanged", ref, reason: "in sync" };
+    if (old?.applied === object && old.marked && old.text === old.appliedText) {
+      return { action: "unchanged", ref, reason: "in sync" };
+    }
     const text = canonicalJson(object);
     if (old?.marked && old.text === text) {
       old.applied = object;
@@ -59,7 +65,8 @@ export class MemorySink implements Sink {
     }
     if (!old) {
       this.storage.objects.set(key, {
-        body: object, text, applied: object, appliedText: text, version: this.storage.nextVersion(), uid: this.storage.nextUid(), marked: true, heldBy: undefined,
+        body: object, text, applied: object, appliedText: text,
+        version: this.storage.nextVersion(), uid: this.storage.nextUid(), marked: true, heldBy: undefined,
       });
       this.storage.deploymentWritten(ref, true);
       return { action: "created", ref, reason: "created" };
@@ -71,12 +78,17 @@ export class MemorySink implements Sink {
     const heal = this.options.selfHeal !== false;
     const drifted = old.marked && old.appliedText === text;
     const fields = fieldDiff(object, old.body);
-    if (drifted && !heal) return { action: "skipped", ref, reason: `drift (self-heal off): ${pointers(fields)}`, fields };
+    if (drifted && !heal) {
+      return { action: "skipped", ref, reason: `drift (self-heal off): ${pointers(fields)}`, fields };
+    }
     if (old.heldBy !== undefined && !heal && this.options.force !== true) {
       return failed(ref, "conflict", `Conflict: ${describeRef(ref)}: ${pointers(fields)} held by ${old.heldBy}`);
     }
     const specChanged = canonicalJson(old.body["spec"]) !== canonicalJson(object["spec"]);
-    Object.assign(old, { body: object, text, applied: object, appliedText: text, version: this.storage.nextVersion(), marked: true, heldBy: undefined });
+    Object.assign(old, {
+      body: object, text, applied: object, appliedText: text,
+      version: this.storage.nextVersion(), marked: true, heldBy: undefined,
+    });
     this.storage.deploymentWritten(ref, specChanged);
     const reason = drifted ? `drift corrected: ${pointers(fields)}` : `configured: ${pointers(fields) || "marked"}`;
     return { action: "configured", ref, reason, fields };
@@ -86,7 +98,8 @@ export class MemorySink implements Sink {
     signal.throwIfAborted();
     return refs.map((ref): Change => {
       if (this.storage.unreachable) return failed(ref, "transient", `delete failed: ${UNREACHABLE}`);
-      return this.storage.remove(ref) ? { action: "deleted", ref, reason: "deleted" } : { action: "skipped", ref, reason: "already gone" };
+      if (!this.storage.remove(ref)) return { action: "skipped", ref, reason: "already gone" };
+      return { action: "deleted", ref, reason: "deleted" };
     });
   }
 

@@ -95,7 +95,8 @@ export class MemoryStorage {
     if (ref.kind !== "DeviceProcessDeployment") return;
     const live = this.store.deployment(ref.namespace, ref.name).value;
     if (live && !specChanged) return;
-    this.store.setDeployment(ref.namespace, ref.name, { uid: live?.uid ?? this.nextUid(), generation: (live?.generation ?? 0) + 1, status: live?.status });
+    const next = { uid: live?.uid ?? this.nextUid(), generation: (live?.generation ?? 0) + 1, status: live?.status };
+    this.store.setDeployment(ref.namespace, ref.name, next);
   }
 
   /** Removes an object and what follows from it. */

@@ -1,6 +1,7 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll } from "vitest";
 import { KubeClient } from "../../clients/kubernetes/client.ts";
+import { MANAGED_BY_LABEL } from "../../engine/diff/index.ts";
 import { createLogger } from "../../engine/log/logger.ts";
 import type { JsonObject, ObjectRef } from "../../engine/model/object-ref.ts";
 import { kubernetesBackend } from "../../sinks/kubernetes/index.ts";
@@ -36,10 +37,12 @@ afterAll(() => {
 sinkContract("kubernetes", async () => {
   const ns = await createTestNamespace(client, "contract");
   const valid = (name: string, value: string): JsonObject => ({
-    apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns.name, labels: { [LABEL]: "true" } }, data: { value },
+    apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns.name, labels: { [LABEL]: "true" } },
+    data: { value },
   });
   // The inventory ConfigMap goes to the test's namespace too: each test has its own.
-  const backend = (selfHeal = true) => kubernetesBackend({ client, logger, stateNamespace: ns.name, selfHeal: { global: selfHeal } });
+  const backend = (selfHeal = true) =>
+    kubernetesBackend({ client, logger, stateNamespace: ns.name, selfHeal: { global: selfHeal } });
   const edit = (ref: ObjectRef, patch: unknown) => client.mergePatch(ref, patch, { fieldManager: "kubectl-edit" });
   return {
     backend: () => backend(),
@@ -50,15 +53,19 @@ sinkContract("kubernetes", async () => {
     outOfBand: {
       create: async (object) => void (await client.create(object)),
       edit: async (ref, value) => void (await edit(ref, { data: { value } })),
-      removeMark: async (ref) => void (await edit(ref, { metadata: { labels: { "app.kubernetes.io/managed-by": null } } })),
+      removeMark: async (ref) => void (await edit(ref, { metadata: { labels: { [MANAGED_BY_LABEL]: null } } })),
       delete: async (ref) => void (await client.delete(ref)),
-      names: async () => (await client.list("v1", "ConfigMap", { namespace: ns.name, labelSelector: `${LABEL}=true` })).items.map((o) => o.metadata.name),
+      names: async () => {
+        const list = await client.list("v1", "ConfigMap", { namespace: ns.name, labelSelector: `${LABEL}=true` });
+        return list.items.map((o) => o.metadata.name);
+      },
     },
     conflict: {
       // Self-heal off: a Git change to a field another manager took is refused by the server, not forced.
       backend: () => backend(false),
       takeOver: async (ref, value) => {
-        const body = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace }, data: { value } };
+        const metadata = { name: ref.name, namespace: ref.namespace };
+        const body = { apiVersion: ref.apiVersion, kind: ref.kind, metadata, data: { value } };
         await client.apply(body, { fieldManager: "other-controller", force: true });
       },
     },

@@ -1,11 +1,12 @@
-import type { JsonObject, ObjectRef } from "../../engine/model/object-ref.ts";
+import { refOf, type JsonObject, type ObjectRef } from "../../engine/model/object-ref.ts";
 import { memoryBackend, MemoryStorage } from "../../sinks/memory/index.ts";
 import { sinkContract } from "./sink-contract.ts";
 
 const LABEL = "bosun.test/contract";
 
 const configMap = (name: string, value: string): JsonObject => ({
-  apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "contract", labels: { [LABEL]: "true" } }, data: { value },
+  apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "contract", labels: { [LABEL]: "true" } },
+  data: { value },
 });
 
 const withValue = (value: string) => (body: JsonObject): JsonObject => ({ ...body, data: { value } });
@@ -25,7 +26,7 @@ sinkContract("memory", async () => {
       edit: async (ref: ObjectRef, value) => storage.editOutOfBand(ref, withValue(value)),
       removeMark: async (ref) => storage.removeMarkOutOfBand(ref),
       delete: async (ref) => storage.deleteOutOfBand(ref),
-      names: async () => [...storage.objects.values()].map((o) => storage.view(o)).map((o) => (o["metadata"] as { name: string }).name),
+      names: async () => [...storage.objects.values()].map((o) => refOf(o.body).name),
     },
     conflict: {
       backend: () => memoryBackend({ storage, selfHeal: false }).backend,

@@ -50,6 +50,8 @@ export interface ContractWorld {
 
 const meta = (live: JsonObject): Record<string, unknown> => (live["metadata"] ?? {}) as Record<string, unknown>;
 const signal = (): AbortSignal => AbortSignal.timeout(120_000);
+const PASS = { prune: true, maxDeletionShare: 0.3, allowMassDeletion: false };
+const LEFT_ALONE = { action: "skipped", reason: "not managed by bosun: left alone" };
 
 function expectError(change: Change | undefined, kind: SinkErrorKind): void {
   expect(change?.action).toBe("skipped");
@@ -70,9 +72,12 @@ export function sinkContract(name: string, makeWorld: () => Promise<ContractWorl
 
     const versionOf = (live: JsonObject): unknown => (w.versionOf ? w.versionOf(live) : meta(live)["resourceVersion"]);
     const identityOf = (live: JsonObject): unknown => (w.identityOf ? w.identityOf(live) : meta(live)["uid"]);
-    const live = async (b: Backend, ref: ObjectRef): Promise<JsonObject | undefined> => (await b.sink.observe([ref], signal()))[0]?.object;
+    const live = async (b: Backend, ref: ObjectRef): Promise<JsonObject | undefined> =>
+      (await b.sink.observe([ref], signal()))[0]?.object;
+    const versions = (b: Backend, objs: readonly JsonObject[]): Promise<unknown[]> =>
+      Promise.all(objs.map(async (o) => versionOf((await live(b, refOf(o))) ?? {})));
     const pass = (b: Backend, desired: readonly JsonObject[], opts: Partial<BackendPassOptions> = {}) =>
-      backendPass(b, desired, { prune: true, maxDeletionShare: 0.3, allowMassDeletion: false, signal: signal(), ...opts });
+      backendPass(b, desired, { ...PASS, signal: signal(), ...opts });
 
     it("creates an object, marked as Bosun's, and observes it", async () => {
       const b = w.backend();
@@ -152,7 +157,7 @@ export function sinkContract(name: string, makeWorld: () => Promise<ContractWorl
       // In the inventory but no longer marked: left alone.
       await w.outOfBand.removeMark(refOf(c));
       const dropC = await pass(b, [a, bb]);
-      expect(dropC.changes.find((ch) => ch.ref.name === "contract-c")).toMatchObject({ action: "skipped", reason: "not managed by bosun: left alone" });
+      expect(dropC.changes.find((ch) => ch.ref.name === "contract-c")).toMatchObject(LEFT_ALONE);
       expect(dropC.changes.filter((ch) => ch.action === "deleted")).toEqual([]);
       // Dropping everything is more than 30 %: refused, nothing deleted.
       const dropAll = await pass(b, []);
@@ -167,17 +172,18 @@ export function sinkContract(name: string, makeWorld: () => Promise<ContractWorl
       const objs = [w.valid("contract-a", "v1"), w.valid("contract-b", "v1")];
       const crashing = w.backend();
       const crash = new Error("crash before the inventory write");
-      const crashed: Backend = { ...crashing, inventory: { load: (n, s) => crashing.inventory.load(n, s), save: () => Promise.reject(crash) } };
-      await expect(pass(crashed, objs)).rejects.toBe(crash);
-      const before = await Promise.all(objs.map(async (o) => versionOf((await live(crashing, refOf(o))) ?? {})));
+      const inventory = { load: crashing.inventory.load.bind(crashing.inventory), save: () => Promise.reject(crash) };
+      await expect(pass({ ...crashing, inventory }, objs)).rejects.toBe(crash);
+      const before = await versions(crashing, objs);
 
       const restarted = w.backend();
       const again = await pass(restarted, objs);
       expect(again.changes.map((ch) => ch.action)).toEqual(["unchanged", "unchanged"]);
-      expect(await Promise.all(objs.map(async (o) => versionOf((await live(restarted, refOf(o))) ?? {})))).toEqual(before);
+      expect(await versions(restarted, objs)).toEqual(before);
       expect((await w.outOfBand.names()).sort()).toEqual(["contract-a", "contract-b"]);
       const fresh = w.backend();
-      expect((await fresh.inventory.load(fresh.name, signal())).entries.map((e) => e.name)).toEqual(["contract-a", "contract-b"]);
+      const recorded = await fresh.inventory.load(fresh.name, signal());
+      expect(recorded.entries.map((e) => e.name)).toEqual(["contract-a", "contract-b"]);
 
       // The recorded inventory drives prune after yet another restart.
       const pruned = await pass(w.backend(), [objs[0] as JsonObject], { maxDeletionShare: 0.5 });
@@ -212,8 +218,9 @@ export function sinkContract(name: string, makeWorld: () => Promise<ContractWorl
       const a = w.valid("contract-a", "v1");
       expectError((await u.sink.apply([a], signal()))[0], "transient");
       expectError((await u.sink.delete([refOf(a)], signal()))[0], "transient");
-      await expect(u.sink.observe([refOf(a)], signal())).rejects.toMatchObject({ name: "SinkError", kind: "transient" });
-      await expect(u.inventory.load(u.name, signal())).rejects.toMatchObject({ name: "SinkError", kind: "transient" });
+      const transient = { name: "SinkError", kind: "transient" };
+      await expect(u.sink.observe([refOf(a)], signal())).rejects.toMatchObject(transient);
+      await expect(u.inventory.load(u.name, signal())).rejects.toMatchObject(transient);
     });
 
     it("rejects with the abort reason on an aborted signal and writes nothing", async () => {
