@@ -14,7 +14,8 @@ describe("LiveCache against the lab apiserver", () => {
     ({ apiVersion: API, kind, metadata: { name, namespace: ns.name, labels }, spec: { rack: "r1" } });
   const ref = (kind: string, name: string) => ({ apiVersion: API, kind, namespace: ns.name, name });
   const lease = (device: string, renewTime: string) => ({
-    apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: `bosun-device-${device}`, namespace: ns.name },
+    apiVersion: "coordination.k8s.io/v1", kind: "Lease",
+    metadata: { name: `bosun-device-${device}`, namespace: ns.name },
     spec: { holderIdentity: device, renewTime },
   });
   const names = (cache: LiveCache): string[] => cache.store.devices().value.map((d) => `${d.kind}/${d.name}`);
