@@ -1,19 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeClient } from "../clients/kubernetes/client.ts";
-import { loadKubeConfig } from "../clients/kubernetes/config.ts";
-import type { DesiredState } from "../engine/desired/load-fleet.ts";
-import type { Logger } from "../engine/log/logger.ts";
-import type { ApplyContext, DesiredStateConsumer } from "../engine/loop/consumer.ts";
-import { LocalDirLoop } from "../engine/loop/local-dir-loop.ts";
-import type { LocalPassOutcome } from "../engine/loop/local-pass.ts";
-import { ReconcileLoop } from "../engine/loop/loop.ts";
-import type { PassOutcome } from "../engine/loop/pass.ts";
-import { EngineMetrics } from "../engine/metrics/metrics.ts";
-import { FleetReconciler, type PassReport } from "../engine/reconcile/fleet-reconciler.ts";
-import type { ObjectStatus } from "../engine/status/types.ts";
-import { KubernetesFleetBackend } from "../sinks/kubernetes/fleet-backend.ts";
-import { KubernetesSink } from "../sinks/kubernetes/sink.ts";
+import { KubeClient, loadKubeConfig } from "../clients/kubernetes/index.ts";
+import {
+  builtinKinds, dependenciesOf, EngineMetrics, FleetReconciler, LocalDirLoop, ReconcileLoop,
+  type ApplyContext, type DesiredState, type DesiredStateConsumer, type LocalPassOutcome, type Logger, type ObjectStatus,
+  type PassOutcome, type PassReport,
+} from "../engine/index.ts";
+import { createBackends } from "./backends.ts";
 import type { EngineConfig } from "./engine-config.ts";
 import { liveState } from "./live-state.ts";
 
@@ -62,22 +55,23 @@ function listen(server: Server, host: string, port: number): Promise<string> {
   });
 }
 
-/** Wires the engine: git loop → FleetReconciler → Kubernetes backend, plus the HTTP endpoints. */
+/** Wires the engine: git loop → FleetReconciler → the registered backends, plus the HTTP endpoints. */
 export async function startEngine(config: EngineConfig, logger: Logger, hooks: EngineHooks = {}): Promise<RunningEngine> {
   const kc = loadKubeConfig(config.kubernetes.kubeconfig
     ? { kubeconfigPath: config.kubernetes.kubeconfig, ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}) }
     : { default: true });
   const client = new KubeClient(kc, { qps: config.kubernetes.qps ?? 50, burst: config.kubernetes.burst ?? 100, userAgent: "bosun" });
-  const sink = new KubernetesSink({ client, logger });
   const live = liveState(client, logger);
-  const backend = new KubernetesFleetBackend({ client, sink, logger, live: live.cache, ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}) });
+  const backends = createBackends({
+    kube: client, logger, live: live.cache, ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}),
+  });
   const metrics = new EngineMetrics();
   const loopRef: { current?: ReconcileLoop | LocalDirLoop } = {};
   let ready = false;
   let requeue: NodeJS.Timeout | undefined;
   const requeueMs = config.engine?.requeueMs ?? 2000;
   const reconciler = new FleetReconciler({
-    backend, logger,
+    backends, kinds: builtinKinds, dependenciesOf, logger,
     ...(config.engine?.heartbeatStaleMs !== undefined ? { heartbeatStaleMs: config.engine.heartbeatStaleMs } : {}),
     ...(config.engine?.useHeartbeats !== undefined ? { useHeartbeats: config.engine.useHeartbeats } : {}),
     onPass: (report) => {

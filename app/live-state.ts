@@ -1,6 +1,6 @@
-import type { KubeClient } from "../clients/kubernetes/client.ts";
-import type { Logger } from "../engine/log/logger.ts";
-import { LiveCache } from "../sources/kubernetes/live-cache.ts";
+import type { KubeClient } from "../clients/kubernetes/index.ts";
+import type { Logger } from "../engine/index.ts";
+import { LiveCache } from "../sources/kubernetes/index.ts";
 
 /** The engine's shared live read model: started on first use by a pass, stopped with the engine. */
 export interface LiveStateHandle {

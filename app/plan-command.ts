@@ -1,14 +1,10 @@
 import { parseArgs } from "node:util";
-import { KubeClient } from "../clients/kubernetes/client.ts";
-import { loadKubeConfig } from "../clients/kubernetes/config.ts";
-import { ExitCode, type Command } from "../engine/cli/command.ts";
-import { createLogger } from "../engine/log/logger.ts";
-import { formatDiagnostic } from "../engine/model/diagnostic.ts";
-import { UsageError } from "../engine/model/errors.ts";
-import { computePlan } from "../engine/plan/compute-plan.ts";
-import { renderPlanMarkdown, renderPlanText } from "../engine/plan/render-plan.ts";
-import { KubernetesFleetBackend } from "../sinks/kubernetes/fleet-backend.ts";
-import { KubernetesSink } from "../sinks/kubernetes/sink.ts";
+import { KubeClient, loadKubeConfig } from "../clients/kubernetes/index.ts";
+import {
+  builtinKinds, computePlan, createLogger, dependenciesOf, ExitCode, formatDiagnostic, renderPlanMarkdown, renderPlanText,
+  UsageError, type Command,
+} from "../engine/index.ts";
+import { createBackends } from "./backends.ts";
 import { loadDesiredSource } from "./desired-source.ts";
 
 export const planCommand: Command = {
@@ -52,8 +48,10 @@ Exit codes: 0 no changes, 2 changes, 1 error (including an invalid fleet).`,
     const logger = createLogger({ level: "warn" });
     const client = new KubeClient(kc, { userAgent: "bosun-plan" });
     try {
-      const backend = new KubernetesFleetBackend({ client, sink: new KubernetesSink({ client, logger }), logger });
-      const plan = await computePlan(backend, loaded.result, { commit: loaded.commit, now: new Date(), useHeartbeats: !values["no-heartbeats"] }, signal);
+      const plan = await computePlan(loaded.result, {
+        commit: loaded.commit, now: new Date(), backends: createBackends({ kube: client, logger }), kinds: builtinKinds, dependenciesOf, logger,
+        useHeartbeats: !values["no-heartbeats"],
+      }, signal);
       stdout.write(format === "json" ? `${JSON.stringify(plan, null, 2)}\n` : format === "markdown" ? renderPlanMarkdown(plan) : renderPlanText(plan));
       return plan.hasChanges ? 2 : ExitCode.Ok;
     } finally {

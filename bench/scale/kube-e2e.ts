@@ -91,8 +91,9 @@ async function main(): Promise<void> {
   }, createLogger({ level: "warn" }), { onReport: (r) => { last = r; waiter?.(); } });
   const complete = (version: string) => new Promise<void>((resolve) => {
     waiter = () => {
-      const d = last?.deployments[0]?.result;
-      if (d && d.step.phase === "Complete" && d.deploymentStatus.numberReady === N && d.status.counts?.updated === N && last?.deployments[0]?.object.body["spec"] && JSON.stringify(last.deployments[0].object.body).includes(`:${version}`)) resolve();
+      const d = last?.rollouts[0];
+      const counts = d?.status.counts;
+      if (d && d.status.phase === "Ready" && counts?.["ready"] === N && counts["updated"] === N && JSON.stringify(d.object.body).includes(`:${version}`)) resolve();
     };
   });
   const windows: number[] = [];
@@ -102,8 +103,8 @@ async function main(): Promise<void> {
     windows.push((TokenBucket.taken - prev) / 10);
     prev = TokenBucket.taken;
     // Progress on stderr (how far a long run got): window rate, requests so far, the deployment's counts.
-    const d = last?.deployments[0]?.result;
-    process.stderr.write(`kube-e2e: t=${((performance.now() - started) / 1000).toFixed(0)} s window ${windows.at(-1)} req/s, requests ${TokenBucket.taken - r0}, phase ${d?.step.phase ?? "-"}, ready ${d?.deploymentStatus.numberReady ?? "-"}, updated ${d?.status.counts?.updated ?? "-"}\n`);
+    const d = last?.rollouts[0]?.status;
+    process.stderr.write(`kube-e2e: t=${((performance.now() - started) / 1000).toFixed(0)} s window ${windows.at(-1)} req/s, requests ${TokenBucket.taken - r0}, phase ${d?.phase ?? "-"}, ready ${d?.counts?.["ready"] ?? "-"}, updated ${d?.counts?.["updated"] ?? "-"}\n`);
   }, 10_000);
   const r0 = TokenBucket.taken;
   // BENCH_KUBE_DEADLINE_S: give up after that long and report how far the rollout got (finished: false).
@@ -127,8 +128,8 @@ async function main(): Promise<void> {
   }
   const r2 = TokenBucket.taken;
   clearInterval(sampler);
-  const d = last?.deployments[0]?.result;
-  const progress = { stage, phase: d?.step.phase ?? "", ready: d?.deploymentStatus.numberReady ?? 0, updated: d?.status.counts?.updated ?? 0, elapsedMs: performance.now() - started };
+  const d = last?.rollouts[0]?.status;
+  const progress = { stage, phase: d?.phase ?? "", ready: d?.counts?.["ready"] ?? 0, updated: d?.counts?.["updated"] ?? 0, elapsedMs: performance.now() - started };
   await engine.stop(5_000);
   sim.kill("SIGTERM");
   await new Promise((r) => sim.once("exit", r));
