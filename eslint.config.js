@@ -25,4 +25,11 @@ export default tseslint.config(
       "no-restricted-imports": ["error", { patterns: [{ group: ["**/sources/**", "**/sinks/**", "**/clients/**", "**/agent/**", "**/app/**", "**/lab/**"], message: "engine/ never imports sources/, sinks/, clients/, agent/, app/ or lab/; pass a port in instead." }] }],
     },
   },
+  {
+    // app/ is the composition root: it uses each folder's public surface (its index.ts), not its insides.
+    files: ["app/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: "^\\.\\./(engine|clients|sinks|sources)/(?!index\\.ts$)([^/]+/)?(?!index\\.ts$)[^/]+$", message: "app/ imports engine/index.ts, clients/<x>/index.ts, sinks/<x>/index.ts or sources/<x>/index.ts, not their insides." }] }],
+    },
+  },
 );

@@ -3,13 +3,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import * as fs from "node:fs";
 import git from "isomorphic-git";
-import { ExitCode, type Command } from "../engine/cli/command.ts";
-import { loadFleet } from "../engine/desired/load-fleet.ts";
-import { readDirectory } from "../engine/desired/read-directory.ts";
-import { readDeployment } from "../engine/kinds/device-process-deployment/deployment.ts";
-import { formatDiagnostic } from "../engine/model/diagnostic.ts";
-import { UsageError } from "../engine/model/errors.ts";
-import { approvalDocument } from "../engine/rollout/approvals.ts";
+import { ExitCode, type Command, loadFleet, readDirectory, readDeployment, formatDiagnostic, UsageError, approvalDocument } from "../engine/index.ts";
 
 export const approveCommand: Command = {
   name: "approve",

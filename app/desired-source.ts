@@ -1,12 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadFleet, type LoadResult } from "../engine/desired/load-fleet.ts";
-import { readDirectory } from "../engine/desired/read-directory.ts";
-import { loadCredentials } from "../engine/git/credentials.ts";
-import { GitMirror } from "../engine/git/mirror.ts";
-import { FleetTreeReader } from "../engine/git/read-files.ts";
-import { digest } from "../engine/kinds/canonical-json.ts";
+import { loadFleet, type LoadResult, readDirectory, loadCredentials, GitMirror, FleetTreeReader, digest } from "../engine/index.ts";
 
 export interface LoadedSource {
   /** A commit SHA, or `dir:<digest>` for a working tree. */

@@ -1,9 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
-import type { GitLoopConfig } from "../engine/loop/config.ts";
-import type { LocalLoopConfig } from "../engine/loop/local-dir-loop.ts";
-import { webhookSecretProblem } from "../engine/loop/webhook-secret.ts";
-import { BosunError } from "../engine/model/errors.ts";
+import { webhookSecretProblem, BosunError, type GitLoopConfig, type LocalLoopConfig } from "../engine/index.ts";
 
 /**
  * Where desired state comes from: a git remote (`git:`) or, for development, a local working

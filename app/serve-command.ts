@@ -1,10 +1,8 @@
 import { setMaxListeners } from "node:events";
 import { parseArgs } from "node:util";
-import { ExitCode, type Command } from "../engine/cli/command.ts";
-import { createLogger } from "../engine/log/logger.ts";
-import { UsageError } from "../engine/model/errors.ts";
 import { readEngineConfigDocument, validateEngineConfig, type EngineConfig } from "./engine-config.ts";
 import { startEngine } from "./engine.ts";
+import { ExitCode, type Command, createLogger, UsageError } from "../engine/index.ts";
 
 // Hundreds of concurrent requests listen on one AbortSignal at fleet scale: not a leak.
 setMaxListeners(0);

@@ -177,21 +177,47 @@ function memoryRows(raw: Record<string, Result[]>): Record<string, unknown>[] {
 }
 
 /** Rows of each partially re-runnable scenario (by scenario prefix) and the note its run adds. */
+
+function coldRow(raw: Record<string, Result[]>): Record<string, unknown> {
+  const cold = (raw["cold"] = runs(RUNS, ["cold", String(DEVICES)]));
+  const coldMs = num(cold, "totalMs");
+  const coldPeak = Math.max(...cold.map((r) => Number(r["peakRssMiB"])));
+  return {
+    scenario: `cold pass: fetch, load, validate, expand 100 deployments over ${DEVICES} devices, diff against live, plan + dispatch first batch`,
+    target: "≤ 15 s, ≤ 512 MiB peak", measured: `${f(coldMs)} ms (fetch+load ${f(num(cold, "fetchLoadMs"))}, LIST parse+fold ${f(num(cold, "ingestMs"))}, reconcile ${f(num(cold, "reconcileMs"))}); peak ${f(coldPeak)} MiB`,
+    baseline: `parse only: ${f(num(cold, "baselineMs"))} ms`, ratio: f(coldMs / num(cold, "baselineMs"), 2), verdict: verdict(coldMs <= 15_000 && coldPeak <= 512),
+  };
+}
+
+function bumpRow(raw: Record<string, Result[]>): Record<string, unknown> {
+  const bump = (raw["bump"] = runs(RUNS, ["bump", String(DEVICES)]));
+  const bumpMs = num(bump, "totalMs");
+  const rate = num(bump, "updatesPerSecond");
+  return {
+    scenario: `one-line change: version bump selecting ${num(bump, "selected")} devices → first batch (${num(bump, "dispatched")}) applied, in-memory sink`,
+    target: "≤ 2 s; ≥ 5,000 device updates/s", measured: `${f(bumpMs)} ms (fetch+load ${f(num(bump, "fetchLoadMs"))}, plan+dispatch ${f(num(bump, "planDispatchMs"))}); ${f(rate)} updates/s; rest of the rollout ${f(num(bump, "restPasses"))} passes in ${f(num(bump, "restOfRolloutMs"))} ms`,
+    baseline: `pure core alone (place + rolloutStep + render): ${f(num(bump, "baselineMs"))} ms`, ratio: f(num(bump, "planDispatchMs") / num(bump, "baselineMs"), 2),
+    verdict: verdict(bumpMs <= 2000 && rate >= 5000),
+  };
+}
+
 const PARTS: Record<string, { prefix: string; note: string; rows: (raw: Record<string, Result[]>) => Record<string, unknown>[] }> = {
   kube: { prefix: "end to end", note: "Kubernetes run:", rows: (raw) => [kubeRow(raw)] },
   memory: { prefix: "memory at", note: "Memory run:", rows: memoryRows },
   poll: { prefix: "unchanged poll", note: "Poll run:", rows: (raw) => [pollRow(raw)] },
+  cold: { prefix: "cold pass", note: "Cold run:", rows: (raw) => [coldRow(raw)] },
+  bump: { prefix: "one-line change", note: "Bump run:", rows: (raw) => [bumpRow(raw)] },
 };
 const NOTE_PREFIXES = ["Profile", "Before", "Memory:", "Memory floor", "Memory at", "Poll growth"];
 
 /**
- * BENCH_ONLY=kube,memory,poll (any of them) re-runs those scenarios and keeps the other rows of the
+ * BENCH_ONLY=kube,memory,poll,cold,bump (any of them) re-runs those scenarios and keeps the other rows of the
  * last results; BENCH_ONLY=notes rewrites the notes only. scale.json is re-read right before writing
  * (another partial run may have written it meanwhile).
  */
 function partial(only: Set<string>, raw: Record<string, Result[]>): void {
   const unknown = [...only].filter((x) => x !== "notes" && !(x in PARTS));
-  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown ${unknown.join(", ")} (kube, memory, poll, notes)`);
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown ${unknown.join(", ")} (kube, memory, poll, cold, bump, notes)`);
   const fresh: Record<string, Record<string, unknown>[]> = {};
   const runNotes: string[] = [];
   for (const [name, part] of Object.entries(PARTS)) {
@@ -228,26 +254,11 @@ function main(): void {
     return;
   }
 
-  const cold = (raw["cold"] = runs(RUNS, ["cold", String(DEVICES)]));
-  const coldMs = num(cold, "totalMs");
-  const coldPeak = Math.max(...cold.map((r) => Number(r["peakRssMiB"])));
-  rows.push({
-    scenario: `cold pass: fetch, load, validate, expand 100 deployments over ${DEVICES} devices, diff against live, plan + dispatch first batch`,
-    target: "≤ 15 s, ≤ 512 MiB peak", measured: `${f(coldMs)} ms (fetch+load ${f(num(cold, "fetchLoadMs"))}, LIST parse+fold ${f(num(cold, "ingestMs"))}, reconcile ${f(num(cold, "reconcileMs"))}); peak ${f(coldPeak)} MiB`,
-    baseline: `parse only: ${f(num(cold, "baselineMs"))} ms`, ratio: f(coldMs / num(cold, "baselineMs"), 2), verdict: verdict(coldMs <= 15_000 && coldPeak <= 512),
-  });
+  rows.push(coldRow(raw));
 
   rows.push(pollRow(raw));
 
-  const bump = (raw["bump"] = runs(RUNS, ["bump", String(DEVICES)]));
-  const bumpMs = num(bump, "totalMs");
-  const rate = num(bump, "updatesPerSecond");
-  rows.push({
-    scenario: `one-line change: version bump selecting ${num(bump, "selected")} devices → first batch (${num(bump, "dispatched")}) applied, in-memory sink`,
-    target: "≤ 2 s; ≥ 5,000 device updates/s", measured: `${f(bumpMs)} ms (fetch+load ${f(num(bump, "fetchLoadMs"))}, plan+dispatch ${f(num(bump, "planDispatchMs"))}); ${f(rate)} updates/s; rest of the rollout ${f(num(bump, "restPasses"))} passes in ${f(num(bump, "restOfRolloutMs"))} ms`,
-    baseline: `pure core alone (place + rolloutStep + render): ${f(num(bump, "baselineMs"))} ms`, ratio: f(num(bump, "planDispatchMs") / num(bump, "baselineMs"), 2),
-    verdict: verdict(bumpMs <= 2000 && rate >= 5000),
-  });
+  rows.push(bumpRow(raw));
 
   const status = (raw["status"] = runs(1, ["status", String(DEVICES), String(Math.max(5, RUNS * 3))]));
   rows.push({

@@ -21,8 +21,10 @@ export interface Observed {
 }
 
 /**
- * Writes one backend. Per-object failures come back as `Change.error` (a SinkError: transient,
- * permanent or conflict); only an aborted signal throws.
+ * Writes one backend. Per-object write failures come back as `Change.error` (a SinkError:
+ * transient, permanent or conflict) so one bad object never stops the others; a read that fails
+ * (`observe`, inventory) throws a SinkError and fails the pass, which the loop retries with backoff.
+ * An aborted signal rejects with its reason and writes nothing more.
  */
 export interface Sink {
   /** Creates or updates each object; an object already as desired is not written (`unchanged`). */

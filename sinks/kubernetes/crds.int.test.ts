@@ -8,9 +8,10 @@ import { bosunCrds, switchAgentDeployment } from "./fixtures.ts";
 import { loadManifests } from "./manifests.ts";
 import { KubernetesSink } from "./sink.ts";
 import { createTestNamespace, kubeClient, kubectlEnv, type TestNamespace } from "../../test/support/kube.ts";
+import { specsDir } from "../../test/support/specs.ts";
 
 const run = promisify(execFile);
-const SPECS = "/work/shared/specs";
+const SPECS = specsDir();
 const signal = (): AbortSignal => AbortSignal.timeout(120_000);
 const cells = (line: string): string[] => line.trim().split(/\s{2,}/);
 

@@ -1,12 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { loadFleet, type DesiredState } from "../../desired/load-fleet.ts";
-import { createLogger } from "../../log/logger.ts";
-import { dependenciesOf } from "../../desired/dependencies.ts";
-import type { JsonObject } from "../../model/object-ref.ts";
-import { FleetReconciler, type PassReport } from "../../reconcile/fleet-reconciler.ts";
-import { builtinKinds } from "../builtin.ts";
-// eslint-disable-next-line no-restricted-imports -- a test fixture: the in-memory backend is the tests' cluster
-import { memoryBackend, type MemoryBackend } from "../../../sinks/memory/index.ts";
+import { loadFleet, type DesiredState } from "../../engine/desired/load-fleet.ts";
+import { createLogger } from "../../engine/log/logger.ts";
+import { dependenciesOf } from "../../engine/desired/dependencies.ts";
+import type { JsonObject } from "../../engine/model/object-ref.ts";
+import { FleetReconciler, type PassReport } from "../../engine/reconcile/fleet-reconciler.ts";
+import { builtinKinds } from "../../engine/kinds/builtin.ts";
+import { memoryBackend, type MemoryBackend } from "../../sinks/memory/index.ts";
 
 const enc = new TextEncoder();
 
