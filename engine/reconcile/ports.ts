@@ -1,7 +1,7 @@
 /**
  * The ports of the generic pass: what every backend implements. The engine applies, observes,
  * prunes by inventory and records inventory through these, for any backend (Kubernetes, Flintlock,
- * Proxmox, Flightctl …). Kind-specific needs (a DeviceProcessDeployment's devices and heartbeats)
+ * Proxmox, Flightctl …). Kind-specific needs (a rollout controller's devices and heartbeats)
  * are extra ports a backend offers by key (`BackendPorts`), looked up by that kind's controller.
  */
 import type { Change } from "../model/change.ts";
@@ -75,7 +75,7 @@ export function portKey<T>(id: string): PortKey<T> {
   return { id };
 }
 
-/** Extra ports by key, e.g. the device fleet a DeviceProcessDeployment controller reads and writes. */
+/** Extra ports by key, e.g. the device fleet a rollout controller reads and writes. */
 export class BackendPorts {
   private readonly ports = new Map<string, unknown>();
 

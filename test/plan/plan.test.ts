@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { defaultConfig } from "../desired/bosun-config.ts";
-import { readDeployment } from "../kinds/device-process-deployment/deployment.ts";
-import { planRollout } from "../kinds/device-process-deployment/plan-rollout.ts";
-import type { FleetObject } from "../model/fleet-object.ts";
-import { buildPlan } from "./plan.ts";
-import { renderPlanMarkdown, renderPlanText } from "./render-plan.ts";
+import { defaultConfig } from "../../engine/desired/bosun-config.ts";
+import { readDeployment } from "../../engine/kinds/device-process-deployment/deployment.ts";
+import { planRollout } from "../../engine/kinds/device-process-deployment/plan-rollout.ts";
+import type { FleetObject } from "../../engine/model/fleet-object.ts";
+import { buildPlan } from "../../engine/plan/plan.ts";
+import { renderPlanMarkdown, renderPlanText } from "../../engine/plan/render-plan.ts";
 
 const body = {
   apiVersion: "azure.com/v1alpha1", kind: "DeviceProcessDeployment", metadata: { name: "agent", namespace: "infra" },
