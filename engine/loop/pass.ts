@@ -133,7 +133,7 @@ export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSig
 async function fetchFailed(deps: PassDeps, state: LoopState, settings: StatusSettings, error: GitSourceError, signal: AbortSignal): Promise<PassOutcome> {
   const { mirror, logger } = deps;
   state.consecutiveFailures++;
-  logger.error({ kind: error.kind, repo: mirror.url, ref: deps.ref, failures: state.consecutiveFailures }, `fetch failed: ${error.message}`);
+  logger.error({ kind: error.kind, repo: mirror.url, ref: deps.ref, failures: state.consecutiveFailures }, `fetch failed: ${error.kind}: ${error.message}`);
   // Status is worth a try when the server answered (not for unreachable/missing repo).
   const reachable = error.kind !== "unreachable" && error.kind !== "repo-missing";
   const statusCommit = reachable ? await writeStatus(deps, state, settings, { phase: "FetchFailed", lastError: error.message }, signal) : undefined;
@@ -173,7 +173,7 @@ async function writeStatus(
   } catch (err) {
     if (signal.aborted) throw err;
     const e = err instanceof GitSourceError ? err : toGitSourceError(err, `${mirror.url} branch ${target.branch}`, mirror.secrets);
-    logger.warn({ branch: target.branch, kind: e.kind }, `status write failed: ${redactSecrets(e.message, mirror.secrets)}`);
+    logger.warn({ branch: target.branch, kind: e.kind }, `status write failed: ${e.kind}: ${redactSecrets(e.message, mirror.secrets)}`);
     return undefined;
   }
 }
