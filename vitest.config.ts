@@ -5,13 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     projects: [
-      {
-        test: {
-          name: "unit",
-          include: ["**/*.test.ts"],
-          exclude: ["**/*.int.test.ts", "node_modules/**"],
-        },
-      },
+      { test: { name: "unit", include: ["**/*.test.ts"], exclude: ["**/*.int.test.ts", "node_modules/**"] } },
       {
         test: {
           name: "integration",

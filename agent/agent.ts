@@ -74,15 +74,24 @@ export class Agent {
     this.heartbeat = new Heartbeat(o.client, o.device, o.leaseNamespace, o.leaseIntervalMs, o.log);
   }
 
-  get hasSynced(): boolean { return this.synced; }
+  get hasSynced(): boolean {
+    return this.synced;
+  }
 
   backend(name: BackendName): Backend {
     let b = this.backends.get(name);
     if (!b) {
       if (name === "exec") b = new ExecBackend({ stateDir: this.o.stateDir });
-      else if (name === "initd") b = new InitdBackend({ stateDir: this.o.stateDir, ...(this.o.initdDir ? { initDir: this.o.initdDir } : {}) });
-      else if (name === "systemd") b = new SystemdBackend(this.o.systemdUnitDir ? { unitDir: this.o.systemdUnitDir } : {});
-      else b = new ContainerBackend({ logDir: join(this.o.stateDir, "logs"), authFile: (l) => this.authFile(l.key), ...this.o.container });
+      else if (name === "initd")
+        b = new InitdBackend({ stateDir: this.o.stateDir, ...(this.o.initdDir ? { initDir: this.o.initdDir } : {}) });
+      else if (name === "systemd")
+        b = new SystemdBackend(this.o.systemdUnitDir ? { unitDir: this.o.systemdUnitDir } : {});
+      else
+        b = new ContainerBackend({
+          logDir: join(this.o.stateDir, "logs"),
+          authFile: (l) => this.authFile(l.key),
+          ...this.o.container,
+        });
       this.backends.set(name, b);
     }
     return b;
@@ -102,48 +111,75 @@ export class Agent {
     return path;
   }
 
-  private artifactDir(key: string): string { return join(this.o.stateDir, "artifacts", safeName(key)); }
+  private artifactDir(key: string): string {
+    return join(this.o.stateDir, "artifacts", safeName(key));
+  }
 
-  private newController(meta: { namespace: string; name: string }, record?: Awaited<ReturnType<RecordStore["all"]>>[number]): ProcessController {
+  private newController(
+    meta: { namespace: string; name: string },
+    record?: Awaited<ReturnType<RecordStore["all"]>>[number],
+  ): ProcessController {
     const o = this.o;
-    const c = new ProcessController({
-      backend: (n) => this.backend(n),
-      records: this.records,
-      fetchArtifact: (dp, signal) => fetchArtifact(dp.spec.artifact, {
-        dir: this.artifactDir(dpKey(dp.metadata)), subject: `DeviceProcess ${dpKey(dp.metadata)}`, allowInsecureHttp: o.allowInsecureHttp, signal,
-        attempts: o.artifactAttempts ?? 4, backoffMs: 500,
-        ...(o.artifactTls ? { tls: o.artifactTls } : {}),
-        dockerConfigJson: () => (dp.spec.artifact.pullSecretRef ? readPullSecret(o.client, dp.metadata.namespace, dp.spec.artifact.pullSecretRef.name, signal) : Promise.resolve(undefined)),
-        onRetry: (attempt, err, delayMs) => o.log.warn("artifact download failed; retrying", { deviceProcess: dpKey(dp.metadata), attempt, error: errorMessage(err), retryInMs: delayMs }),
-      }),
-      pruneArtifacts: (key, keep) => pruneArtifacts(this.artifactDir(key), keep),
-      // Secret/ConfigMap values are read once per DeviceProcess generation (like a Pod's env,
-      // a changed Secret applies with the next spec change), and kept through partitions.
-      resolveEnv: async (dp, signal) => {
-        const needsApi = (dp.spec.execution.env ?? []).some((e) => e.valueFrom);
-        if (!needsApi) return resolveEnv(o.client, dp, signal);
-        const key = dpKey(dp.metadata);
-        const cached = this.envCache.get(key);
-        const version = String(dp.metadata.generation ?? dp.metadata.resourceVersion ?? "");
-        if (cached && cached.rv === version) return cached.env;
-        try {
-          const env = await resolveEnv(o.client, dp, signal);
-          this.envCache.set(key, { rv: version, env });
-          return env;
-        } catch (err) {
-          if (cached) return cached.env; // partition: keep the last known environment
-          throw new Error(`cannot resolve env of DeviceProcess ${key}: ${errorMessage(err)}`, { cause: err });
-        }
+    const c = new ProcessController(
+      {
+        backend: (n) => this.backend(n),
+        records: this.records,
+        fetchArtifact: (dp, signal) =>
+          fetchArtifact(dp.spec.artifact, {
+            dir: this.artifactDir(dpKey(dp.metadata)),
+            subject: `DeviceProcess ${dpKey(dp.metadata)}`,
+            allowInsecureHttp: o.allowInsecureHttp,
+            signal,
+            attempts: o.artifactAttempts ?? 4,
+            backoffMs: 500,
+            ...(o.artifactTls ? { tls: o.artifactTls } : {}),
+            dockerConfigJson: () =>
+              dp.spec.artifact.pullSecretRef
+                ? readPullSecret(o.client, dp.metadata.namespace, dp.spec.artifact.pullSecretRef.name, signal)
+                : Promise.resolve(undefined),
+            onRetry: (attempt, err, delayMs) =>
+              o.log.warn("artifact download failed; retrying", {
+                deviceProcess: dpKey(dp.metadata),
+                attempt,
+                error: errorMessage(err),
+                retryInMs: delayMs,
+              }),
+          }),
+        pruneArtifacts: (key, keep) => pruneArtifacts(this.artifactDir(key), keep),
+        // Secret/ConfigMap values are read once per DeviceProcess generation (like a Pod's env,
+        // a changed Secret applies with the next spec change), and kept through partitions.
+        resolveEnv: async (dp, signal) => {
+          const needsApi = (dp.spec.execution.env ?? []).some((e) => e.valueFrom);
+          if (!needsApi) return resolveEnv(o.client, dp, signal);
+          const key = dpKey(dp.metadata);
+          const cached = this.envCache.get(key);
+          const version = String(dp.metadata.generation ?? dp.metadata.resourceVersion ?? "");
+          if (cached && cached.rv === version) return cached.env;
+          try {
+            const env = await resolveEnv(o.client, dp, signal);
+            this.envCache.set(key, { rv: version, env });
+            return env;
+          } catch (err) {
+            if (cached) return cached.env; // partition: keep the last known environment
+            throw new Error(`cannot resolve env of DeviceProcess ${key}: ${errorMessage(err)}`, { cause: err });
+          }
+        },
+        publish: (meta, status) => this.status.set(meta.namespace, meta.name, status),
+        event: (meta, type, reason, message) => this.events.emit({ meta, type, reason, message }),
+        log: o.log,
+        stopTimeoutSec: o.stopTimeoutSec,
+        monitorIntervalMs: (b) =>
+          b === "exec" || b === "initd" ? o.monitorIntervalMs : Math.max(o.monitorIntervalMs, 5000),
+        restartBackoff: o.restartBackoff,
+        artifactBackoff: o.artifactBackoff,
+        capabilities: (dp) =>
+          (dp.metadata as { annotations?: Record<string, string> }).annotations?.[CAPABILITIES_ANNOTATION]?.split(",")
+            .map((s) => s.trim())
+            .filter(Boolean) ?? [],
       },
-      publish: (meta, status) => this.status.set(meta.namespace, meta.name, status),
-      event: (meta, type, reason, message) => this.events.emit({ meta, type, reason, message }),
-      log: o.log,
-      stopTimeoutSec: o.stopTimeoutSec,
-      monitorIntervalMs: (b) => (b === "exec" || b === "initd" ? o.monitorIntervalMs : Math.max(o.monitorIntervalMs, 5000)),
-      restartBackoff: o.restartBackoff,
-      artifactBackoff: o.artifactBackoff,
-      capabilities: (dp) => (dp.metadata as { annotations?: Record<string, string> }).annotations?.[CAPABILITIES_ANNOTATION]?.split(",").map((s) => s.trim()).filter(Boolean) ?? [],
-    }, meta, record);
+      meta,
+      record,
+    );
     this.controllers.set(c.key, c);
     const before = this.deleting.get(c.key);
     if (before) void before.then(() => c.start(this.ctrl.signal));
@@ -154,7 +190,10 @@ export class Agent {
   private onEvent(type: "ADDED" | "MODIFIED" | "DELETED", dp: DeviceProcess): void {
     const key = dpKey(dp.metadata);
     if (dp.spec?.deviceRef?.name !== this.o.device) {
-      this.o.log.warn("ignoring a DeviceProcess labelled for this device whose spec.deviceRef names another device", { deviceProcess: key, deviceRef: dp.spec?.deviceRef?.name });
+      this.o.log.warn("ignoring a DeviceProcess labelled for this device whose spec.deviceRef names another device", {
+        deviceProcess: key,
+        deviceRef: dp.spec?.deviceRef?.name,
+      });
       return;
     }
     const c = this.controllers.get(key);
@@ -170,7 +209,9 @@ export class Agent {
 
   private retire(c: ProcessController): void {
     c.delete();
-    const done = c.done.finally(() => { if (this.deleting.get(c.key) === done) this.deleting.delete(c.key); });
+    const done = c.done.finally(() => {
+      if (this.deleting.get(c.key) === done) this.deleting.delete(c.key);
+    });
     this.deleting.set(c.key, done);
   }
 
@@ -178,7 +219,8 @@ export class Agent {
     const signal = this.ctrl.signal;
     for (const r of await this.records.all()) this.newController({ namespace: r.namespace, name: r.name }, r);
     this.o.client.onReachability((r) => {
-      if (r === "unreachable") this.o.log.warn("Kubernetes API server unreachable; processes keep running on the last known state");
+      if (r === "unreachable")
+        this.o.log.warn("Kubernetes API server unreachable; processes keep running on the last known state");
       else this.o.log.info("Kubernetes API server reachable; reporting current status");
     });
     this.loops = [
@@ -206,7 +248,11 @@ export class Agent {
         },
       }),
     ];
-    this.o.log.info("device agent started", { device: this.o.device, namespace: this.o.namespace ?? "(all)", stateDir: this.o.stateDir });
+    this.o.log.info("device agent started", {
+      device: this.o.device,
+      namespace: this.o.namespace ?? "(all)",
+      stateDir: this.o.stateDir,
+    });
   }
 
   /** Stops the agent's loops; the processes keep running. */

@@ -15,7 +15,19 @@ import type { KubeClient } from "./kube/client.ts";
 import { leaseName } from "./kube/lease.ts";
 import { startArtifactServer, type ArtifactServer } from "./testing/artifact-server.ts";
 import {
-  adminClient, createDp, createNamespace, deleteNamespace, ensureDeviceProcessCrd, killAll, kubeConn, pidsWith, REPO, removeDir, tempDir, waitFor, waitForStatus,
+  adminClient,
+  createDp,
+  createNamespace,
+  deleteNamespace,
+  ensureDeviceProcessCrd,
+  killAll,
+  kubeConn,
+  pidsWith,
+  REPO,
+  removeDir,
+  tempDir,
+  waitFor,
+  waitForStatus,
 } from "./testing/harness.ts";
 
 const run = promisify(execFile);
@@ -46,11 +58,21 @@ describe("deploy/agent/bosun-agent.init", () => {
     ns = await createNamespace(client, "agent-init");
     dir = await tempDir("bosun-agent-init-");
     const bundle = await buildAgent(join(dir, "bosun-agent.cjs"));
-    await writeFile(join(dir, "defaults"), [
-      `NODE=${process.execPath}`, `AGENT=${bundle}`, `KUBECONFIG_FILE=${kubeConn().kubeconfigPath}`, `STATE_DIR=${dir}/state`,
-      `PIDFILE=${dir}/agent.pid`, `LOGFILE=${dir}/agent.log`, "STOP_TIMEOUT=5", `BOSUN_DEVICE=${device}`,
-      `BOSUN_AGENT_ARGS="--namespace ${ns} --allow-insecure-http --lease-interval 1"`, "",
-    ].join("\n"));
+    await writeFile(
+      join(dir, "defaults"),
+      [
+        `NODE=${process.execPath}`,
+        `AGENT=${bundle}`,
+        `KUBECONFIG_FILE=${kubeConn().kubeconfigPath}`,
+        `STATE_DIR=${dir}/state`,
+        `PIDFILE=${dir}/agent.pid`,
+        `LOGFILE=${dir}/agent.log`,
+        "STOP_TIMEOUT=5",
+        `BOSUN_DEVICE=${device}`,
+        `BOSUN_AGENT_ARGS="--namespace ${ns} --allow-insecure-http --lease-interval 1"`,
+        "",
+      ].join("\n"),
+    );
   });
 
   afterAll(async () => {
@@ -79,7 +101,11 @@ describe("deploy/agent/bosun-agent.init", () => {
       restartPolicy: "Always",
     });
     await waitForStatus(client, ns, "app", "Running", (dp) => dp.status?.phase === "Running");
-    await waitFor("the device's heartbeat Lease", async () => client.json("GET", `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`).catch(() => undefined));
+    await waitFor("the device's heartbeat Lease", async () =>
+      client
+        .json("GET", `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`)
+        .catch(() => undefined),
+    );
     const [appPid] = await pidsWith(marker);
     expect(appPid).toBeGreaterThan(0);
 

@@ -10,7 +10,9 @@ describe("the agent's own deployment (deploy/agent)", () => {
   it("the systemd unit runs the bundle with the device flags, restarts it, and stops only the agent", async () => {
     const unit = await read("deploy/agent/bosun-agent.service");
     const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? "";
-    expect(execStart).toBe(`/usr/bin/node ${DEVICE_NODE_FLAGS.join(" ")} /usr/lib/bosun-agent/bosun-agent.cjs --device \${BOSUN_DEVICE} --kubeconfig /etc/bosun/kubeconfig --state-dir /var/lib/bosun-agent $BOSUN_AGENT_ARGS`);
+    expect(execStart).toBe(
+      `/usr/bin/node ${DEVICE_NODE_FLAGS.join(" ")} /usr/lib/bosun-agent/bosun-agent.cjs --device \${BOSUN_DEVICE} --kubeconfig /etc/bosun/kubeconfig --state-dir /var/lib/bosun-agent $BOSUN_AGENT_ARGS`,
+    );
     expect(unit).toMatch(/^KillMode=process$/m); // the processes it runs outlive an agent restart
     expect(unit).toMatch(/^Restart=always$/m);
     expect(unit).toMatch(/^EnvironmentFile=\/etc\/default\/bosun-agent$/m);

@@ -10,4 +10,10 @@
  *                              the small young generation does not pile up in old space between
  *                              full GCs (−2.4 MiB RSS for +0.25 % CPU)
  */
-export const DEVICE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--max-old-space-size=16", "--lite-mode", "--single-threaded", "--gc-global"];
+export const DEVICE_NODE_FLAGS: readonly string[] = [
+  "--max-semi-space-size=1",
+  "--max-old-space-size=16",
+  "--lite-mode",
+  "--single-threaded",
+  "--gc-global",
+];

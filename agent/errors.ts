@@ -26,7 +26,12 @@ export function agentErrorCode(kind: AgentErrorKind): string {
 
 export class AgentError extends BosunError {
   override readonly name: string = "AgentError";
-  constructor(readonly kind: AgentErrorKind, subject: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly kind: AgentErrorKind,
+    subject: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(subject, message, { ...options, code: agentErrorCode(kind) });
   }
 }

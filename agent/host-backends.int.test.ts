@@ -5,7 +5,8 @@ import { describe, expect } from "vitest";
 import { killAll } from "./testing/harness.ts";
 import { runBackendScenario, type BackendAdapter } from "./testing/scenario.ts";
 
-const script = (v: string): Buffer => Buffer.from(`#!/bin/sh
+const script = (v: string): Buffer =>
+  Buffer.from(`#!/bin/sh
 echo "app ${v} started $$"
 trap 'echo "app ${v} got TERM"; exit 0' TERM
 while true; do sleep 0.2; done
@@ -20,7 +21,8 @@ function hostAdapter(backend: "exec" | "initd"): BackendAdapter {
     makeUnhealthy: ({ dir, name }) => writeFile(join(dir, `unhealthy-${name}`), ""),
     makeHealthy: ({ dir, name }) => rm(join(dir, `unhealthy-${name}`), { force: true }),
     agentArgs: (dir) => ["--initd-dir", join(dir, "init.d")],
-    output: ({ dir, ns, name }) => readFile(join(dir, "state", backend === "exec" ? "logs" : "initd", `bosun-${ns}_${name}.log`), "utf8"),
+    output: ({ dir, ns, name }) =>
+      readFile(join(dir, "state", backend === "exec" ? "logs" : "initd", `bosun-${ns}_${name}.log`), "utf8"),
     extraChecksAfterDeploy: async ({ dir, ns, name }) => {
       if (backend !== "initd") return;
       const scriptPath = join(dir, "init.d", `bosun-${ns}_${name}`);

@@ -3,7 +3,10 @@ import { isoNow, isoTime } from "./iso-time.ts";
 
 describe("isoTime", () => {
   it("formats like Date.prototype.toISOString across leap years, month ends and the epoch", () => {
-    const fixed = [0, -1, 1, 951_782_400_000 /* 2000-02-29 */, 4_107_542_399_999 /* 2100-02-28T23:59:59.999 */, 253_402_300_799_999 /* 9999-12-31 */, -62_167_219_200_000 /* 0000-01-01 */, 1_795_000_000_123];
+    const fixed = [
+      0, -1, 1, 951_782_400_000 /* 2000-02-29 */, 4_107_542_399_999 /* 2100-02-28T23:59:59.999 */,
+      253_402_300_799_999 /* 9999-12-31 */, -62_167_219_200_000 /* 0000-01-01 */, 1_795_000_000_123,
+    ];
     for (const ms of fixed) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
     let seed = 42;
     for (let i = 0; i < 20_000; i++) {

@@ -61,13 +61,27 @@ export async function main(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        device: { type: "string" }, kubeconfig: { type: "string" }, server: { type: "string" }, "ca-file": { type: "string" },
-        "bootstrap-token": { type: "string" }, namespace: { type: "string" }, "lease-namespace": { type: "string" },
-        "lease-interval": { type: "string" }, "state-dir": { type: "string" }, "allow-insecure-http": { type: "boolean" },
-        "artifact-ca-file": { type: "string" }, "stop-timeout": { type: "string" }, "monitor-interval": { type: "string" },
-        "restart-backoff": { type: "string" }, "initd-dir": { type: "string" }, "systemd-unit-dir": { type: "string" },
-        "container-cli": { type: "string" }, "container-global-arg": { type: "string", multiple: true },
-        "container-run-arg": { type: "string", multiple: true }, "cert-dir": { type: "string" }, "log-level": { type: "string" },
+        device: { type: "string" },
+        kubeconfig: { type: "string" },
+        server: { type: "string" },
+        "ca-file": { type: "string" },
+        "bootstrap-token": { type: "string" },
+        namespace: { type: "string" },
+        "lease-namespace": { type: "string" },
+        "lease-interval": { type: "string" },
+        "state-dir": { type: "string" },
+        "allow-insecure-http": { type: "boolean" },
+        "artifact-ca-file": { type: "string" },
+        "stop-timeout": { type: "string" },
+        "monitor-interval": { type: "string" },
+        "restart-backoff": { type: "string" },
+        "initd-dir": { type: "string" },
+        "systemd-unit-dir": { type: "string" },
+        "container-cli": { type: "string" },
+        "container-global-arg": { type: "string", multiple: true },
+        "container-run-arg": { type: "string", multiple: true },
+        "cert-dir": { type: "string" },
+        "log-level": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -81,11 +95,20 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const device = values.device;
-  if (!device || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(device) || (!values.kubeconfig && !(values["bootstrap-token"] && values.server))) {
-    process.stderr.write(`--device (a DNS-1123 name) and --kubeconfig or --server with --bootstrap-token are required\n${USAGE}\n`);
+  if (
+    !device ||
+    !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(device) ||
+    (!values.kubeconfig && !(values["bootstrap-token"] && values.server))
+  ) {
+    process.stderr.write(
+      `--device (a DNS-1123 name) and --kubeconfig or --server with --bootstrap-token are required\n${USAGE}\n`,
+    );
     return 2;
   }
-  const log = createLogger({ level: (values["log-level"] ?? "info") as Level, base: { component: "bosun-agent", device } });
+  const log = createLogger({
+    level: (values["log-level"] ?? "info") as Level,
+    base: { component: "bosun-agent", device },
+  });
   const stateDir = values["state-dir"] ?? "/var/lib/bosun-agent";
   const ctrl = new AbortController();
   let identity: DeviceIdentity | undefined;
@@ -93,7 +116,10 @@ export async function main(argv: string[]): Promise<number> {
     let conn: KubeConnectionConfig;
     if (values["bootstrap-token"] && values.server) {
       identity = new DeviceIdentity({
-        device, server: values.server, bootstrapToken: values["bootstrap-token"], log,
+        device,
+        server: values.server,
+        bootstrapToken: values["bootstrap-token"],
+        log,
         certDir: values["cert-dir"] ?? join(stateDir, "pki"),
         ...(values["ca-file"] ? { ca: await readFile(values["ca-file"]) } : {}),
       });
@@ -104,7 +130,10 @@ export async function main(argv: string[]): Promise<number> {
     const client = new KubeClient(conn);
     const namespace = values.namespace;
     const agent = new Agent({
-      device, client, log, stateDir,
+      device,
+      client,
+      log,
+      stateDir,
       ...(namespace ? { namespace } : {}),
       leaseNamespace: values["lease-namespace"] ?? namespace ?? "bosun-system",
       leaseIntervalMs: num(values["lease-interval"], 10) * 1000,

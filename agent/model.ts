@@ -16,7 +16,10 @@ export type BackendName = "systemd" | "initd" | "container" | "exec";
 export type RestartPolicy = "Always" | "OnFailure" | "Never";
 export type ArtifactType = "oci" | "http" | "file";
 
-export interface KeyRef { name: string; key: string }
+export interface KeyRef {
+  name: string;
+  key: string;
+}
 export interface EnvVar {
   name: string;
   value?: string;
@@ -49,7 +52,10 @@ export interface HealthCheckSpec {
   failureThreshold?: number;
 }
 
-export interface ResourceList { cpu?: string | number; memory?: string | number }
+export interface ResourceList {
+  cpu?: string | number;
+  memory?: string | number;
+}
 
 export interface DeviceProcessSpec {
   deviceRef: { kind: string; name: string };

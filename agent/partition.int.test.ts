@@ -10,12 +10,28 @@ import { leaseName } from "./kube/lease.ts";
 import type { DeviceProcessSpec } from "./model.ts";
 import { startArtifactServer, type ArtifactServer } from "./testing/artifact-server.ts";
 import {
-  adminClient, createDp, createNamespace, deleteNamespace, ensureDeviceProcessCrd, getDp, killAll, kubeConn, kubeconfigVia, patchSpec, pidsWith,
-  removeDir, startAgent, tempDir, waitFor, waitForStatus, type AgentProc,
+  adminClient,
+  createDp,
+  createNamespace,
+  deleteNamespace,
+  ensureDeviceProcessCrd,
+  getDp,
+  killAll,
+  kubeConn,
+  kubeconfigVia,
+  patchSpec,
+  pidsWith,
+  removeDir,
+  startAgent,
+  tempDir,
+  waitFor,
+  waitForStatus,
+  type AgentProc,
 } from "./testing/harness.ts";
 import { startTcpProxy, type TcpProxy } from "./testing/tcp-proxy.ts";
 
-const script = (v: string): string => `#!/bin/sh\necho "app ${v} started"\ntrap 'exit 0' TERM\nwhile true; do sleep 0.2; done\n`;
+const script = (v: string): string =>
+  `#!/bin/sh\necho "app ${v} started"\ntrap 'exit 0' TERM\nwhile true; do sleep 0.2; done\n`;
 
 describe("API server partition", () => {
   let client: KubeClient;
@@ -32,7 +48,13 @@ describe("API server partition", () => {
     execution: { backend: "exec", command: ["/bin/sh", "$(BOSUN_ARTIFACT)", marker] },
     restartPolicy: "Always",
   });
-  const renewTime = async (): Promise<string> => (await client.json<{ spec: { renewTime: string } }>("GET", `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`)).spec.renewTime;
+  const renewTime = async (): Promise<string> =>
+    (
+      await client.json<{ spec: { renewTime: string } }>(
+        "GET",
+        `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`,
+      )
+    ).spec.renewTime;
 
   beforeAll(async () => {
     client = await adminClient();
@@ -44,8 +66,28 @@ describe("API server partition", () => {
     dir = await tempDir("bosun-agent-partition-");
     proxy = await startTcpProxy(Number(new URL(kubeConn().server).port));
     const kubeconfig = await kubeconfigVia(dir, `https://127.0.0.1:${proxy.port}`);
-    agent = await startAgent(["--device", device, "--kubeconfig", kubeconfig, "--namespace", ns, "--state-dir", `${dir}/state`, "--allow-insecure-http",
-      "--stop-timeout", "3", "--monitor-interval", "0.5", "--restart-backoff", "0.2", "--lease-interval", "1"], dir);
+    agent = await startAgent(
+      [
+        "--device",
+        device,
+        "--kubeconfig",
+        kubeconfig,
+        "--namespace",
+        ns,
+        "--state-dir",
+        `${dir}/state`,
+        "--allow-insecure-http",
+        "--stop-timeout",
+        "3",
+        "--monitor-interval",
+        "0.5",
+        "--restart-backoff",
+        "0.2",
+        "--lease-interval",
+        "1",
+      ],
+      dir,
+    );
   });
 
   afterAll(async () => {
@@ -77,7 +119,13 @@ describe("API server partition", () => {
     const leaseBefore = await renewTime();
 
     await proxy.start();
-    const back = await waitForStatus(client, ns, "app", "status reported after the partition", (d) => d.status?.pid === restarted);
+    const back = await waitForStatus(
+      client,
+      ns,
+      "app",
+      "status reported after the partition",
+      (d) => d.status?.pid === restarted,
+    );
     expect(back.status?.restartCount).toBe(1);
     expect(back.status?.lastTerminationReason).toBe("Signal SIGKILL");
     expect(back.status?.phase).toBe("Running");
@@ -86,7 +134,13 @@ describe("API server partition", () => {
 
     // The watch resumed: a spec change made after the partition is applied.
     await patchSpec(client, ns, "app", { artifact: spec("v2").artifact });
-    const upgraded = await waitForStatus(client, ns, "app", "upgraded to v2 after the partition", (d) => d.status?.artifactVersion === "v2" && d.status.phase === "Running");
+    const upgraded = await waitForStatus(
+      client,
+      ns,
+      "app",
+      "upgraded to v2 after the partition",
+      (d) => d.status?.artifactVersion === "v2" && d.status.phase === "Running",
+    );
     expect(await pidsWith(marker)).toEqual([upgraded.status?.pid]);
   });
 });

@@ -7,7 +7,9 @@ describe("Wakeup", () => {
     w.wake();
     const ctrl = new AbortController();
     let woken = false;
-    const waiting = w.wait(ctrl.signal).then(() => { woken = true; });
+    const waiting = w.wait(ctrl.signal).then(() => {
+      woken = true;
+    });
     await Promise.resolve();
     expect(woken).toBe(false);
     w.wake();

@@ -3,7 +3,16 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import * as fs from "node:fs";
 import git from "isomorphic-git";
-import { ExitCode, type Command, loadFleet, readDirectory, readDeployment, formatDiagnostic, UsageError, approvalDocument } from "../engine/index.ts";
+import {
+  ExitCode,
+  type Command,
+  loadFleet,
+  readDirectory,
+  readDeployment,
+  formatDiagnostic,
+  UsageError,
+  approvalDocument,
+} from "../engine/index.ts";
 
 export const approveCommand: Command = {
   name: "approve",
@@ -26,12 +35,23 @@ Options:
 Exit codes: 0 written, 1 the deployment or wave does not exist or the fleet is invalid, 2 usage.`,
   async run({ args, stdout, stderr, signal }) {
     const { values, positionals } = parseArgs({
-      args: [...args], allowPositionals: true,
-      options: { wave: { type: "string" }, namespace: { type: "string" }, repo: { type: "string", default: "." }, commit: { type: "boolean", default: false }, print: { type: "boolean", default: false }, "approved-by": { type: "string" } },
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        wave: { type: "string" },
+        namespace: { type: "string" },
+        repo: { type: "string", default: "." },
+        commit: { type: "boolean", default: false },
+        print: { type: "boolean", default: false },
+        "approved-by": { type: "string" },
+      },
     });
     const target = positionals[0];
-    const match = target ? /^(?:DeviceProcessDeployment|deviceprocessdeployment|dpd)\/([a-z0-9][-a-z0-9.]*)$/.exec(target) : null;
-    if (!match || positionals.length !== 1) throw new UsageError("bosun approve", "give exactly one DeviceProcessDeployment/NAME");
+    const match = target
+      ? /^(?:DeviceProcessDeployment|deviceprocessdeployment|dpd)\/([a-z0-9][-a-z0-9.]*)$/.exec(target)
+      : null;
+    if (!match || positionals.length !== 1)
+      throw new UsageError("bosun approve", "give exactly one DeviceProcessDeployment/NAME");
     if (!values.wave) throw new UsageError("bosun approve", "--wave WAVE is required");
     if (values.commit && values.print) throw new UsageError("bosun approve", "--commit and --print exclude each other");
     const dir = values.repo;
@@ -42,19 +62,29 @@ Exit codes: 0 written, 1 the deployment or wave does not exist or the fleet is i
       return ExitCode.Failure;
     }
     const namespace = values.namespace ?? result.config.defaults.namespace;
-    const object = result.objects.find((o) => o.kind === "DeviceProcessDeployment" && o.name === match[1] && o.namespace === namespace);
+    const object = result.objects.find(
+      (o) => o.kind === "DeviceProcessDeployment" && o.name === match[1] && o.namespace === namespace,
+    );
     if (!object) {
-      stderr.write(`bosun approve: DeviceProcessDeployment ${namespace}/${match[1]} is not in ${dir}; check --namespace\n`);
+      stderr.write(
+        `bosun approve: DeviceProcessDeployment ${namespace}/${match[1]} is not in ${dir}; check --namespace\n`,
+      );
       return ExitCode.Failure;
     }
     const deployment = readDeployment(object, result.config);
     if (!deployment.waves.some((w) => w.name === values.wave)) {
-      stderr.write(`bosun approve: DeviceProcessDeployment ${namespace}/${deployment.name} has no wave ${JSON.stringify(values.wave)}; waves: ${deployment.waves.map((w) => w.name).join(", ")}\n`);
+      stderr.write(
+        `bosun approve: DeviceProcessDeployment ${namespace}/${deployment.name} has no wave ${JSON.stringify(values.wave)}; waves: ${deployment.waves.map((w) => w.name).join(", ")}\n`,
+      );
       return ExitCode.Failure;
     }
     const doc = approvalDocument({
-      namespace, name: deployment.name, wave: values.wave, revision: deployment.revision,
-      approvedBy: values["approved-by"] ?? process.env["USER"] ?? "unknown", folder: result.config.paths.approvals,
+      namespace,
+      name: deployment.name,
+      wave: values.wave,
+      revision: deployment.revision,
+      approvedBy: values["approved-by"] ?? process.env["USER"] ?? "unknown",
+      folder: result.config.paths.approvals,
     });
     if (values.print) {
       stdout.write(`# ${doc.path}\n${doc.text}`);
@@ -66,8 +96,13 @@ Exit codes: 0 written, 1 the deployment or wave does not exist or the fleet is i
     if (values.commit) {
       await git.add({ fs, dir, filepath: doc.path });
       const sha = await git.commit({
-        fs, dir, message: `Approve wave ${values.wave} of ${namespace}/${deployment.name} at revision ${deployment.revision}`,
-        author: { name: values["approved-by"] ?? process.env["USER"] ?? "bosun approve", email: process.env["EMAIL"] ?? "bosun-approve@localhost" },
+        fs,
+        dir,
+        message: `Approve wave ${values.wave} of ${namespace}/${deployment.name} at revision ${deployment.revision}`,
+        author: {
+          name: values["approved-by"] ?? process.env["USER"] ?? "bosun approve",
+          email: process.env["EMAIL"] ?? "bosun-approve@localhost",
+        },
       });
       stdout.write(`committed ${sha.slice(0, 12)}; push it to let the engine continue\n`);
     }

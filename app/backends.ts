@@ -25,7 +25,12 @@ export const backendRegistrations: readonly BackendRegistration[] = [
   {
     name: "kubernetes",
     create: ({ kube, logger, live, stateNamespace }) =>
-      kubernetesBackend({ client: kube, logger, ...(live ? { live } : {}), ...(stateNamespace ? { stateNamespace } : {}) }),
+      kubernetesBackend({
+        client: kube,
+        logger,
+        ...(live ? { live } : {}),
+        ...(stateNamespace ? { stateNamespace } : {}),
+      }),
   },
 ];
 

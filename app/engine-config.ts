@@ -56,7 +56,8 @@ export async function readEngineConfigDocument(path: string): Promise<Record<str
   } catch (cause) {
     throw new BosunError(`engine config ${path}`, "is not valid YAML; fix the file", { cause });
   }
-  if (doc !== null && doc !== undefined && !isRecord(doc)) throw new BosunError(`engine config ${path}`, "must be a YAML mapping");
+  if (doc !== null && doc !== undefined && !isRecord(doc))
+    throw new BosunError(`engine config ${path}`, "must be a YAML mapping");
   return doc ?? {};
 }
 
@@ -64,20 +65,26 @@ export async function readEngineConfigDocument(path: string): Promise<Record<str
 export function validateEngineConfig(doc: Record<string, unknown>, subject: string): EngineConfig {
   const { git, local } = doc;
   if ((git === undefined) === (local === undefined)) {
-    throw new BosunError(subject, "needs exactly one of git (a remote fleet repo) or local (a working tree, e.g. bosun serve --dir)");
+    throw new BosunError(
+      subject,
+      "needs exactly one of git (a remote fleet repo) or local (a working tree, e.g. bosun serve --dir)",
+    );
   }
   if (git !== undefined) {
     const repo = isRecord(git) && isRecord(git["repo"]) ? git["repo"] : undefined;
-    if (!repo?.["url"] || !repo["mirrorDir"]) throw new BosunError(subject, "needs git.repo.url and git.repo.mirrorDir");
+    if (!repo?.["url"] || !repo["mirrorDir"])
+      throw new BosunError(subject, "needs git.repo.url and git.repo.mirrorDir");
     const webhook = (git as Record<string, unknown>)["webhook"];
     if (webhook !== undefined) {
       const problem = isRecord(webhook) ? webhookSecretProblem(webhook) : "webhook must be a mapping";
       if (problem) throw new BosunError(subject, `git.${problem}`);
     }
   } else {
-    if (!isRecord(local) || typeof local["dir"] !== "string" || local["dir"] === "") throw new BosunError(subject, "needs local.dir (the working tree)");
+    if (!isRecord(local) || typeof local["dir"] !== "string" || local["dir"] === "")
+      throw new BosunError(subject, "needs local.dir (the working tree)");
     const debounce = local["debounceMs"];
-    if (debounce !== undefined && (typeof debounce !== "number" || !(debounce >= 0))) throw new BosunError(subject, "local.debounceMs must be a number >= 0");
+    if (debounce !== undefined && (typeof debounce !== "number" || !(debounce >= 0)))
+      throw new BosunError(subject, "local.debounceMs must be a number >= 0");
   }
   return { ...doc, kubernetes: isRecord(doc["kubernetes"]) ? doc["kubernetes"] : {} } as unknown as EngineConfig;
 }

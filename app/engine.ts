@@ -2,9 +2,20 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeClient, loadKubeConfig } from "../clients/kubernetes/index.ts";
 import {
-  builtinKinds, dependenciesOf, EngineMetrics, FleetReconciler, LocalDirLoop, ReconcileLoop,
-  type ApplyContext, type DesiredState, type DesiredStateConsumer, type LocalPassOutcome, type Logger, type ObjectStatus,
-  type PassOutcome, type PassReport,
+  builtinKinds,
+  dependenciesOf,
+  EngineMetrics,
+  FleetReconciler,
+  LocalDirLoop,
+  ReconcileLoop,
+  type ApplyContext,
+  type DesiredState,
+  type DesiredStateConsumer,
+  type LocalPassOutcome,
+  type Logger,
+  type ObjectStatus,
+  type PassOutcome,
+  type PassReport,
 } from "../engine/index.ts";
 import { createBackends } from "./backends.ts";
 import type { EngineConfig } from "./engine-config.ts";
@@ -29,7 +40,10 @@ export interface RunningEngine {
 
 /** Times the consumer and feeds the metrics. */
 class MeasuredConsumer implements DesiredStateConsumer {
-  constructor(private readonly inner: DesiredStateConsumer, private readonly metrics: EngineMetrics) {}
+  constructor(
+    private readonly inner: DesiredStateConsumer,
+    private readonly metrics: EngineMetrics,
+  ) {}
   async apply(desired: DesiredState, context: ApplyContext): Promise<readonly ObjectStatus[]> {
     const end = this.metrics.passDuration.startTimer();
     try {
@@ -56,14 +70,30 @@ function listen(server: Server, host: string, port: number): Promise<string> {
 }
 
 /** Wires the engine: git loop → FleetReconciler → the registered backends, plus the HTTP endpoints. */
-export async function startEngine(config: EngineConfig, logger: Logger, hooks: EngineHooks = {}): Promise<RunningEngine> {
-  const kc = loadKubeConfig(config.kubernetes.kubeconfig
-    ? { kubeconfigPath: config.kubernetes.kubeconfig, ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}) }
-    : { default: true });
-  const client = new KubeClient(kc, { qps: config.kubernetes.qps ?? 50, burst: config.kubernetes.burst ?? 100, userAgent: "bosun" });
+export async function startEngine(
+  config: EngineConfig,
+  logger: Logger,
+  hooks: EngineHooks = {},
+): Promise<RunningEngine> {
+  const kc = loadKubeConfig(
+    config.kubernetes.kubeconfig
+      ? {
+          kubeconfigPath: config.kubernetes.kubeconfig,
+          ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}),
+        }
+      : { default: true },
+  );
+  const client = new KubeClient(kc, {
+    qps: config.kubernetes.qps ?? 50,
+    burst: config.kubernetes.burst ?? 100,
+    userAgent: "bosun",
+  });
   const live = liveState(client, logger);
   const backends = createBackends({
-    kube: client, logger, live: live.cache, ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}),
+    kube: client,
+    logger,
+    live: live.cache,
+    ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}),
   });
   const metrics = new EngineMetrics();
   const loopRef: { current?: ReconcileLoop | LocalDirLoop } = {};
@@ -71,7 +101,10 @@ export async function startEngine(config: EngineConfig, logger: Logger, hooks: E
   let requeue: NodeJS.Timeout | undefined;
   const requeueMs = config.engine?.requeueMs ?? 2000;
   const reconciler = new FleetReconciler({
-    backends, kinds: builtinKinds, dependenciesOf, logger,
+    backends,
+    kinds: builtinKinds,
+    dependenciesOf,
+    logger,
     ...(config.engine?.heartbeatStaleMs !== undefined ? { heartbeatStaleMs: config.engine.heartbeatStaleMs } : {}),
     ...(config.engine?.useHeartbeats !== undefined ? { useHeartbeats: config.engine.useHeartbeats } : {}),
     onPass: (report) => {
@@ -99,13 +132,16 @@ export async function startEngine(config: EngineConfig, logger: Logger, hooks: E
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/metrics") {
-      metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { "content-type": metrics.registry.contentType });
-        res.end(text);
-      }, (error: unknown) => {
-        res.writeHead(500);
-        res.end(String(error));
-      });
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": metrics.registry.contentType });
+          res.end(text);
+        },
+        (error: unknown) => {
+          res.writeHead(500);
+          res.end(String(error));
+        },
+      );
     } else if (path === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("ok\n");
@@ -123,7 +159,9 @@ export async function startEngine(config: EngineConfig, logger: Logger, hooks: E
   logger.info({ url }, "metrics and health endpoints listening");
   const running = loop;
   return {
-    loop, metrics, url,
+    loop,
+    metrics,
+    url,
     async stop(graceMs = 30_000) {
       if (requeue) clearTimeout(requeue);
       await Promise.race([running.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);

@@ -1,8 +1,16 @@
 import { parseArgs } from "node:util";
 import { KubeClient, loadKubeConfig } from "../clients/kubernetes/index.ts";
 import {
-  builtinKinds, computePlan, createLogger, dependenciesOf, ExitCode, formatDiagnostic, renderPlanMarkdown, renderPlanText,
-  UsageError, type Command,
+  builtinKinds,
+  computePlan,
+  createLogger,
+  dependenciesOf,
+  ExitCode,
+  formatDiagnostic,
+  renderPlanMarkdown,
+  renderPlanText,
+  UsageError,
+  type Command,
 } from "../engine/index.ts";
 import { createBackends } from "./backends.ts";
 import { loadDesiredSource } from "./desired-source.ts";
@@ -31,28 +39,54 @@ Options:
 Exit codes: 0 no changes, 2 changes, 1 error (including an invalid fleet).`,
   async run({ args, stdout, stderr, signal }) {
     const { values, positionals } = parseArgs({
-      args: [...args], allowPositionals: true,
-      options: { repo: { type: "string" }, ref: { type: "string" }, kubeconfig: { type: "string" }, format: { type: "string", default: "text" }, "no-heartbeats": { type: "boolean", default: false } },
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        repo: { type: "string" },
+        ref: { type: "string" },
+        kubeconfig: { type: "string" },
+        format: { type: "string", default: "text" },
+        "no-heartbeats": { type: "boolean", default: false },
+      },
     });
     const format = values.format;
-    if (format !== "text" && format !== "markdown" && format !== "json") throw new UsageError("bosun plan", `--format must be text, markdown or json, not ${JSON.stringify(format)}`);
-    if (positionals.length > 1 || (values.repo && positionals.length > 0)) throw new UsageError("bosun plan", "give one DIR or --repo, not both");
+    if (format !== "text" && format !== "markdown" && format !== "json")
+      throw new UsageError("bosun plan", `--format must be text, markdown or json, not ${JSON.stringify(format)}`);
+    if (positionals.length > 1 || (values.repo && positionals.length > 0))
+      throw new UsageError("bosun plan", "give one DIR or --repo, not both");
     const source = values.repo ? { repo: values.repo, ref: values.ref ?? "main" } : { dir: positionals[0] ?? "." };
     const loaded = await loadDesiredSource(source, signal);
     if (!loaded.result.ok) {
       for (const d of loaded.result.diagnostics) stderr.write(`${formatDiagnostic(d)}\n`);
-      stderr.write(`bosun plan: the fleet is invalid (${loaded.result.diagnostics.length} problems); nothing to plan\n`);
+      stderr.write(
+        `bosun plan: the fleet is invalid (${loaded.result.diagnostics.length} problems); nothing to plan\n`,
+      );
       return ExitCode.Failure;
     }
     const kc = loadKubeConfig(values.kubeconfig ? { kubeconfigPath: values.kubeconfig } : { default: true });
     const logger = createLogger({ level: "warn" });
     const client = new KubeClient(kc, { userAgent: "bosun-plan" });
     try {
-      const plan = await computePlan(loaded.result, {
-        commit: loaded.commit, now: new Date(), backends: createBackends({ kube: client, logger }), kinds: builtinKinds, dependenciesOf, logger,
-        useHeartbeats: !values["no-heartbeats"],
-      }, signal);
-      stdout.write(format === "json" ? `${JSON.stringify(plan, null, 2)}\n` : format === "markdown" ? renderPlanMarkdown(plan) : renderPlanText(plan));
+      const plan = await computePlan(
+        loaded.result,
+        {
+          commit: loaded.commit,
+          now: new Date(),
+          backends: createBackends({ kube: client, logger }),
+          kinds: builtinKinds,
+          dependenciesOf,
+          logger,
+          useHeartbeats: !values["no-heartbeats"],
+        },
+        signal,
+      );
+      stdout.write(
+        format === "json"
+          ? `${JSON.stringify(plan, null, 2)}\n`
+          : format === "markdown"
+            ? renderPlanMarkdown(plan)
+            : renderPlanText(plan),
+      );
       return plan.hasChanges ? 2 : ExitCode.Ok;
     } finally {
       client.close();

@@ -39,7 +39,12 @@ Exit codes: 0 after a clean shutdown, 1 when the engine cannot start, 2 usage er
   async run({ args, stderr }) {
     const { values } = parseArgs({
       args: [...args],
-      options: { config: { type: "string" }, dir: { type: "string" }, "status-dir": { type: "string" }, kubeconfig: { type: "string" } },
+      options: {
+        config: { type: "string" },
+        dir: { type: "string" },
+        "status-dir": { type: "string" },
+        kubeconfig: { type: "string" },
+      },
     });
     const config = await serveConfig(values);
     const logger = createLogger({ ...(config.log?.level ? { level: config.log.level } : {}) });
@@ -58,17 +63,33 @@ Exit codes: 0 after a clean shutdown, 1 when the engine cannot start, 2 usage er
 };
 
 /** The engine config of `bosun serve`: --config, with --dir / --status-dir / --kubeconfig laid over it. */
-async function serveConfig(values: { config?: string | undefined; dir?: string | undefined; "status-dir"?: string | undefined; kubeconfig?: string | undefined }): Promise<EngineConfig> {
-  if (!values.config && !values.dir) throw new UsageError("bosun serve", "--config FILE (or --dir DIR with --kubeconfig FILE) is required");
+async function serveConfig(values: {
+  config?: string | undefined;
+  dir?: string | undefined;
+  "status-dir"?: string | undefined;
+  kubeconfig?: string | undefined;
+}): Promise<EngineConfig> {
+  if (!values.config && !values.dir)
+    throw new UsageError("bosun serve", "--config FILE (or --dir DIR with --kubeconfig FILE) is required");
   if (values.dir && !values.config && !values.kubeconfig) {
-    throw new UsageError("bosun serve --dir", "needs the cluster to reconcile: --kubeconfig FILE, or --config FILE with kubernetes settings");
+    throw new UsageError(
+      "bosun serve --dir",
+      "needs the cluster to reconcile: --kubeconfig FILE, or --config FILE with kubernetes settings",
+    );
   }
-  if (values["status-dir"] && !values.dir) throw new UsageError("bosun serve", "--status-dir only goes with --dir (set local.statusDir in the engine config instead)");
+  if (values["status-dir"] && !values.dir)
+    throw new UsageError(
+      "bosun serve",
+      "--status-dir only goes with --dir (set local.statusDir in the engine config instead)",
+    );
   let doc: Record<string, unknown> = values.config ? await readEngineConfigDocument(values.config) : {};
   if (values.dir) {
     const { git: _replaced, local, ...rest } = doc;
     const base = typeof local === "object" && local !== null ? local : {};
-    doc = { ...rest, local: { ...base, dir: values.dir, ...(values["status-dir"] ? { statusDir: values["status-dir"] } : {}) } };
+    doc = {
+      ...rest,
+      local: { ...base, dir: values.dir, ...(values["status-dir"] ? { statusDir: values["status-dir"] } : {}) },
+    };
   }
   if (values.kubeconfig) {
     const kube = typeof doc["kubernetes"] === "object" && doc["kubernetes"] !== null ? doc["kubernetes"] : {};

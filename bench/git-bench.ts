@@ -48,11 +48,15 @@ async function main(): Promise<void> {
   for (let i = 0; i < FILES; i++) {
     const dir = join(src, `site-${String(i % 50).padStart(2, "0")}`);
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, `cm-${i}.yaml`), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\n  namespace: site-${i % 50}\n  labels:\n    site: s${i % 50}\ndata:\n  index: "${i}"\n  payload: "${"x".repeat(200)}"\n`);
+    await writeFile(
+      join(dir, `cm-${i}.yaml`),
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\n  namespace: site-${i % 50}\n  labels:\n    site: s${i % 50}\ndata:\n  index: "${i}"\n  payload: "${"x".repeat(200)}"\n`,
+    );
   }
   await pushDirectory(src, url, { auth, message: "5000 files" });
   const results: Record<string, { ours: number[]; native: number[] }> = {};
-  const rec = (k: string, side: "ours" | "native", ms: number) => ((results[k] ??= { ours: [], native: [] })[side].push(ms));
+  const rec = (k: string, side: "ours" | "native", ms: number) =>
+    (results[k] ??= { ours: [], native: [] })[side].push(ms);
   const loadMs: number[] = [];
   const renderMs: number[] = [];
 
@@ -62,33 +66,59 @@ async function main(): Promise<void> {
     await pause(300);
     let files: readonly { path: string }[] = [];
     let mirror!: GitMirror;
-    rec("fetch+read 5,000 files (cold, depth 1)", "ours", await time(async () => {
-      mirror = await GitMirror.open({ gitdir: m, url, credentials: auth });
-      const rev = await mirror.fetchRevision("main");
-      files = await new FleetTreeReader(mirror.gitdir, mirror.cache).read(rev.commit);
-    }));
+    rec(
+      "fetch+read 5,000 files (cold, depth 1)",
+      "ours",
+      await time(async () => {
+        mirror = await GitMirror.open({ gitdir: m, url, credentials: auth });
+        const rev = await mirror.fetchRevision("main");
+        files = await new FleetTreeReader(mirror.gitdir, mirror.cache).read(rev.commit);
+      }),
+    );
     if (files.length !== FILES) throw new Error(`read ${files.length} files`);
-    loadMs.push(await time(async () => {
-      const r = loadFleet(files as never);
-      if (!r.ok) throw new Error("fleet invalid");
-    }));
+    loadMs.push(
+      await time(async () => {
+        const r = loadFleet(files as never);
+        if (!r.ok) throw new Error("fleet invalid");
+      }),
+    );
     const n = await fresh("native");
     await pause(300);
-    rec("fetch+read 5,000 files (cold, depth 1)", "native", await time(async () => {
-      await git(["clone", "--quiet", "--bare", "--depth", "1", "--single-branch", "--branch", "main", url, n], { auth });
-      execFileSync("git", ["--git-dir", n, "cat-file", "--batch-all-objects", "--batch"], { maxBuffer: 1 << 28 });
-    }));
+    rec(
+      "fetch+read 5,000 files (cold, depth 1)",
+      "native",
+      await time(async () => {
+        await git(["clone", "--quiet", "--bare", "--depth", "1", "--single-branch", "--branch", "main", url, n], {
+          auth,
+        });
+        execFileSync("git", ["--git-dir", n, "cat-file", "--batch-all-objects", "--batch"], { maxBuffer: 1 << 28 });
+      }),
+    );
     // 2. unchanged poll
     rec("unchanged poll (no new commit)", "ours", await time(() => mirror.fetchRevision("main")));
-    rec("unchanged poll (no new commit)", "native", await time(() => git(["--git-dir", n, "fetch", "--quiet", "--depth", "1", url, "main"], { auth })));
+    rec(
+      "unchanged poll (no new commit)",
+      "native",
+      await time(() => git(["--git-dir", n, "fetch", "--quiet", "--depth", "1", url, "main"], { auth })),
+    );
   }
 
   // 3. status commit + push: 5,000 object files exist; each run changes one object's status.
   const sm = await fresh("status-mirror");
   const mirror = await GitMirror.open({ gitdir: sm, url, credentials: auth });
   const writer = new StatusWriter({ mirror });
-  const objects: ObjectStatus[] = Array.from({ length: FILES }, (_, i) => ({ kind: "ConfigMap", namespace: `site-${i % 50}`, name: `cm-${i}`, observedCommit: "0".repeat(40), phase: "Ready" }));
-  const snap = (round: number) => renderStatusFiles({ commit: { repo: url, ref: "main", phase: "Applied", observedCommit: "0".repeat(40) }, objects: objects.map((o, i) => (i === 0 ? { ...o, phase: `Ready-${round}` } : o)) });
+  const objects: ObjectStatus[] = Array.from({ length: FILES }, (_, i) => ({
+    kind: "ConfigMap",
+    namespace: `site-${i % 50}`,
+    name: `cm-${i}`,
+    observedCommit: "0".repeat(40),
+    phase: "Ready",
+  }));
+  const snap = (round: number) =>
+    renderStatusFiles({
+      commit: { repo: url, ref: "main", phase: "Applied", observedCommit: "0".repeat(40) },
+      objects: objects.map((o, i) => (i === 0 ? { ...o, phase: `Ready-${round}` } : o)),
+    });
   await writer.write({ branch: "bosun/status", prefix: "" }, snap(-1), "initial status");
   const wt = await WorkTree.open(url, auth);
   trash.push(wt.dir);
@@ -97,14 +127,22 @@ async function main(): Promise<void> {
     let files!: ReturnType<typeof snap>;
     renderMs.push(await time(async () => (files = snap(run))));
     await pause(300);
-    rec("status commit + push (1 of 5,000 files changed)", "ours", await time(() => writer.write({ branch: "bosun/status", prefix: "" }, files, `status ${run}`)));
+    rec(
+      "status commit + push (1 of 5,000 files changed)",
+      "ours",
+      await time(() => writer.write({ branch: "bosun/status", prefix: "" }, files, `status ${run}`)),
+    );
     await pause(300);
-    rec("status commit + push (1 of 5,000 files changed)", "native", await time(async () => {
-      await wt.run(["pull", "--quiet", "--ff-only", "origin", "bosun/status"]);
-      await wt.write({ "objects/ConfigMap/site-1/cm-1.yaml": `native ${run}\n` });
-      await wt.commit(`native ${run}`);
-      await wt.push("bosun/status");
-    }));
+    rec(
+      "status commit + push (1 of 5,000 files changed)",
+      "native",
+      await time(async () => {
+        await wt.run(["pull", "--quiet", "--ff-only", "origin", "bosun/status"]);
+        await wt.write({ "objects/ConfigMap/site-1/cm-1.yaml": `native ${run}\n` });
+        await wt.commit(`native ${run}`);
+        await wt.push("bosun/status");
+      }),
+    );
   }
   await server.stop();
 
@@ -131,7 +169,10 @@ async function main(): Promise<void> {
     "",
     "Raw runs (ms):",
     "",
-    ...Object.entries(results).map(([k, v]) => `- ${k}: ours ${v.ours.map((x) => x.toFixed(0)).join(", ")}; native ${v.native.map((x) => x.toFixed(0)).join(", ")}`),
+    ...Object.entries(results).map(
+      ([k, v]) =>
+        `- ${k}: ours ${v.ours.map((x) => x.toFixed(0)).join(", ")}; native ${v.native.map((x) => x.toFixed(0)).join(", ")}`,
+    ),
     `- loadFleet: ${loadMs.map((x) => x.toFixed(0)).join(", ")}`,
     "",
   );

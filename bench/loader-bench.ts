@@ -15,7 +15,7 @@ import { writeResults } from "./support/results.ts";
 import { median, mib, timeRuns } from "./support/stats.ts";
 
 const enc = new TextEncoder();
-const sha = (i: number): string => (i.toString(16).padStart(8, "0").repeat(8)).slice(0, 64);
+const sha = (i: number): string => i.toString(16).padStart(8, "0").repeat(8).slice(0, 64);
 
 function fleetFile(i: number): string {
   switch (i % 4) {
@@ -81,14 +81,19 @@ spec:
 }
 
 function generate(n: number): FleetFile[] {
-  return Array.from({ length: n }, (_, i) => ({ path: `fleet/d${i % 100}/f${i}.yaml`, bytes: enc.encode(fleetFile(i)) }));
+  return Array.from({ length: n }, (_, i) => ({
+    path: `fleet/d${i % 100}/f${i}.yaml`,
+    bytes: enc.encode(fleetFile(i)),
+  }));
 }
 
 const rows: Record<string, unknown>[] = [];
 for (const n of [1_000, 10_000]) {
   const files = generate(n);
   const dec = new TextDecoder();
-  const parseOnly = await timeRuns(5, () => files.map((f) => parseAllDocuments(dec.decode(f.bytes)).map((d) => d.toJS())));
+  const parseOnly = await timeRuns(5, () =>
+    files.map((f) => parseAllDocuments(dec.decode(f.bytes)).map((d) => d.toJS())),
+  );
   const load = await timeRuns(5, () => {
     const r = loadFleet(files);
     if (!r.ok) throw new Error(`generated fleet invalid: ${r.diagnostics[0]?.message}`);

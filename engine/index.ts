@@ -17,7 +17,12 @@ export { FleetTreeReader } from "./git/read-files.ts";
 export { builtinKinds } from "./kinds/builtin.ts";
 export { digest } from "./kinds/canonical-json.ts";
 export { readDeployment } from "./kinds/device-process-deployment/deployment.ts";
-export { DEVICE_FLEET, type DeviceFleet, type LiveDeployment, type LiveState } from "./kinds/device-process-deployment/ports.ts";
+export {
+  DEVICE_FLEET,
+  type DeviceFleet,
+  type LiveDeployment,
+  type LiveState,
+} from "./kinds/device-process-deployment/ports.ts";
 export { KindRegistry } from "./kinds/kind-registry.ts";
 export type { KindRegistration, RolloutReport } from "./kinds/registration.ts";
 

@@ -17,7 +17,8 @@ export const defaultAgentBundle = join(root, "dist", "agent", "bosun-agent.cjs")
 export async function buildAgent(outfile = defaultAgentBundle) {
   await build({
     stdin: {
-      contents: 'import { main } from "./agent/main.ts";\nvoid main(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n',
+      contents:
+        'import { main } from "./agent/main.ts";\nvoid main(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n',
       resolveDir: root,
       sourcefile: "bosun-agent-entry.ts",
       loader: "ts",

@@ -8,17 +8,25 @@ import { readDirectory } from "../engine/desired/read-directory.ts";
 import { builtinKinds } from "../engine/kinds/builtin.ts";
 import type { FleetObject } from "../engine/model/fleet-object.ts";
 
-type Schema = { properties?: Record<string, Schema>; items?: Schema; additionalProperties?: Schema | boolean; "x-kubernetes-preserve-unknown-fields"?: boolean };
+type Schema = {
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  additionalProperties?: Schema | boolean;
+  "x-kubernetes-preserve-unknown-fields"?: boolean;
+};
 
 /** What Kubernetes' structural pruning would drop from `value` under `schema` (JSON pointers). */
 function dropped(value: unknown, schema: Schema | undefined, pointer = ""): string[] {
-  if (!schema || schema["x-kubernetes-preserve-unknown-fields"] === true && !schema.properties) return [];
+  if (!schema || (schema["x-kubernetes-preserve-unknown-fields"] === true && !schema.properties)) return [];
   if (Array.isArray(value)) return value.flatMap((v, i) => dropped(v, schema.items, `${pointer}/${i}`));
   if (typeof value !== "object" || value === null) return [];
   const out: string[] = [];
   for (const [k, v] of Object.entries(value)) {
-    const sub = schema.properties?.[k] ?? (typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined);
-    if (!sub && schema.additionalProperties !== true && schema["x-kubernetes-preserve-unknown-fields"] !== true) out.push(`${pointer}/${k}`);
+    const sub =
+      schema.properties?.[k] ??
+      (typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined);
+    if (!sub && schema.additionalProperties !== true && schema["x-kubernetes-preserve-unknown-fields"] !== true)
+      out.push(`${pointer}/${k}`);
     else out.push(...dropped(v, sub, `${pointer}/${k}`));
   }
   return out;
@@ -27,8 +35,11 @@ function dropped(value: unknown, schema: Schema | undefined, pointer = ""): stri
 const crdDir = join(import.meta.dirname, "../deploy/crds");
 const crds = new Map<string, Schema>();
 for (const f of readdirSync(crdDir).filter((n) => n.endsWith(".yaml"))) {
-  const crd = parse(readFileSync(join(crdDir, f), "utf8")) as { spec: { group: string; names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } };
-  for (const v of crd.spec.versions) crds.set(`${crd.spec.group}/${v.name}|${crd.spec.names.kind}`, v.schema.openAPIV3Schema);
+  const crd = parse(readFileSync(join(crdDir, f), "utf8")) as {
+    spec: { group: string; names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
+  };
+  for (const v of crd.spec.versions)
+    crds.set(`${crd.spec.group}/${v.name}|${crd.spec.names.kind}`, v.schema.openAPIV3Schema);
 }
 
 /**

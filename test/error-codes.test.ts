@@ -18,24 +18,47 @@ import { KubeLabError } from "../lab/kube/errors.ts";
 const cause = new Error("underlying");
 /** [error, its code, how its message starts] */
 const cases: [BosunError, string, string][] = [
-  [new GitSourceError("ref-missing", "http://git/r ref main", "no such branch", { cause }),
-    "GIT_REF_MISSING", "http://git/r ref main: ref-missing: no such branch ("],
-  [new CredentialError("creds.yaml", "is not YAML", { cause }),
-    "GIT_CREDENTIALS", "git credentials file creds.yaml: is not YAML"],
-  [new LocalDirError("fleet", "cannot read the fleet files (EACCES)", { cause }),
-    "LOCAL_DIR", "local directory fleet: cannot read the fleet files (EACCES) (check"],
-  [new WebhookSecretError("file x is empty", { cause }),
-    "WEBHOOK_SECRET", "webhook secret: file x is empty"],
-  [new StatusWriteError("status push to u branch b", "rejected 6 times", { cause }),
-    "STATUS_WRITE", "status push to u branch b: rejected 6 times"],
-  [new StatusFolderError("status", "cannot write status to it (EACCES)", { cause }),
-    "STATUS_FOLDER", "status folder status: cannot write status to it (EACCES)"],
-  [new KubeLabError("kube-apiserver already running", { cause }),
-    "KUBE_LAB", "kube lab: kube-apiserver already running"],
-  [new SimulatorError("InvalidArgs", "--kubeconfig is required", { cause }),
-    "SIMULATOR_INVALID_ARGS", "device simulator: --kubeconfig is required"],
-  [new AgentError("ChecksumMismatch", "DeviceProcess ns/a", "checksum mismatch", { cause }),
-    "AGENT_CHECKSUM_MISMATCH", "DeviceProcess ns/a: checksum mismatch"],
+  [
+    new GitSourceError("ref-missing", "http://git/r ref main", "no such branch", { cause }),
+    "GIT_REF_MISSING",
+    "http://git/r ref main: ref-missing: no such branch (",
+  ],
+  [
+    new CredentialError("creds.yaml", "is not YAML", { cause }),
+    "GIT_CREDENTIALS",
+    "git credentials file creds.yaml: is not YAML",
+  ],
+  [
+    new LocalDirError("fleet", "cannot read the fleet files (EACCES)", { cause }),
+    "LOCAL_DIR",
+    "local directory fleet: cannot read the fleet files (EACCES) (check",
+  ],
+  [new WebhookSecretError("file x is empty", { cause }), "WEBHOOK_SECRET", "webhook secret: file x is empty"],
+  [
+    new StatusWriteError("status push to u branch b", "rejected 6 times", { cause }),
+    "STATUS_WRITE",
+    "status push to u branch b: rejected 6 times",
+  ],
+  [
+    new StatusFolderError("status", "cannot write status to it (EACCES)", { cause }),
+    "STATUS_FOLDER",
+    "status folder status: cannot write status to it (EACCES)",
+  ],
+  [
+    new KubeLabError("kube-apiserver already running", { cause }),
+    "KUBE_LAB",
+    "kube lab: kube-apiserver already running",
+  ],
+  [
+    new SimulatorError("InvalidArgs", "--kubeconfig is required", { cause }),
+    "SIMULATOR_INVALID_ARGS",
+    "device simulator: --kubeconfig is required",
+  ],
+  [
+    new AgentError("ChecksumMismatch", "DeviceProcess ns/a", "checksum mismatch", { cause }),
+    "AGENT_CHECKSUM_MISMATCH",
+    "DeviceProcess ns/a: checksum mismatch",
+  ],
 ];
 
 describe("typed errors share BosunError", () => {

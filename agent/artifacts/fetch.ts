@@ -30,10 +30,17 @@ export interface FetchOptions {
   onRetry?: (attempt: number, err: Error, delayMs: number) => void;
 }
 
-export interface FetchedArtifact { path: string; sha256: string; reused: boolean }
+export interface FetchedArtifact {
+  path: string;
+  sha256: string;
+  reused: boolean;
+}
 
 function fileNameOf(a: ArtifactSpec): string {
-  const raw = a.type === "oci" ? parseOciRef(a.url).repository.split("/").pop() ?? "artifact" : basename(new URL(a.url).pathname) || "artifact";
+  const raw =
+    a.type === "oci"
+      ? (parseOciRef(a.url).repository.split("/").pop() ?? "artifact")
+      : basename(new URL(a.url).pathname) || "artifact";
   return raw.replace(/[^A-Za-z0-9_.-]/g, "_") || "artifact";
 }
 
@@ -49,19 +56,27 @@ export function isRetryable(err: unknown): boolean {
 
 async function open(a: ArtifactSpec, o: FetchOptions): Promise<Readable> {
   if (a.type === "file") {
-    if (!a.url.startsWith("file://")) throw new AgentError("BadArtifact", o.subject, `file artifacts need a file:// URL, got ${a.url}`);
+    if (!a.url.startsWith("file://"))
+      throw new AgentError("BadArtifact", o.subject, `file artifacts need a file:// URL, got ${a.url}`);
     const path = fileURLToPath(a.url);
     try {
       await access(path);
     } catch (err) {
-      throw new AgentError("BadArtifact", o.subject, `pre-staged artifact ${path} does not exist on the device`, { cause: err });
+      throw new AgentError("BadArtifact", o.subject, `pre-staged artifact ${path} does not exist on the device`, {
+        cause: err,
+      });
     }
     return createReadStream(path);
   }
   if (a.type === "oci") {
     const ref = parseOciRef(a.url);
     const json = a.pullSecretRef ? await o.dockerConfigJson?.() : undefined;
-    if (a.pullSecretRef && !json) throw new AgentError("BadArtifact", o.subject, `pull secret ${a.pullSecretRef.name} is missing or not of type kubernetes.io/dockerconfigjson`);
+    if (a.pullSecretRef && !json)
+      throw new AgentError(
+        "BadArtifact",
+        o.subject,
+        `pull secret ${a.pullSecretRef.name} is missing or not of type kubernetes.io/dockerconfigjson`,
+      );
     const auth = json ? authFor(json, ref.host) : undefined;
     return openOciBlob(a.url, a.checksumSHA256, {
       scheme: o.allowInsecureHttp ? "http" : "https",
@@ -73,10 +88,19 @@ async function open(a: ArtifactSpec, o: FetchOptions): Promise<Readable> {
   }
   const url = new URL(a.url);
   if (url.protocol === "http:" && !o.allowInsecureHttp) {
-    throw new AgentError("InsecureSource", o.subject, `artifact URL ${url.origin}${url.pathname} is plain HTTP; use HTTPS or start the agent with --allow-insecure-http`);
+    throw new AgentError(
+      "InsecureSource",
+      o.subject,
+      `artifact URL ${url.origin}${url.pathname} is plain HTTP; use HTTPS or start the agent with --allow-insecure-http`,
+    );
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new AgentError("BadArtifact", o.subject, `unsupported artifact URL scheme ${url.protocol}`);
-  const res = await request(url, { maxRedirects: 5, ...(o.tls ? { tls: o.tls } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new AgentError("BadArtifact", o.subject, `unsupported artifact URL scheme ${url.protocol}`);
+  const res = await request(url, {
+    maxRedirects: 5,
+    ...(o.tls ? { tls: o.tls } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
   if (res.statusCode !== 200) {
     res.resume();
     throw httpError(o.subject, `GET ${url.origin}${url.pathname}`, res.statusCode ?? 0);
@@ -86,13 +110,20 @@ async function open(a: ArtifactSpec, o: FetchOptions): Promise<Readable> {
 
 export async function fetchArtifact(a: ArtifactSpec, o: FetchOptions): Promise<FetchedArtifact> {
   const sha = a.checksumSHA256.toLowerCase();
-  if (!/^[a-f0-9]{64}$/.test(sha)) throw new AgentError("BadArtifact", o.subject, "spec.artifact.checksumSHA256 must be 64 hex characters (verification is mandatory)");
+  if (!/^[a-f0-9]{64}$/.test(sha))
+    throw new AgentError(
+      "BadArtifact",
+      o.subject,
+      "spec.artifact.checksumSHA256 must be 64 hex characters (verification is mandatory)",
+    );
   const dir = join(o.dir, sha);
   const path = join(dir, fileNameOf(a));
   try {
     await access(path);
     return { path, sha256: sha, reused: true }; // only ever renamed into place after verification
-  } catch { /* not yet here */ }
+  } catch {
+    /* not yet here */
+  }
   await mkdir(dir, { recursive: true });
   const attempts = o.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
@@ -104,7 +135,12 @@ export async function fetchArtifact(a: ArtifactSpec, o: FetchOptions): Promise<F
       if (o.signal?.aborted || attempt >= attempts || !isRetryable(err)) {
         await rm(dir, { recursive: true, force: true });
         if (err instanceof AgentError) throw err;
-        throw new AgentError("DownloadFailed", o.subject, `cannot fetch ${a.url} after ${attempt} attempt(s): ${(err as Error).message}`, { cause: err });
+        throw new AgentError(
+          "DownloadFailed",
+          o.subject,
+          `cannot fetch ${a.url} after ${attempt} attempt(s): ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       const delay = (o.backoffMs ?? 1000) * 2 ** (attempt - 1);
       o.onRetry?.(attempt, err as Error, delay);

@@ -8,7 +8,11 @@ import { AgentError } from "../errors.ts";
 import { readBody, request, type TlsOptions } from "../net/request.ts";
 import type { RegistryAuth } from "./docker-config.ts";
 
-export interface OciRef { host: string; repository: string; reference: string }
+export interface OciRef {
+  host: string;
+  repository: string;
+  reference: string;
+}
 
 /** "host[:port]/repo/path(:tag|@sha256:…)" → parts. The host is required (no Docker Hub default). */
 export function parseOciRef(url: string): OciRef {
@@ -37,7 +41,10 @@ const MANIFEST_TYPES = [
   "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ");
 
-interface Manifest { layers?: { digest: string; size?: number; mediaType?: string }[]; blobs?: { digest: string }[] }
+interface Manifest {
+  layers?: { digest: string; size?: number; mediaType?: string }[];
+  blobs?: { digest: string }[];
+}
 
 export interface OciFetchOptions {
   scheme: "https" | "http";
@@ -51,22 +58,33 @@ function parseChallenge(header: string): { scheme: string; params: Record<string
   const sp = header.indexOf(" ");
   const scheme = (sp < 0 ? header : header.slice(0, sp)).toLowerCase();
   const params: Record<string, string> = {};
-  for (const m of header.slice(sp + 1).matchAll(/(\w+)="([^"]*)"/g)) if (m[1] && m[2] !== undefined) params[m[1]] = m[2];
+  for (const m of header.slice(sp + 1).matchAll(/(\w+)="([^"]*)"/g))
+    if (m[1] && m[2] !== undefined) params[m[1]] = m[2];
   return { scheme, params };
 }
 
 class Session {
   private authorization: string | undefined;
-  constructor(private readonly ref: OciRef, private readonly o: OciFetchOptions) {}
+  constructor(
+    private readonly ref: OciRef,
+    private readonly o: OciFetchOptions,
+  ) {}
 
-  private url(path: string): string { return `${this.o.scheme}://${this.ref.host}/v2/${this.ref.repository}/${path}`; }
+  private url(path: string): string {
+    return `${this.o.scheme}://${this.ref.host}/v2/${this.ref.repository}/${path}`;
+  }
 
   async get(path: string, accept?: string): Promise<IncomingMessage> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const headers: Record<string, string> = {};
       if (accept) headers["accept"] = accept;
       if (this.authorization) headers["authorization"] = this.authorization;
-      const res = await request(this.url(path), { headers, maxRedirects: 5, ...(this.o.tls ? { tls: this.o.tls } : {}), ...(this.o.signal ? { signal: this.o.signal } : {}) });
+      const res = await request(this.url(path), {
+        headers,
+        maxRedirects: 5,
+        ...(this.o.tls ? { tls: this.o.tls } : {}),
+        ...(this.o.signal ? { signal: this.o.signal } : {}),
+      });
       if (res.statusCode === 401 && attempt === 0) {
         res.resume();
         await this.authenticate(String(res.headers["www-authenticate"] ?? ""));
@@ -82,20 +100,44 @@ class Session {
     const creds = this.o.auth;
     const basic = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` : undefined;
     if (scheme === "basic") {
-      if (!basic) throw new AgentError("DownloadFailed", this.o.subject, `registry ${this.ref.host} wants credentials: set spec.artifact.pullSecretRef`);
+      if (!basic)
+        throw new AgentError(
+          "DownloadFailed",
+          this.o.subject,
+          `registry ${this.ref.host} wants credentials: set spec.artifact.pullSecretRef`,
+        );
       this.authorization = basic;
       return;
     }
-    if (scheme !== "bearer" || !params["realm"]) throw new AgentError("DownloadFailed", this.o.subject, `registry ${this.ref.host} sent an unsupported auth challenge "${scheme}"`);
+    if (scheme !== "bearer" || !params["realm"])
+      throw new AgentError(
+        "DownloadFailed",
+        this.o.subject,
+        `registry ${this.ref.host} sent an unsupported auth challenge "${scheme}"`,
+      );
     const tokenUrl = new URL(params["realm"]);
     if (params["service"]) tokenUrl.searchParams.set("service", params["service"]);
     tokenUrl.searchParams.set("scope", params["scope"] ?? `repository:${this.ref.repository}:pull`);
-    const res = await request(tokenUrl, { headers: basic ? { authorization: basic } : {}, ...(this.o.tls ? { tls: this.o.tls } : {}), ...(this.o.signal ? { signal: this.o.signal } : {}) });
+    const res = await request(tokenUrl, {
+      headers: basic ? { authorization: basic } : {},
+      ...(this.o.tls ? { tls: this.o.tls } : {}),
+      ...(this.o.signal ? { signal: this.o.signal } : {}),
+    });
     const body = await readBody(res, 1024 * 1024);
-    if (res.statusCode !== 200) throw new AgentError("DownloadFailed", this.o.subject, `registry token endpoint ${tokenUrl.origin} answered ${res.statusCode}; check the pull secret`);
+    if (res.statusCode !== 200)
+      throw new AgentError(
+        "DownloadFailed",
+        this.o.subject,
+        `registry token endpoint ${tokenUrl.origin} answered ${res.statusCode}; check the pull secret`,
+      );
     const json = JSON.parse(body) as { token?: string; access_token?: string };
     const token = json.token ?? json.access_token;
-    if (!token) throw new AgentError("DownloadFailed", this.o.subject, `registry token endpoint ${tokenUrl.origin} returned no token`);
+    if (!token)
+      throw new AgentError(
+        "DownloadFailed",
+        this.o.subject,
+        `registry token endpoint ${tokenUrl.origin} returned no token`,
+      );
     this.authorization = `Bearer ${token}`;
   }
 }
@@ -112,7 +154,11 @@ export async function openOciBlob(url: string, expectedSha256: string, o: OciFet
   const want = `sha256:${expectedSha256.toLowerCase()}`;
   const layer = layers.find((l) => l.digest === want);
   if (!layer) {
-    throw new AgentError("ChecksumMismatch", o.subject, `checksum mismatch: manifest ${url} has no layer ${want} (layers: ${layers.map((l) => l.digest).join(", ") || "none"}); nothing was installed`);
+    throw new AgentError(
+      "ChecksumMismatch",
+      o.subject,
+      `checksum mismatch: manifest ${url} has no layer ${want} (layers: ${layers.map((l) => l.digest).join(", ") || "none"}); nothing was installed`,
+    );
   }
   const bres = await s.get(`blobs/${layer.digest}`);
   if (bres.statusCode !== 200) {

@@ -10,7 +10,13 @@ import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import { AgentError } from "../errors.ts";
 
-export async function writeVerified(source: Readable, dest: string, expectedSha256: string, subject: string, signal?: AbortSignal): Promise<{ bytes: number }> {
+export async function writeVerified(
+  source: Readable,
+  dest: string,
+  expectedSha256: string,
+  subject: string,
+  signal?: AbortSignal,
+): Promise<{ bytes: number }> {
   const hash = createHash("sha256");
   let bytes = 0;
   const tap = new Transform({
@@ -25,12 +31,21 @@ export async function writeVerified(source: Readable, dest: string, expectedSha2
     await pipeline(source, tap, createWriteStream(partial, { mode: 0o600 }), ...(signal ? [{ signal }] : []));
   } catch (err) {
     await rm(partial, { force: true });
-    throw new AgentError("DownloadFailed", subject, `download interrupted after ${bytes} bytes: ${(err as Error).message}`, { cause: err });
+    throw new AgentError(
+      "DownloadFailed",
+      subject,
+      `download interrupted after ${bytes} bytes: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const actual = hash.digest("hex");
   if (actual !== expectedSha256.toLowerCase()) {
     await rm(partial, { force: true });
-    throw new AgentError("ChecksumMismatch", subject, `checksum mismatch: expected sha256 ${expectedSha256}, got ${actual} (${bytes} bytes); nothing was installed — fix spec.artifact.checksumSHA256 or the artifact`);
+    throw new AgentError(
+      "ChecksumMismatch",
+      subject,
+      `checksum mismatch: expected sha256 ${expectedSha256}, got ${actual} (${bytes} bytes); nothing was installed — fix spec.artifact.checksumSHA256 or the artifact`,
+    );
   }
   await chmod(partial, 0o755);
   await rename(partial, dest);

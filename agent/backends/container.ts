@@ -36,7 +36,18 @@ export function importedImage(l: Launch): string {
 }
 
 export function runArgs(l: Launch, image: string, extra: string[]): string[] {
-  const args = ["run", "-d", "--name", containerName(l), "--label", `bosun.dev/key=${l.key}`, "--label", `bosun.dev/artifact-sha256=${l.artifactSha256}`, "--stop-timeout", String(l.stopTimeoutSec)];
+  const args = [
+    "run",
+    "-d",
+    "--name",
+    containerName(l),
+    "--label",
+    `bosun.dev/key=${l.key}`,
+    "--label",
+    `bosun.dev/artifact-sha256=${l.artifactSha256}`,
+    "--stop-timeout",
+    String(l.stopTimeoutSec),
+  ];
   if (l.memoryMaxBytes !== undefined) args.push("--memory", String(l.memoryMaxBytes));
   if (l.cpuQuotaPercent !== undefined) args.push("--cpus", String(l.cpuQuotaPercent / 100));
   for (const [k, v] of Object.entries(l.env).sort(([a], [b]) => a.localeCompare(b))) {
@@ -67,7 +78,12 @@ export class ContainerBackend implements Backend {
     this.logDir = opts.logDir;
   }
 
-  private async run(l: Launch, args: string[], signal?: AbortSignal, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  private async run(
+    l: Launch,
+    args: string[],
+    signal?: AbortSignal,
+    timeoutMs = 120_000,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const full = [...this.globalArgs, ...args];
     const r = await this.runner(this.cli, full, { timeoutMs, ...(signal ? { signal } : {}) });
     return { ...r, stderr: r.stderr || describeRun(this.cli, full, r) };
@@ -75,11 +91,18 @@ export class ContainerBackend implements Backend {
 
   private async must(l: Launch, args: string[], signal?: AbortSignal, timeoutMs?: number): Promise<string> {
     const r = await this.run(l, args, signal, timeoutMs);
-    if (r.code !== 0) throw new AgentError("BackendFailed", `DeviceProcess ${l.key}`, describeRun(this.cli, [...this.globalArgs, ...args], { ...r, signal: null }));
+    if (r.code !== 0)
+      throw new AgentError(
+        "BackendFailed",
+        `DeviceProcess ${l.key}`,
+        describeRun(this.cli, [...this.globalArgs, ...args], { ...r, signal: null }),
+      );
     return r.stdout;
   }
 
-  image(l: Launch): string { return l.image ?? importedImage(l); }
+  image(l: Launch): string {
+    return l.image ?? importedImage(l);
+  }
 
   async prepare(l: Launch, signal?: AbortSignal): Promise<void> {
     const image = this.image(l);
@@ -103,11 +126,18 @@ export class ContainerBackend implements Backend {
   async stop(l: Launch, signal?: AbortSignal): Promise<void> {
     const now = await this.observe(l, signal);
     if (now.state === "missing") return;
-    if (now.state === "running") await this.must(l, ["stop", "-t", String(l.stopTimeoutSec), containerName(l)], signal, (l.stopTimeoutSec + 30) * 1000);
+    if (now.state === "running")
+      await this.must(
+        l,
+        ["stop", "-t", String(l.stopTimeoutSec), containerName(l)],
+        signal,
+        (l.stopTimeoutSec + 30) * 1000,
+      );
   }
 
   async observe(l: Launch, signal?: AbortSignal): Promise<Observation> {
-    const fmt = '{{.State.Status}}|{{.State.Pid}}|{{.State.ExitCode}}|{{.State.StartedAt.Format "2006-01-02T15:04:05.000Z07:00"}}';
+    const fmt =
+      '{{.State.Status}}|{{.State.Pid}}|{{.State.ExitCode}}|{{.State.StartedAt.Format "2006-01-02T15:04:05.000Z07:00"}}';
     const r = await this.run(l, ["inspect", "--type", "container", "--format", fmt, containerName(l)], signal);
     if (r.code !== 0) {
       if (/no such|not found|no container/i.test(r.stderr)) return { state: "missing" };
@@ -116,7 +146,11 @@ export class ContainerBackend implements Backend {
     const [status, pid, exitCode, startedAt] = r.stdout.trim().split("|");
     if (status === "running") {
       const started = startedAt ? new Date(startedAt) : undefined;
-      return { state: "running", pid: Number(pid), ...(started && !Number.isNaN(started.getTime()) ? { startTime: isoTime(started.getTime()) } : {}) };
+      return {
+        state: "running",
+        pid: Number(pid),
+        ...(started && !Number.isNaN(started.getTime()) ? { startTime: isoTime(started.getTime()) } : {}),
+      };
     }
     return { state: "exited", exitCode: Number(exitCode) };
   }

@@ -8,9 +8,16 @@ import { testLaunch } from "./testing.ts";
 
 let dir: string;
 const started: number[] = [];
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), "bosun-exec-")); });
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "bosun-exec-"));
+});
 afterEach(async () => {
-  for (const pid of started.splice(0)) try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
+  for (const pid of started.splice(0))
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -25,13 +32,21 @@ async function until(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
 describe("exec backend (real processes)", () => {
   it("starts detached in its own process group and records pid and start time", async () => {
     const b = new ExecBackend({ stateDir: dir });
-    const l = testLaunch("ns/sleeper", ["/bin/sh", "-c", "echo hello $GREETING; exec sleep 30"], {}, { env: { GREETING: "world" } });
+    const l = testLaunch(
+      "ns/sleeper",
+      ["/bin/sh", "-c", "echo hello $GREETING; exec sleep 30"],
+      {},
+      { env: { GREETING: "world" } },
+    );
     const obs = await b.start(l);
     started.push(obs.pid ?? 0);
     expect(obs.state).toBe("running");
     const info = await readProcStat(obs.pid ?? 0);
     expect(info?.pgrp).toBe(obs.pid); // leads its own group
-    const rec = JSON.parse(await readFile(join(dir, "exec", `${l.unitName}.json`), "utf8")) as { pid: number; startTicks: string };
+    const rec = JSON.parse(await readFile(join(dir, "exec", `${l.unitName}.json`), "utf8")) as {
+      pid: number;
+      startTicks: string;
+    };
     expect(rec.pid).toBe(obs.pid);
     expect(rec.startTicks).toBe(info?.startTicks);
     await until(async () => (await readFile(join(dir, "logs", `${l.unitName}.log`), "utf8")).includes("hello world"));
@@ -71,7 +86,12 @@ describe("exec backend (real processes)", () => {
     started.push(p.pid ?? 0);
     await b.stop(polite);
     expect(await b.observe(polite)).toMatchObject({ state: "exited", signal: "SIGTERM" });
-    const stubborn = testLaunch("ns/stubborn", ["/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"], {}, { stopTimeoutSec: 1 });
+    const stubborn = testLaunch(
+      "ns/stubborn",
+      ["/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"],
+      {},
+      { stopTimeoutSec: 1 },
+    );
     const s = await b.start(stubborn);
     started.push(s.pid ?? 0);
     await sleep(200);
@@ -82,7 +102,9 @@ describe("exec backend (real processes)", () => {
 
   it("fails clearly when the command does not exist", async () => {
     const b = new ExecBackend({ stateDir: dir });
-    await expect(b.start(testLaunch("ns/missing", ["/nonexistent/bin"]))).rejects.toThrow(/DeviceProcess ns\/missing: cannot start \/nonexistent\/bin/);
+    await expect(b.start(testLaunch("ns/missing", ["/nonexistent/bin"]))).rejects.toThrow(
+      /DeviceProcess ns\/missing: cannot start \/nonexistent\/bin/,
+    );
   });
 
   it("runs exec health probes with the process environment and a timeout", async () => {

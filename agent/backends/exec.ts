@@ -15,10 +15,20 @@ import type { Backend, CommandRunner, Observation } from "./types.ts";
 import { lookupUser } from "./users.ts";
 import { isoNow } from "../iso-time.ts";
 
-interface PidRecord { pid: number; startTicks: string; startTime: string }
-interface Exit { code: number | null; signal: string | null }
+interface PidRecord {
+  pid: number;
+  startTicks: string;
+  startTime: string;
+}
+interface Exit {
+  code: number | null;
+  signal: string | null;
+}
 
-export interface ExecBackendOptions { stateDir: string; runner?: CommandRunner }
+export interface ExecBackendOptions {
+  stateDir: string;
+  runner?: CommandRunner;
+}
 
 export class ExecBackend implements Backend {
   readonly name = "exec" as const;
@@ -38,7 +48,9 @@ export class ExecBackend implements Backend {
     this.runner = opts.runner ?? runCommand;
   }
 
-  private recordPath(l: Launch): string { return join(this.dir, `${l.unitName}.json`); }
+  private recordPath(l: Launch): string {
+    return join(this.dir, `${l.unitName}.json`);
+  }
 
   private async readRecord(l: Launch): Promise<PidRecord | undefined> {
     const cached = this.records.get(l.unitName);
@@ -89,7 +101,12 @@ export class ExecBackend implements Backend {
         child.once("error", reject);
       });
     } catch (err) {
-      throw new AgentError("StartFailed", `DeviceProcess ${l.key}`, `cannot start ${cmd}: ${(err as Error).message}; check execution.command and the artifact`, { cause: err });
+      throw new AgentError(
+        "StartFailed",
+        `DeviceProcess ${l.key}`,
+        `cannot start ${cmd}: ${(err as Error).message}; check execution.command and the artifact`,
+        { cause: err },
+      );
     } finally {
       await log.close();
     }
@@ -97,7 +114,11 @@ export class ExecBackend implements Backend {
     if (pid === undefined) throw new AgentError("StartFailed", `DeviceProcess ${l.key}`, `cannot start ${cmd}: no pid`);
     child.unref();
     const info = await readProcStat(pid);
-    const rec: PidRecord = { pid, startTicks: info?.startTicks ?? "", startTime: info ? await startTimeOf(info.startTicks) : isoNow() };
+    const rec: PidRecord = {
+      pid,
+      startTicks: info?.startTicks ?? "",
+      startTime: info ? await startTimeOf(info.startTicks) : isoNow(),
+    };
     const tmp = `${this.recordPath(l)}.tmp`;
     await writeFile(tmp, JSON.stringify(rec));
     await rename(tmp, this.recordPath(l));
@@ -128,7 +149,11 @@ export class ExecBackend implements Backend {
   async stop(l: Launch): Promise<void> {
     const rec = await this.readRecord(l);
     if (rec) {
-      await terminate(rec.pid, { timeoutMs: l.stopTimeoutSec * 1000, group: true, ...(rec.startTicks ? { startTicks: rec.startTicks } : {}) });
+      await terminate(rec.pid, {
+        timeoutMs: l.stopTimeoutSec * 1000,
+        group: true,
+        ...(rec.startTicks ? { startTicks: rec.startTicks } : {}),
+      });
       // Wait for the exit event of our own child so its exit code is known.
       for (let i = 0; i < 40 && this.children.has(rec.pid); i++) await new Promise((r) => setTimeout(r, 25));
     }
@@ -153,7 +178,13 @@ export class ExecBackend implements Backend {
 }
 
 /** Runs a health-check command on the host with the process's environment; exit 0 = healthy. */
-export async function hostProbe(runner: CommandRunner, l: Launch, command: string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+export async function hostProbe(
+  runner: CommandRunner,
+  l: Launch,
+  command: string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const [cmd, ...args] = command;
   if (!cmd) return false;
   try {

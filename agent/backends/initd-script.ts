@@ -11,15 +11,28 @@ export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export interface InitdPaths { pidFile: string; exitFile: string; logFile: string }
+export interface InitdPaths {
+  pidFile: string;
+  exitFile: string;
+  logFile: string;
+}
 
 export function renderInitScript(l: Launch, p: InitdPaths): string {
-  const envWords = Object.entries(l.env).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => shQuote(`${k}=${v}`));
+  const envWords = Object.entries(l.env)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => shQuote(`${k}=${v}`));
   const run = [
-    "env", ...envWords,
-    `BOSUN_PIDFILE=${shQuote(p.pidFile)}`, `BOSUN_EXITFILE=${shQuote(p.exitFile)}`,
-    "sh", "-c", shQuote(`"$@" & echo $! >"$BOSUN_PIDFILE.tmp" && mv "$BOSUN_PIDFILE.tmp" "$BOSUN_PIDFILE"; wait $!; echo $? >"$BOSUN_EXITFILE"`),
-    "bosun-wrapper", ...l.argv.map(shQuote),
+    "env",
+    ...envWords,
+    `BOSUN_PIDFILE=${shQuote(p.pidFile)}`,
+    `BOSUN_EXITFILE=${shQuote(p.exitFile)}`,
+    "sh",
+    "-c",
+    shQuote(
+      `"$@" & echo $! >"$BOSUN_PIDFILE.tmp" && mv "$BOSUN_PIDFILE.tmp" "$BOSUN_PIDFILE"; wait $!; echo $? >"$BOSUN_EXITFILE"`,
+    ),
+    "bosun-wrapper",
+    ...l.argv.map(shQuote),
   ].join(" ");
   const asUser = l.user ? `su -s /bin/sh ${shQuote(l.user)} -c ${shQuote(`exec ${run}`)}` : run;
   return `#!/bin/sh

@@ -29,7 +29,12 @@ async function until(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
 
 describe("initd backend (the generated LSB script, run for real)", () => {
   it("installs an executable script whose start/status/stop really run the process", async () => {
-    const l = testLaunch("ns/svc", ["/bin/sh", "-c", 'echo "started with $MODE"; exec sleep 30'], {}, { env: { MODE: "test" } });
+    const l = testLaunch(
+      "ns/svc",
+      ["/bin/sh", "-c", 'echo "started with $MODE"; exec sleep 30'],
+      {},
+      { env: { MODE: "test" } },
+    );
     launches.push(l);
     await backend.prepare(l);
     const script = backend.scriptPath(l);
@@ -46,7 +51,11 @@ describe("initd backend (the generated LSB script, run for real)", () => {
     await backend.stop(l);
     expect(await isSameLiveProcess(pid)).toBe(false);
     let code = 0;
-    try { execFileSync(script, ["status"]); } catch (e) { code = (e as { status: number }).status; }
+    try {
+      execFileSync(script, ["status"]);
+    } catch (e) {
+      code = (e as { status: number }).status;
+    }
     expect(code).toBe(3);
   });
 
@@ -60,7 +69,12 @@ describe("initd backend (the generated LSB script, run for real)", () => {
   });
 
   it("restart gives a new pid; stop escalates to SIGKILL after STOP_TIMEOUT", async () => {
-    const l = testLaunch("ns/stubborn", ["/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"], {}, { stopTimeoutSec: 1 });
+    const l = testLaunch(
+      "ns/stubborn",
+      ["/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"],
+      {},
+      { stopTimeoutSec: 1 },
+    );
     launches.push(l);
     await backend.prepare(l);
     const first = await backend.start(l);

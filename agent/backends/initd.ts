@@ -41,9 +41,15 @@ export class InitdBackend implements Backend {
     this.runner = opts.runner ?? runCommand;
   }
 
-  scriptPath(l: Launch): string { return join(this.initDir, l.unitName); }
+  scriptPath(l: Launch): string {
+    return join(this.initDir, l.unitName);
+  }
   paths(l: Launch): InitdPaths {
-    return { pidFile: join(this.runDir, `${l.unitName}.pid`), exitFile: join(this.runDir, `${l.unitName}.exit`), logFile: join(this.runDir, `${l.unitName}.log`) };
+    return {
+      pidFile: join(this.runDir, `${l.unitName}.pid`),
+      exitFile: join(this.runDir, `${l.unitName}.exit`),
+      logFile: join(this.runDir, `${l.unitName}.log`),
+    };
   }
 
   async prepare(l: Launch): Promise<void> {
@@ -56,7 +62,12 @@ export class InitdBackend implements Backend {
 
   private async script(l: Launch, action: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const r = await this.runner(this.scriptPath(l), [action], { timeoutMs, ...(signal ? { signal } : {}) });
-    if (r.code !== 0) throw new AgentError("BackendFailed", `DeviceProcess ${l.key}`, `${describeRun(this.scriptPath(l), [action], r)}; see the log ${this.paths(l).logFile}`);
+    if (r.code !== 0)
+      throw new AgentError(
+        "BackendFailed",
+        `DeviceProcess ${l.key}`,
+        `${describeRun(this.scriptPath(l), [action], r)}; see the log ${this.paths(l).logFile}`,
+      );
   }
 
   async start(l: Launch, signal?: AbortSignal): Promise<Observation> {

@@ -2,7 +2,12 @@
 import { readFile } from "node:fs/promises";
 import { isoTime } from "../iso-time.ts";
 
-export interface ProcInfo { state: string; ppid: number; pgrp: number; startTicks: string }
+export interface ProcInfo {
+  state: string;
+  ppid: number;
+  pgrp: number;
+  startTicks: string;
+}
 
 export async function readProcStat(pid: number): Promise<ProcInfo | undefined> {
   let text: string;
@@ -39,19 +44,33 @@ export async function startTimeOf(startTicks: string): Promise<string> {
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
-    const onAbort = (): void => { clearTimeout(t); reject(signal?.reason as Error); };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal?.reason as Error);
+    };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 
 /** Graceful stop of a pid (and its process group when it leads one): SIGTERM, wait, SIGKILL. */
-export async function terminate(pid: number, opts: { timeoutMs: number; group: boolean; startTicks?: string }): Promise<"exited" | "killed" | "gone"> {
+export async function terminate(
+  pid: number,
+  opts: { timeoutMs: number; group: boolean; startTicks?: string },
+): Promise<"exited" | "killed" | "gone"> {
   const send = (sig: NodeJS.Signals): boolean => {
     try {
       process.kill(opts.group ? -pid : pid, sig);
       return true;
     } catch {
-      try { process.kill(pid, sig); return true; } catch { return false; }
+      try {
+        process.kill(pid, sig);
+        return true;
+      } catch {
+        return false;
+      }
     }
   };
   if (!(await isSameLiveProcess(pid, opts.startTicks))) return "gone";
@@ -61,7 +80,12 @@ export async function terminate(pid: number, opts: { timeoutMs: number; group: b
     await sleep(50);
     if (!(await isSameLiveProcess(pid, opts.startTicks))) {
       // The leader is gone; stragglers in its group do not outlive it.
-      if (opts.group) try { process.kill(-pid, "SIGKILL"); } catch { /* group already empty */ }
+      if (opts.group)
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          /* group already empty */
+        }
       return "exited";
     }
   }

@@ -7,11 +7,26 @@ import { renderInitScript, shQuote } from "./initd-script.ts";
 const spec: DeviceProcessSpec = {
   deviceRef: { kind: "NetworkSwitch", name: "tor1-01" },
   artifact: { type: "http", url: "https://a/x", checksumSHA256: "ab".repeat(32), version: "v1.2.3" },
-  execution: { backend: "systemd", command: ["/usr/bin/switch-agent"], args: ["--config", "/etc/switch agent/c.yaml", "100%", "$HOME"], workingDir: "/opt/switch-agent", user: "agent" },
+  execution: {
+    backend: "systemd",
+    command: ["/usr/bin/switch-agent"],
+    args: ["--config", "/etc/switch agent/c.yaml", "100%", "$HOME"],
+    workingDir: "/opt/switch-agent",
+    user: "agent",
+  },
   restartPolicy: "OnFailure",
   resources: { limits: { memory: "128Mi", cpu: "500m" } },
 };
-const launch = buildLaunch({ key: "infra/switch-agent", spec, env: { LOG_LEVEL: "info" }, artifactPath: "/var/lib/bosun/a", artifactSha256: "ab".repeat(32), artifactVersion: "v1.2.3", stopTimeoutSec: 15, capabilities: ["CAP_NET_ADMIN"] });
+const launch = buildLaunch({
+  key: "infra/switch-agent",
+  spec,
+  env: { LOG_LEVEL: "info" },
+  artifactPath: "/var/lib/bosun/a",
+  artifactSha256: "ab".repeat(32),
+  artifactVersion: "v1.2.3",
+  stopTimeoutSec: 15,
+  capabilities: ["CAP_NET_ADMIN"],
+});
 
 describe("systemd unit", () => {
   const unit = renderSystemdUnit(launch);
@@ -49,18 +64,34 @@ describe("systemd unit", () => {
 });
 
 describe("init script", () => {
-  const script = renderInitScript(launch, { pidFile: "/run/x.pid", exitFile: "/run/x.exit", logFile: "/var/log/x.log" });
+  const script = renderInitScript(launch, {
+    pidFile: "/run/x.pid",
+    exitFile: "/run/x.exit",
+    logFile: "/var/log/x.log",
+  });
   it("has the LSB header and the four actions", () => {
-    expect(script.startsWith("#!/bin/sh\n### BEGIN INIT INFO\n# Provides:          bosun-infra_switch-agent\n")).toBe(true);
+    expect(script.startsWith("#!/bin/sh\n### BEGIN INIT INFO\n# Provides:          bosun-infra_switch-agent\n")).toBe(
+      true,
+    );
     expect(script).toContain("### END INIT INFO");
-    for (const a of ["start) do_start", "stop) do_stop", "status) do_status", "restart|force-reload) do_stop && do_start"]) expect(script).toContain(a);
+    for (const a of [
+      "start) do_start",
+      "stop) do_stop",
+      "status) do_status",
+      "restart|force-reload) do_stop && do_start",
+    ])
+      expect(script).toContain(a);
     expect(script).toContain("PIDFILE='/run/x.pid'");
     expect(script).toContain("STOP_TIMEOUT=15");
   });
   it("quotes argv and env for sh", () => {
     expect(shQuote("it's")).toBe(`'it'\\''s'`);
     const { user: _user, ...noUser } = launch;
-    const plain = renderInitScript(noUser, { pidFile: "/run/x.pid", exitFile: "/run/x.exit", logFile: "/var/log/x.log" });
+    const plain = renderInitScript(noUser, {
+      pidFile: "/run/x.pid",
+      exitFile: "/run/x.exit",
+      logFile: "/var/log/x.log",
+    });
     expect(plain).toContain(`'/usr/bin/switch-agent' '--config' '/etc/switch agent/c.yaml' '100%' '$HOME'`);
     expect(plain).toContain(`'LOG_LEVEL=info'`);
     expect(plain).not.toContain("su -s");

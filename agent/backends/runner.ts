@@ -1,4 +1,6 @@
-/** The real CommandRunner: child_process.execFile with a timeout and an AbortSignal; never throws on a non-zero exit. */
+/**
+ * The real CommandRunner: child_process.execFile with a timeout and an AbortSignal; never throws on a non-zero exit.
+ */
 import { execFile } from "node:child_process";
 import type { CommandRunner, RunResult } from "./types.ts";
 
@@ -15,7 +17,8 @@ export const runCommand: CommandRunner = (cmd, args, options = {}) =>
         maxBuffer: 4 * 1024 * 1024,
       },
       (err, stdout, stderr) => {
-        if (err && (err as NodeJS.ErrnoException).code === "ENOENT") return reject(new Error(`command not found: ${cmd}`, { cause: err }));
+        if (err && (err as NodeJS.ErrnoException).code === "ENOENT")
+          return reject(new Error(`command not found: ${cmd}`, { cause: err }));
         if (err && err.name === "AbortError") return reject(err);
         const e = err as (Error & { code?: number | string; signal?: string | null }) | null;
         resolve({

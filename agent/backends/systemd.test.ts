@@ -6,11 +6,16 @@ import { SystemdBackend, parseShow } from "./systemd.ts";
 import { fakeRunner, testLaunch } from "./testing.ts";
 
 let dir: string;
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), "bosun-systemd-")); });
-afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "bosun-systemd-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 const l = testLaunch("infra/sw", ["/usr/bin/sw", "--x"]);
-const SHOW_RUNNING = "LoadState=loaded\nActiveState=active\nSubState=running\nMainPID=4242\nNRestarts=2\nExecMainStatus=0\nExecMainCode=0\nExecMainStartTimestamp=Mon 2025-11-17 10:01:00 UTC\n";
+const SHOW_RUNNING =
+  "LoadState=loaded\nActiveState=active\nSubState=running\nMainPID=4242\nNRestarts=2\nExecMainStatus=0\nExecMainCode=0\nExecMainStartTimestamp=Mon 2025-11-17 10:01:00 UTC\n";
 
 describe("systemd backend (command sequence through a fake systemctl)", () => {
   it("writes the unit, reloads, enables and starts, then reads MainPID", async () => {
@@ -35,7 +40,11 @@ describe("systemd backend (command sequence through a fake systemctl)", () => {
     await b.prepare(l);
     f.calls.length = 0;
     await b.remove(l);
-    expect(f.calls).toEqual(["systemctl stop bosun-infra_sw.service", "systemctl disable bosun-infra_sw.service", "systemctl daemon-reload"]);
+    expect(f.calls).toEqual([
+      "systemctl stop bosun-infra_sw.service",
+      "systemctl disable bosun-infra_sw.service",
+      "systemctl daemon-reload",
+    ]);
     await expect(stat(join(dir, "bosun-infra_sw.service"))).rejects.toThrow();
   });
   it("reports exits, kills and unknown units", async () => {
@@ -53,8 +62,13 @@ describe("systemd backend (command sequence through a fake systemctl)", () => {
     expect((await b.observe(l)).state).toBe("missing");
   });
   it("names the unit and journalctl when systemctl fails", async () => {
-    const b = new SystemdBackend({ unitDir: dir, runner: fakeRunner((line) => (line.includes("start") ? { code: 1, stderr: "Job failed" } : undefined)).runner });
-    await expect(b.start(l)).rejects.toThrow(/DeviceProcess infra\/sw: `systemctl start bosun-infra_sw.service` failed \(exit 1\): Job failed; check `journalctl -u bosun-infra_sw`/);
+    const b = new SystemdBackend({
+      unitDir: dir,
+      runner: fakeRunner((line) => (line.includes("start") ? { code: 1, stderr: "Job failed" } : undefined)).runner,
+    });
+    await expect(b.start(l)).rejects.toThrow(
+      /DeviceProcess infra\/sw: `systemctl start bosun-infra_sw.service` failed \(exit 1\): Job failed; check `journalctl -u bosun-infra_sw`/,
+    );
   });
   it("uses is-active", async () => {
     const b = new SystemdBackend({ unitDir: dir, runner: fakeRunner(() => ({ stdout: "active\n" })).runner });

@@ -42,11 +42,21 @@ export class SystemdBackend implements Backend {
     this.systemctl = opts.systemctl ?? "systemctl";
   }
 
-  unitFile(l: Launch): string { return join(this.unitDir, `${l.unitName}.service`); }
+  unitFile(l: Launch): string {
+    return join(this.unitDir, `${l.unitName}.service`);
+  }
 
   private async ctl(l: Launch, args: string[], signal?: AbortSignal): Promise<string> {
-    const r = await this.runner(this.systemctl, args, { timeoutMs: (l.stopTimeoutSec + 30) * 1000, ...(signal ? { signal } : {}) });
-    if (r.code !== 0) throw new AgentError("BackendFailed", `DeviceProcess ${l.key}`, `${describeRun(this.systemctl, args, r)}; check \`journalctl -u ${l.unitName}\``);
+    const r = await this.runner(this.systemctl, args, {
+      timeoutMs: (l.stopTimeoutSec + 30) * 1000,
+      ...(signal ? { signal } : {}),
+    });
+    if (r.code !== 0)
+      throw new AgentError(
+        "BackendFailed",
+        `DeviceProcess ${l.key}`,
+        `${describeRun(this.systemctl, args, r)}; check \`journalctl -u ${l.unitName}\``,
+      );
     return r.stdout;
   }
 
@@ -74,7 +84,18 @@ export class SystemdBackend implements Backend {
   }
 
   async observe(l: Launch, signal?: AbortSignal): Promise<Observation> {
-    const show = parseShow(await this.ctl(l, ["show", `${l.unitName}.service`, "-p", "LoadState,ActiveState,SubState,MainPID,NRestarts,ExecMainStatus,ExecMainCode,ExecMainStartTimestamp"], signal));
+    const show = parseShow(
+      await this.ctl(
+        l,
+        [
+          "show",
+          `${l.unitName}.service`,
+          "-p",
+          "LoadState,ActiveState,SubState,MainPID,NRestarts,ExecMainStatus,ExecMainCode,ExecMainStartTimestamp",
+        ],
+        signal,
+      ),
+    );
     const restarts = Number(show["NRestarts"] ?? 0);
     if (show["LoadState"] === "not-found") return { state: "missing" };
     const active = show["ActiveState"];
@@ -82,7 +103,12 @@ export class SystemdBackend implements Backend {
     if ((active === "active" || active === "activating" || active === "reloading") && pid > 0) {
       const ts = show["ExecMainStartTimestamp"];
       const started = ts ? new Date(ts.replace(/^\w+ /, "").replace(/ (\w+)$/, "")) : undefined;
-      return { state: "running", pid, restarts, ...(started && !Number.isNaN(started.getTime()) ? { startTime: isoTime(started.getTime()) } : {}) };
+      return {
+        state: "running",
+        pid,
+        restarts,
+        ...(started && !Number.isNaN(started.getTime()) ? { startTime: isoTime(started.getTime()) } : {}),
+      };
     }
     if (active === "inactive" && (show["ExecMainCode"] ?? "0") === "0") return { state: "missing", restarts };
     const status = Number(show["ExecMainStatus"] ?? 0);

@@ -19,7 +19,12 @@ export function fakeRunner(answer: (line: string) => Partial<RunResult> | undefi
   return { runner, calls };
 }
 
-export function testLaunch(key: string, argv: string[], over: Partial<DeviceProcessSpec> = {}, extra: Partial<Launch> = {}): Launch {
+export function testLaunch(
+  key: string,
+  argv: string[],
+  over: Partial<DeviceProcessSpec> = {},
+  extra: Partial<Launch> = {},
+): Launch {
   const [command, ...args] = argv;
   const spec: DeviceProcessSpec = {
     deviceRef: { kind: "SOC", name: "dev1" },
@@ -27,5 +32,16 @@ export function testLaunch(key: string, argv: string[], over: Partial<DeviceProc
     execution: { backend: "exec", command: [command ?? "/bin/true"], args },
     ...over,
   };
-  return { ...buildLaunch({ key, spec, env: {}, artifactPath: "/dev/null", artifactSha256: "0".repeat(64), artifactVersion: "v1", stopTimeoutSec: 2 }), ...extra };
+  return {
+    ...buildLaunch({
+      key,
+      spec,
+      env: {},
+      artifactPath: "/dev/null",
+      artifactSha256: "0".repeat(64),
+      artifactVersion: "v1",
+      stopTimeoutSec: 2,
+    }),
+    ...extra,
+  };
 }

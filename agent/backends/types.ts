@@ -34,6 +34,16 @@ export interface Backend {
   execProbe(l: Launch, command: string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
 }
 
-export interface RunResult { code: number | null; signal: string | null; stdout: string; stderr: string }
-export interface RunOptions { signal?: AbortSignal; timeoutMs?: number; env?: Record<string, string>; cwd?: string }
+export interface RunResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+export interface RunOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  cwd?: string;
+}
 export type CommandRunner = (cmd: string, args: string[], options?: RunOptions) => Promise<RunResult>;

@@ -4,7 +4,13 @@ import { request } from "../net/request.ts";
 import type { Backend } from "../backends/types.ts";
 import type { Launch } from "../supervise/launch.ts";
 
-export async function probeOnce(spec: HealthCheckSpec, backend: Backend, l: Launch, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+export async function probeOnce(
+  spec: HealthCheckSpec,
+  backend: Backend,
+  l: Launch,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   if (spec.exec) return backend.execProbe(l, spec.exec.command, timeoutMs, signal);
   if (spec.http) {
     const scheme = spec.http.scheme === "HTTPS" ? "https" : "http";
@@ -14,7 +20,12 @@ export async function probeOnce(spec: HealthCheckSpec, backend: Backend, l: Laun
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       // Like a kubelet probe: the device's own process, so its certificate is not verified.
-      const res = await request(`${scheme}://127.0.0.1:${spec.http.port}${spec.http.path ?? "/"}`, { signal: ctrl.signal, timeoutMs, tls: { insecureSkipVerify: true }, headers: { "user-agent": "bosun-agent-probe" } });
+      const res = await request(`${scheme}://127.0.0.1:${spec.http.port}${spec.http.path ?? "/"}`, {
+        signal: ctrl.signal,
+        timeoutMs,
+        tls: { insecureSkipVerify: true },
+        headers: { "user-agent": "bosun-agent-probe" },
+      });
       res.resume();
       const code = res.statusCode ?? 0;
       return code >= 200 && code < 400;

@@ -23,9 +23,11 @@ const csrOf = (name: string, device: string): object => {
   return {
     metadata: { name, resourceVersion: "3", labels: { "bosun.dev/device": device } },
     spec: {
-      request: request.toString("base64"), signerName: "kubernetes.io/kube-apiserver-client",
+      request: request.toString("base64"),
+      signerName: "kubernetes.io/kube-apiserver-client",
       usages: ["digital signature", "client auth"],
-      username: "system:bootstrap:abcdef", groups: ["system:bootstrappers"],
+      username: "system:bootstrap:abcdef",
+      groups: ["system:bootstrappers"],
     },
   };
 };
@@ -72,12 +74,17 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "bosun-approve-cli-"));
   kubeconfig = join(dir, "kubeconfig");
   const { port } = server.address() as AddressInfo;
-  await writeFile(kubeconfig, JSON.stringify({
-    apiVersion: "v1", kind: "Config", "current-context": "fake",
-    clusters: [{ name: "fake", cluster: { server: `http://127.0.0.1:${port}` } }],
-    users: [{ name: "op", user: { token: "t0ken" } }],
-    contexts: [{ name: "fake", context: { cluster: "fake", user: "op" } }],
-  }));
+  await writeFile(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      "current-context": "fake",
+      clusters: [{ name: "fake", cluster: { server: `http://127.0.0.1:${port}` } }],
+      users: [{ name: "op", user: { token: "t0ken" } }],
+      contexts: [{ name: "fake", context: { cluster: "fake", user: "op" } }],
+    }),
+  );
 });
 
 afterAll(async () => {

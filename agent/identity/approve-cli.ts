@@ -45,7 +45,9 @@ export async function approveCsrsMain(argv: readonly string[], io: ApproveCsrsIO
     ({ values } = parseArgs({
       args: [...argv],
       options: {
-        kubeconfig: { type: "string" }, namespace: { type: "string" }, "log-level": { type: "string" },
+        kubeconfig: { type: "string" },
+        namespace: { type: "string" },
+        "log-level": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,

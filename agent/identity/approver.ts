@@ -11,14 +11,20 @@ export interface CsrObject {
   spec: { request: string; signerName: string; usages?: string[]; username?: string; groups?: string[] };
 }
 
-export interface Review { approve: boolean; device?: string; reason: string }
+export interface Review {
+  approve: boolean;
+  device?: string;
+  reason: string;
+}
 
 const ALLOWED_USAGES = new Set(["digital signature", "key encipherment", "client auth"]);
 
 export function reviewDeviceCsr(csr: CsrObject, knownDevice: (device: string) => boolean): Review {
   const s = csr.spec;
-  if (s.signerName !== "kubernetes.io/kube-apiserver-client") return { approve: false, reason: `signer ${s.signerName} is not for devices` };
-  if (!s.usages?.includes("client auth") || s.usages.some((u) => !ALLOWED_USAGES.has(u))) return { approve: false, reason: "usages must be client auth (+ digital signature / key encipherment)" };
+  if (s.signerName !== "kubernetes.io/kube-apiserver-client")
+    return { approve: false, reason: `signer ${s.signerName} is not for devices` };
+  if (!s.usages?.includes("client auth") || s.usages.some((u) => !ALLOWED_USAGES.has(u)))
+    return { approve: false, reason: "usages must be client auth (+ digital signature / key encipherment)" };
   let parsed;
   try {
     parsed = parseCsr(Buffer.from(s.request, "base64").toString("utf8"));
@@ -27,11 +33,22 @@ export function reviewDeviceCsr(csr: CsrObject, knownDevice: (device: string) =>
   }
   if (!parsed.signatureValid) return { approve: false, reason: "request signature is invalid" };
   const cn = parsed.commonName ?? "";
-  if (!cn.startsWith(DEVICE_USER_PREFIX) || parsed.organizations.join(",") !== DEVICE_GROUP) return { approve: false, reason: `subject must be CN=${DEVICE_USER_PREFIX}<device>, O=${DEVICE_GROUP}` };
+  if (!cn.startsWith(DEVICE_USER_PREFIX) || parsed.organizations.join(",") !== DEVICE_GROUP)
+    return { approve: false, reason: `subject must be CN=${DEVICE_USER_PREFIX}<device>, O=${DEVICE_GROUP}` };
   const device = cn.slice(DEVICE_USER_PREFIX.length);
-  const bootstrap = (s.groups ?? []).includes("system:bootstrappers") && (s.username ?? "").startsWith("system:bootstrap:");
+  const bootstrap =
+    (s.groups ?? []).includes("system:bootstrappers") && (s.username ?? "").startsWith("system:bootstrap:");
   const renewal = s.username === cn && (s.groups ?? []).includes(DEVICE_GROUP);
-  if (!bootstrap && !renewal) return { approve: false, device, reason: `requester ${s.username ?? "?"} is neither a bootstrap token nor the device itself` };
+  if (!bootstrap && !renewal)
+    return {
+      approve: false,
+      device,
+      reason: `requester ${s.username ?? "?"} is neither a bootstrap token nor the device itself`,
+    };
   if (!knownDevice(device)) return { approve: false, device, reason: `unknown device ${device}` };
-  return { approve: true, device, reason: bootstrap ? "bootstrap token for a known device" : "renewal by the device itself" };
+  return {
+    approve: true,
+    device,
+    reason: bootstrap ? "bootstrap token for a known device" : "renewal by the device itself",
+  };
 }

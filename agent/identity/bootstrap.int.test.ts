@@ -13,8 +13,21 @@ import { KubeClient, isStatus } from "../kube/client.ts";
 import { renderDeviceRbac, renderSharedRbac } from "../../engine/kinds/device-process/agent-rbac.ts";
 import { startArtifactServer, type ArtifactServer } from "../testing/artifact-server.ts";
 import {
-  adminClient, createDp, createNamespace, deleteNamespace, dpPath, ensureDeviceProcessCrd, killAll, kubeConn, pidsWith, removeDir, startAgent,
-  tempDir, waitFor, waitForStatus, type AgentProc,
+  adminClient,
+  createDp,
+  createNamespace,
+  deleteNamespace,
+  dpPath,
+  ensureDeviceProcessCrd,
+  killAll,
+  kubeConn,
+  pidsWith,
+  removeDir,
+  startAgent,
+  tempDir,
+  waitFor,
+  waitForStatus,
+  type AgentProc,
 } from "../testing/harness.ts";
 import { reviewDeviceCsr, type CsrObject } from "./approver.ts";
 import { DeviceIdentity } from "./identity.ts";
@@ -39,14 +52,19 @@ async function applyRbac(client: KubeClient, objs: Record<string, unknown>[]): P
 
 /** Approves pending CSRs of `device` that pass review; returns the names approved. */
 async function approvePending(client: KubeClient, device: string): Promise<string[]> {
-  const list = await client.json<{ items: (CsrObject & { metadata: { name: string }; status?: { conditions?: unknown[] } })[] }>("GET", `${CSR_PATH}?labelSelector=${encodeURIComponent(`bosun.dev/device=${device}`)}`);
+  const list = await client.json<{
+    items: (CsrObject & { metadata: { name: string }; status?: { conditions?: unknown[] } })[];
+  }>("GET", `${CSR_PATH}?labelSelector=${encodeURIComponent(`bosun.dev/device=${device}`)}`);
   const approved: string[] = [];
   for (const csr of list.items) {
     if (csr.status?.conditions?.length) continue;
     const review = reviewDeviceCsr(csr, (d) => d === device);
     if (!review.approve) throw new Error(`CSR ${csr.metadata.name} refused: ${review.reason}`);
     await client.json("PUT", `${CSR_PATH}/${csr.metadata.name}/approval`, {
-      ...csr, status: { conditions: [{ type: "Approved", status: "True", reason: "BosunDeviceApproved", message: review.reason }] },
+      ...csr,
+      status: {
+        conditions: [{ type: "Approved", status: "True", reason: "BosunDeviceApproved", message: review.reason }],
+      },
     });
     approved.push(csr.metadata.name);
   }
@@ -71,11 +89,16 @@ describe("device identity: bootstrap token → CSR → client certificate", () =
     ns = await createNamespace(admin, "agent-identity");
     dir = await tempDir("bosun-agent-identity-");
     await admin.json("POST", "/api/v1/namespaces/kube-system/secrets", {
-      apiVersion: "v1", kind: "Secret", type: "bootstrap.kubernetes.io/token",
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "bootstrap.kubernetes.io/token",
       metadata: { name: `bootstrap-token-${tokenId}`, namespace: "kube-system" },
       stringData: {
-        "token-id": tokenId, "token-secret": tokenSecret, "usage-bootstrap-authentication": "true",
-        "auth-extra-groups": "system:bootstrappers:bosun-devices", expiration: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "Z"),
+        "token-id": tokenId,
+        "token-secret": tokenSecret,
+        "usage-bootstrap-authentication": "true",
+        "auth-extra-groups": "system:bootstrappers:bosun-devices",
+        expiration: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "Z"),
       },
     });
     await applyRbac(admin, renderSharedRbac());
@@ -85,7 +108,9 @@ describe("device identity: bootstrap token → CSR → client certificate", () =
   afterAll(async () => {
     await agent?.stop("SIGKILL");
     await killAll(marker);
-    await admin.json("DELETE", `/api/v1/namespaces/kube-system/secrets/bootstrap-token-${tokenId}`).catch(() => undefined);
+    await admin
+      .json("DELETE", `/api/v1/namespaces/kube-system/secrets/bootstrap-token-${tokenId}`)
+      .catch(() => undefined);
     await srv?.close();
     if (ns) await deleteNamespace(admin, ns);
     admin?.close();
@@ -94,17 +119,49 @@ describe("device identity: bootstrap token → CSR → client certificate", () =
 
   it("gets a certificate for CN bosun-device:<device> with a locally generated key, and runs its DeviceProcess with it", async () => {
     const sum = srv.put("app", `#!/bin/sh\ntrap 'exit 0' TERM\nwhile true; do sleep 0.2; done\n`);
-    await createDp(admin, ns, "mine", device, { artifact: { type: "http", url: `${srv.url}/files/app`, checksumSHA256: sum, version: "v1" }, execution: { backend: "exec", command: ["/bin/sh", "$(BOSUN_ARTIFACT)", marker] } });
-    await createDp(admin, ns, "theirs", "other-device", { artifact: { type: "http", url: `${srv.url}/files/app`, checksumSHA256: sum }, execution: { backend: "exec", command: ["/bin/true"] } });
+    await createDp(admin, ns, "mine", device, {
+      artifact: { type: "http", url: `${srv.url}/files/app`, checksumSHA256: sum, version: "v1" },
+      execution: { backend: "exec", command: ["/bin/sh", "$(BOSUN_ARTIFACT)", marker] },
+    });
+    await createDp(admin, ns, "theirs", "other-device", {
+      artifact: { type: "http", url: `${srv.url}/files/app`, checksumSHA256: sum },
+      execution: { backend: "exec", command: ["/bin/true"] },
+    });
 
-    agent = await startAgent(["--device", device, "--server", kubeConn().server, "--ca-file", kubeConn().caFile, "--bootstrap-token", `${tokenId}.${tokenSecret}`,
-      "--namespace", ns, "--state-dir", `${dir}/state`, "--allow-insecure-http", "--monitor-interval", "0.5", "--lease-interval", "1"], dir);
+    agent = await startAgent(
+      [
+        "--device",
+        device,
+        "--server",
+        kubeConn().server,
+        "--ca-file",
+        kubeConn().caFile,
+        "--bootstrap-token",
+        `${tokenId}.${tokenSecret}`,
+        "--namespace",
+        ns,
+        "--state-dir",
+        `${dir}/state`,
+        "--allow-insecure-http",
+        "--monitor-interval",
+        "0.5",
+        "--lease-interval",
+        "1",
+      ],
+      dir,
+    );
     const approved = await waitFor("the agent's CSR", async () => {
       const names = await approvePending(admin, device);
       return names.length > 0 ? names : undefined;
     });
     expect(approved).toHaveLength(1);
-    const dp = await waitForStatus(admin, ns, "mine", "Running under the device certificate", (d) => d.status?.phase === "Running");
+    const dp = await waitForStatus(
+      admin,
+      ns,
+      "mine",
+      "Running under the device certificate",
+      (d) => d.status?.phase === "Running",
+    );
     expect(await pidsWith(marker)).toEqual([dp.status?.pid]);
 
     const certPem = await readFile(join(dir, "state/pki/device.crt"));
@@ -113,19 +170,49 @@ describe("device identity: bootstrap token → CSR → client certificate", () =
     expect(cert.subject).toContain("O=bosun:devices");
     expect(cert.checkIssued(new X509Certificate(await readFile(kubeConn().caFile)))).toBe(true);
     expect((await stat(join(dir, "state/pki/device.key"))).mode & 0o777).toBe(0o600);
-    const csr = await admin.json<{ spec: { username: string; signerName: string } }>("GET", `${CSR_PATH}/${approved[0] ?? ""}`);
+    const csr = await admin.json<{ spec: { username: string; signerName: string } }>(
+      "GET",
+      `${CSR_PATH}/${approved[0] ?? ""}`,
+    );
     expect(csr.spec.username).toBe(`system:bootstrap:${tokenId}`);
     expect(csr.spec.signerName).toBe("kubernetes.io/kube-apiserver-client");
     expect(await agent.logs()).not.toContain(tokenSecret); // never logged
 
     // The certificate authenticates the device; RBAC gives it its own objects only.
-    const asDevice = new KubeClient({ server: kubeConn().server, tls: { ca: await readFile(kubeConn().caFile), cert: certPem, key: await readFile(join(dir, "state/pki/device.key")) } });
+    const asDevice = new KubeClient({
+      server: kubeConn().server,
+      tls: {
+        ca: await readFile(kubeConn().caFile),
+        cert: certPem,
+        key: await readFile(join(dir, "state/pki/device.key")),
+      },
+    });
     try {
-      await asDevice.json("PATCH", `${dpPath(ns, "mine")}/status`, { status: { message: "mine" } }, { contentType: "application/merge-patch+json" });
-      const denied = await asDevice.json("PATCH", `${dpPath(ns, "theirs")}/status`, { status: { phase: "Failed" } }, { contentType: "application/merge-patch+json" }).then(() => undefined, (e: unknown) => e);
+      await asDevice.json(
+        "PATCH",
+        `${dpPath(ns, "mine")}/status`,
+        { status: { message: "mine" } },
+        { contentType: "application/merge-patch+json" },
+      );
+      const denied = await asDevice
+        .json(
+          "PATCH",
+          `${dpPath(ns, "theirs")}/status`,
+          { status: { phase: "Failed" } },
+          { contentType: "application/merge-patch+json" },
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(isStatus(denied, 403)).toBe(true);
-      expect((denied as Error).message).toContain(`User "bosun-device:${device}" cannot patch resource "deviceprocesses/status"`);
-      const secret = await asDevice.json("GET", "/api/v1/namespaces/kube-system/secrets").then(() => undefined, (e: unknown) => e);
+      expect((denied as Error).message).toContain(
+        `User "bosun-device:${device}" cannot patch resource "deviceprocesses/status"`,
+      );
+      const secret = await asDevice.json("GET", "/api/v1/namespaces/kube-system/secrets").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isStatus(secret, 403)).toBe(true);
     } finally {
       asDevice.close();
@@ -133,11 +220,21 @@ describe("device identity: bootstrap token → CSR → client certificate", () =
   });
 
   it("renews the certificate with a new key, authenticated by the current certificate", async () => {
-    const identity = new DeviceIdentity({ device, server: kubeConn().server, ca: await readFile(kubeConn().caFile), certDir: join(dir, "state/pki"), log: silentLogger, pollMs: 200 });
+    const identity = new DeviceIdentity({
+      device,
+      server: kubeConn().server,
+      ca: await readFile(kubeConn().caFile),
+      certDir: join(dir, "state/pki"),
+      log: silentLogger,
+      pollMs: 200,
+    });
     const current = await identity.stored();
     expect(current).toBeDefined();
     expect(identity.renewalTime(current!.x509)).toBeLessThan(new Date(current!.x509.validTo).getTime());
-    const asDevice = new KubeClient({ server: kubeConn().server, tls: { ca: await readFile(kubeConn().caFile), cert: current!.cert, key: current!.key } });
+    const asDevice = new KubeClient({
+      server: kubeConn().server,
+      tls: { ca: await readFile(kubeConn().caFile), cert: current!.cert, key: current!.key },
+    });
     try {
       const renewal = identity.request(asDevice);
       await waitFor("the renewal CSR", async () => (await approvePending(admin, device)).length > 0);
@@ -146,8 +243,13 @@ describe("device identity: bootstrap token → CSR → client certificate", () =
       expect(next?.x509.serialNumber).not.toBe(current?.x509.serialNumber);
       expect(next?.key.equals(current!.key)).toBe(false);
       expect(renewed.tls.cert?.toString()).toBe(next?.cert.toString());
-      const list = await admin.json<{ items: { spec: { username: string } }[] }>("GET", `${CSR_PATH}?labelSelector=${encodeURIComponent(`bosun.dev/device=${device}`)}`);
-      expect(list.items.map((c) => c.spec.username).sort()).toEqual([`bosun-device:${device}`, `system:bootstrap:${tokenId}`].sort());
+      const list = await admin.json<{ items: { spec: { username: string } }[] }>(
+        "GET",
+        `${CSR_PATH}?labelSelector=${encodeURIComponent(`bosun.dev/device=${device}`)}`,
+      );
+      expect(list.items.map((c) => c.spec.username).sort()).toEqual(
+        [`bosun-device:${device}`, `system:bootstrap:${tokenId}`].sort(),
+      );
     } finally {
       asDevice.close();
     }

@@ -61,7 +61,8 @@ export async function inventoryHas(
   return false;
 }
 
-const pending = (c: Csr): boolean => !c.status?.conditions?.some((x) => x.type === "Approved" || x.type === "Denied" || x.type === "Failed");
+const pending = (c: Csr): boolean =>
+  !c.status?.conditions?.some((x) => x.type === "Approved" || x.type === "Denied" || x.type === "Failed");
 
 /** Reviews one CSR and records the decision; undefined when it was already decided. */
 export async function decide(
@@ -82,12 +83,27 @@ export async function decide(
     ? { type: "Approved", status: "True", reason: "BosunDeviceApproved", message: review.reason }
     : { type: "Denied", status: "True", reason: "BosunDeviceDenied", message: review.reason };
   try {
-    await o.client.json("PUT", `${CSR_PATH}/${encodeURIComponent(csr.metadata.name)}/approval`, { apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", ...csr, status: { ...csr.status, conditions: [...(csr.status?.conditions ?? []), condition] } }, { signal });
+    await o.client.json(
+      "PUT",
+      `${CSR_PATH}/${encodeURIComponent(csr.metadata.name)}/approval`,
+      {
+        apiVersion: "certificates.k8s.io/v1",
+        kind: "CertificateSigningRequest",
+        ...csr,
+        status: { ...csr.status, conditions: [...(csr.status?.conditions ?? []), condition] },
+      },
+      { signal },
+    );
   } catch (err) {
-    if (isStatus(err, 409, 404)) return undefined; // changed or deleted meanwhile: the watch brings it again if still pending
+    // changed or deleted meanwhile: the watch brings it again if still pending
+    if (isStatus(err, 409, 404)) return undefined;
     throw err;
   }
-  o.log.info(review.approve ? "device CSR approved" : "device CSR denied", { csr: csr.metadata.name, device: review.device, reason: review.reason });
+  o.log.info(review.approve ? "device CSR approved" : "device CSR denied", {
+    csr: csr.metadata.name,
+    device: review.device,
+    reason: review.reason,
+  });
   return review;
 }
 
@@ -102,9 +118,18 @@ export async function runCsrApprover(o: CsrApproverOptions): Promise<void> {
   };
   while (!o.signal.aborted) {
     try {
-      const list = await o.client.json<{ metadata: { resourceVersion: string }; items: Csr[] }>("GET", `${CSR_PATH}?${sel}`, undefined, { signal: o.signal });
+      const list = await o.client.json<{ metadata: { resourceVersion: string }; items: Csr[] }>(
+        "GET",
+        `${CSR_PATH}?${sel}`,
+        undefined,
+        { signal: o.signal },
+      );
       for (const csr of list.items) await handle(csr);
-      const res = await o.client.raw("GET", `${CSR_PATH}?${sel}&watch=1&timeoutSeconds=300&resourceVersion=${list.metadata.resourceVersion}`, { signal: o.signal, timeoutMs: 330_000 });
+      const res = await o.client.raw(
+        "GET",
+        `${CSR_PATH}?${sel}&watch=1&timeoutSeconds=300&resourceVersion=${list.metadata.resourceVersion}`,
+        { signal: o.signal, timeoutMs: 330_000 },
+      );
       if (res.statusCode !== 200) {
         res.resume();
         throw new Error(`CSR watch answered HTTP ${res.statusCode ?? 0}`);
@@ -112,7 +137,8 @@ export async function runCsrApprover(o: CsrApproverOptions): Promise<void> {
       backoff = base;
       for await (const line of lines(res)) {
         const ev = JSON.parse(line) as { type: string; object: Csr & { code?: number; message?: string } };
-        if (ev.type === "ERROR") throw new Error(`CSR watch error ${ev.object.code ?? "?"}: ${ev.object.message ?? ""}`);
+        if (ev.type === "ERROR")
+          throw new Error(`CSR watch error ${ev.object.code ?? "?"}: ${ev.object.message ?? ""}`);
         if (ev.type === "ADDED" || ev.type === "MODIFIED") await handle(ev.object);
       }
     } catch (err) {

@@ -20,11 +20,18 @@ export function generateDeviceKey(): { privateKeyPem: string; privateKey: KeyObj
 }
 
 function pem(label: string, der: Buffer): string {
-  const b64 = der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+  const b64 = der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "");
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
-export function buildCsr(subject: { commonName: string; organization: string }, privateKey: KeyObject, publicKey: KeyObject): string {
+export function buildCsr(
+  subject: { commonName: string; organization: string },
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+): string {
   const name = seq(set(seq(oid(OID_O), utf8(subject.organization))), set(seq(oid(OID_CN), utf8(subject.commonName))));
   const spki = publicKey.export({ type: "spki", format: "der" });
   const info = seq(int0(), name, spki, tlv(0xa0, Buffer.alloc(0)));
@@ -32,7 +39,11 @@ export function buildCsr(subject: { commonName: string; organization: string }, 
   return pem("CERTIFICATE REQUEST", seq(info, seq(oid(OID_ECDSA_SHA256)), bitString(signature)));
 }
 
-export interface ParsedCsr { commonName?: string; organizations: string[]; signatureValid: boolean }
+export interface ParsedCsr {
+  commonName?: string;
+  organizations: string[];
+  signatureValid: boolean;
+}
 
 /** Reads subject CN/O of a PEM CSR and checks its self-signature (ECDSA or RSA with SHA-256). */
 export function parseCsr(pemText: string): ParsedCsr {

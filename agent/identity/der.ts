@@ -29,7 +29,14 @@ export function oid(dotted: string): Buffer {
   return tlv(0x06, Buffer.from(out));
 }
 
-export interface Node { tag: number; start: number; headerLen: number; len: number; content: Buffer; raw: Buffer }
+export interface Node {
+  tag: number;
+  start: number;
+  headerLen: number;
+  len: number;
+  content: Buffer;
+  raw: Buffer;
+}
 
 export function read(buf: Buffer, at = 0): Node {
   const tag = buf[at] ?? 0;

@@ -32,14 +32,23 @@ export interface IdentityOptions {
   approvalTimeoutMs?: number;
 }
 
-interface Csr { metadata: { name: string }; status?: { certificate?: string; conditions?: { type: string; reason?: string; message?: string }[] } }
+interface Csr {
+  metadata: { name: string };
+  status?: { certificate?: string; conditions?: { type: string; reason?: string; message?: string }[] };
+}
 
 export class DeviceIdentity {
   constructor(private readonly o: IdentityOptions) {}
 
-  get keyFile(): string { return join(this.o.certDir, "device.key"); }
-  get certFile(): string { return join(this.o.certDir, "device.crt"); }
-  private get subject(): string { return `device identity ${deviceCommonName(this.o.device)}`; }
+  get keyFile(): string {
+    return join(this.o.certDir, "device.key");
+  }
+  get certFile(): string {
+    return join(this.o.certDir, "device.crt");
+  }
+  private get subject(): string {
+    return `device identity ${deviceCommonName(this.o.device)}`;
+  }
 
   private conn(cert: Buffer, key: Buffer): KubeConnectionConfig {
     return { server: this.o.server, tls: { cert, key, ...(this.o.ca ? { ca: this.o.ca } : {}) } };
@@ -48,9 +57,19 @@ export class DeviceIdentity {
   /** The stored certificate if valid, else a new one through the bootstrap token. */
   async ensure(signal?: AbortSignal): Promise<KubeConnectionConfig> {
     const stored = await this.stored();
-    if (stored && new Date(stored.x509.validTo).getTime() > Date.now() + 60_000) return this.conn(stored.cert, stored.key);
-    if (!this.o.bootstrapToken) throw new AgentError("IdentityFailed", this.subject, `no valid client certificate in ${this.o.certDir} and no --bootstrap-token to request one`);
-    const client = new KubeClient({ server: this.o.server, tls: this.o.ca ? { ca: this.o.ca } : {}, token: this.o.bootstrapToken });
+    if (stored && new Date(stored.x509.validTo).getTime() > Date.now() + 60_000)
+      return this.conn(stored.cert, stored.key);
+    if (!this.o.bootstrapToken)
+      throw new AgentError(
+        "IdentityFailed",
+        this.subject,
+        `no valid client certificate in ${this.o.certDir} and no --bootstrap-token to request one`,
+      );
+    const client = new KubeClient({
+      server: this.o.server,
+      tls: this.o.ca ? { ca: this.o.ca } : {},
+      token: this.o.bootstrapToken,
+    });
     try {
       return await this.request(client, signal);
     } finally {
@@ -70,29 +89,57 @@ export class DeviceIdentity {
   /** Creates the CSR with `client`'s credentials and waits for the signed certificate. */
   async request(client: KubeClient, signal?: AbortSignal): Promise<KubeConnectionConfig> {
     const k = generateDeviceKey();
-    const csrPem = buildCsr({ commonName: deviceCommonName(this.o.device), organization: DEVICE_GROUP }, k.privateKey, k.publicKey);
+    const csrPem = buildCsr(
+      { commonName: deviceCommonName(this.o.device), organization: DEVICE_GROUP },
+      k.privateKey,
+      k.publicKey,
+    );
     const name = `bosun-device-${this.o.device}-${randomBytes(4).toString("hex")}`;
     const path = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
-    await client.json("POST", path, {
-      apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest",
-      metadata: { name, labels: { "bosun.dev/device": this.o.device } },
-      spec: { request: Buffer.from(csrPem).toString("base64"), signerName: "kubernetes.io/kube-apiserver-client", usages: ["digital signature", "client auth"] },
-    }, signal ? { signal } : {});
+    await client.json(
+      "POST",
+      path,
+      {
+        apiVersion: "certificates.k8s.io/v1",
+        kind: "CertificateSigningRequest",
+        metadata: { name, labels: { "bosun.dev/device": this.o.device } },
+        spec: {
+          request: Buffer.from(csrPem).toString("base64"),
+          signerName: "kubernetes.io/kube-apiserver-client",
+          usages: ["digital signature", "client auth"],
+        },
+      },
+      signal ? { signal } : {},
+    );
     this.o.log.info("certificate signing request created; waiting for approval", { csr: name });
     const deadline = Date.now() + (this.o.approvalTimeoutMs ?? 3_600_000);
     for (;;) {
       const csr = await client.json<Csr>("GET", `${path}/${name}`, undefined, signal ? { signal } : {});
       const denied = csr.status?.conditions?.find((c) => c.type === "Denied" || c.type === "Failed");
-      if (denied) throw new AgentError("IdentityFailed", this.subject, `CSR ${name} was ${denied.type.toLowerCase()}: ${denied.reason ?? ""} ${denied.message ?? ""}`.trim());
+      if (denied)
+        throw new AgentError(
+          "IdentityFailed",
+          this.subject,
+          `CSR ${name} was ${denied.type.toLowerCase()}: ${denied.reason ?? ""} ${denied.message ?? ""}`.trim(),
+        );
       if (csr.status?.certificate) {
         const cert = Buffer.from(csr.status.certificate, "base64");
         const key = Buffer.from(k.privateKeyPem);
         await this.store(cert, key);
         const x509 = new X509Certificate(cert);
-        this.o.log.info("client certificate issued", { csr: name, subject: x509.subject.replace(/\n/g, ","), validTo: isoTime(Date.parse(x509.validTo)) });
+        this.o.log.info("client certificate issued", {
+          csr: name,
+          subject: x509.subject.replace(/\n/g, ","),
+          validTo: isoTime(Date.parse(x509.validTo)),
+        });
         return this.conn(cert, key);
       }
-      if (Date.now() > deadline) throw new AgentError("IdentityFailed", this.subject, `CSR ${name} was not approved in time; approve it (kubectl certificate approve ${name}) and restart the agent`);
+      if (Date.now() > deadline)
+        throw new AgentError(
+          "IdentityFailed",
+          this.subject,
+          `CSR ${name} was not approved in time; approve it (kubectl certificate approve ${name}) and restart the agent`,
+        );
       await sleep(this.o.pollMs ?? 1000, signal);
     }
   }

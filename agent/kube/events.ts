@@ -12,11 +12,26 @@ import { isoNow } from "../iso-time.ts";
 import { Wakeup } from "../wakeup.ts";
 
 export type EventReason =
-  | "ArtifactDownloaded" | "ArtifactDownloadFailed" | "ChecksumMismatch"
-  | "ProcessStarted" | "ProcessStartFailed" | "ProcessExited" | "ProcessRestarted" | "ProcessStopped" | "ProcessAdopted"
-  | "HealthCheckPassed" | "HealthCheckFailed" | "Upgrading";
+  | "ArtifactDownloaded"
+  | "ArtifactDownloadFailed"
+  | "ChecksumMismatch"
+  | "ProcessStarted"
+  | "ProcessStartFailed"
+  | "ProcessExited"
+  | "ProcessRestarted"
+  | "ProcessStopped"
+  | "ProcessAdopted"
+  | "HealthCheckPassed"
+  | "HealthCheckFailed"
+  | "Upgrading";
 
-export interface AgentEvent { meta: ObjectMeta; type: "Normal" | "Warning"; reason: EventReason; message: string; time: string }
+export interface AgentEvent {
+  meta: ObjectMeta;
+  type: "Normal" | "Warning";
+  reason: EventReason;
+  message: string;
+  time: string;
+}
 
 export function eventBody(e: AgentEvent, device: string): Record<string, unknown> {
   const suffix = `${Date.now().toString(16)}${randomBytes(3).toString("hex")}`;
@@ -25,8 +40,12 @@ export function eventBody(e: AgentEvent, device: string): Record<string, unknown
     kind: "Event",
     metadata: { name: `${e.meta.name}.${suffix}`, namespace: e.meta.namespace },
     involvedObject: {
-      apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: e.meta.name, namespace: e.meta.namespace,
-      ...(e.meta.uid ? { uid: e.meta.uid } : {}), ...(e.meta.resourceVersion ? { resourceVersion: e.meta.resourceVersion } : {}),
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: KIND,
+      name: e.meta.name,
+      namespace: e.meta.namespace,
+      ...(e.meta.uid ? { uid: e.meta.uid } : {}),
+      ...(e.meta.resourceVersion ? { resourceVersion: e.meta.resourceVersion } : {}),
     },
     reason: e.reason,
     message: e.message,
@@ -43,7 +62,12 @@ export function eventBody(e: AgentEvent, device: string): Record<string, unknown
 export class EventRecorder {
   private readonly queue: AgentEvent[] = [];
   private readonly wakeup = new Wakeup();
-  constructor(private readonly client: KubeClient, private readonly device: string, private readonly log: Logger, private readonly capacity = 100) {}
+  constructor(
+    private readonly client: KubeClient,
+    private readonly device: string,
+    private readonly log: Logger,
+    private readonly capacity = 100,
+  ) {}
 
   emit(e: Omit<AgentEvent, "time">): void {
     this.queue.push({ ...e, time: isoNow() });
@@ -61,7 +85,12 @@ export class EventRecorder {
         continue;
       }
       try {
-        await this.client.json("POST", `/api/v1/namespaces/${encodeURIComponent(e.meta.namespace)}/events`, eventBody(e, this.device), { signal });
+        await this.client.json(
+          "POST",
+          `/api/v1/namespaces/${encodeURIComponent(e.meta.namespace)}/events`,
+          eventBody(e, this.device),
+          { signal },
+        );
         this.queue.shift();
         delay = 500;
       } catch (err) {

@@ -15,7 +15,13 @@ export interface KubeConnectionConfig {
   token?: string;
 }
 
-interface Named<T> { name: string; [k: string]: unknown; cluster?: T; user?: T; context?: T }
+interface Named<T> {
+  name: string;
+  [k: string]: unknown;
+  cluster?: T;
+  user?: T;
+  context?: T;
+}
 type Doc = {
   "current-context"?: string;
   clusters?: Named<Record<string, string | boolean>>[];
@@ -29,7 +35,11 @@ type Doc = {
  */
 export async function parseKubeconfigText(text: string): Promise<unknown> {
   if (text.trimStart().startsWith("{")) {
-    try { return JSON.parse(text); } catch { /* YAML flow mapping: the full parser below */ }
+    try {
+      return JSON.parse(text);
+    } catch {
+      /* YAML flow mapping: the full parser below */
+    }
   }
   const doc = parseYamlSubset(text);
   if (doc !== undefined) return doc;
@@ -50,9 +60,11 @@ export async function loadKubeconfig(path: string): Promise<KubeConnectionConfig
   const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context ?? doc.contexts?.[0]?.context;
   const cluster = (ctx ? doc.clusters?.find((c) => c.name === ctx.cluster) : doc.clusters?.[0])?.cluster;
   const user = (ctx ? doc.users?.find((u) => u.name === ctx.user) : doc.users?.[0])?.user ?? {};
-  if (!cluster || typeof cluster["server"] !== "string") throw new AgentError("BadConfig", subject, "no cluster with a server in the current context");
+  if (!cluster || typeof cluster["server"] !== "string")
+    throw new AgentError("BadConfig", subject, "no cluster with a server in the current context");
   const base = dirname(path);
-  const file = async (p: unknown): Promise<Buffer | undefined> => (typeof p === "string" ? readFile(resolve(base, p)) : undefined);
+  const file = async (p: unknown): Promise<Buffer | undefined> =>
+    typeof p === "string" ? readFile(resolve(base, p)) : undefined;
   const data = (d: unknown): Buffer | undefined => (typeof d === "string" ? Buffer.from(d, "base64") : undefined);
   const tls: TlsOptions = {};
   const ca = data(cluster["certificate-authority-data"]) ?? (await file(cluster["certificate-authority"]));
@@ -62,6 +74,8 @@ export async function loadKubeconfig(path: string): Promise<KubeConnectionConfig
   if (cert) tls.cert = cert;
   if (key) tls.key = key;
   if (cluster["insecure-skip-tls-verify"] === true) tls.insecureSkipVerify = true;
-  const token = user["token"] ?? (user["tokenFile"] ? (await readFile(resolve(base, user["tokenFile"]), "utf8")).trim() : undefined);
+  const token =
+    user["token"] ??
+    (user["tokenFile"] ? (await readFile(resolve(base, user["tokenFile"]), "utf8")).trim() : undefined);
   return { server: cluster["server"], tls, ...(token ? { token } : {}) };
 }

@@ -16,7 +16,10 @@ export function microTime(ms: number): string {
   return isoTime(ms).replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
-interface Lease { metadata: { name: string; namespace: string; resourceVersion?: string }; spec: Record<string, unknown> }
+interface Lease {
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec: Record<string, unknown>;
+}
 
 export class Heartbeat {
   constructor(
@@ -33,18 +36,28 @@ export class Heartbeat {
 
   async renew(signal?: AbortSignal): Promise<void> {
     const name = leaseName(this.device);
-    const spec = { holderIdentity: this.device, leaseDurationSeconds: Math.max(1, Math.ceil((this.intervalMs * 4) / 1000)), renewTime: microTime(Date.now()) };
+    const spec = {
+      holderIdentity: this.device,
+      leaseDurationSeconds: Math.max(1, Math.ceil((this.intervalMs * 4) / 1000)),
+      renewTime: microTime(Date.now()),
+    };
     const opts = signal ? { signal } : {};
     let lease: Lease;
     try {
       lease = await this.client.json<Lease>("GET", `${this.path}/${name}`, undefined, opts);
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
-      await this.client.json("POST", this.path, {
-        apiVersion: "coordination.k8s.io/v1", kind: "Lease",
-        metadata: { name, namespace: this.namespace, labels: { "bosun.dev/device": this.device } },
-        spec: { ...spec, acquireTime: spec.renewTime },
-      }, opts);
+      await this.client.json(
+        "POST",
+        this.path,
+        {
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
+          metadata: { name, namespace: this.namespace, labels: { "bosun.dev/device": this.device } },
+          spec: { ...spec, acquireTime: spec.renewTime },
+        },
+        opts,
+      );
       return;
     }
     await this.client.json("PUT", `${this.path}/${name}`, { ...lease, spec: { ...lease.spec, ...spec } }, opts);
@@ -56,7 +69,10 @@ export class Heartbeat {
         await this.renew(signal);
       } catch (err) {
         if (signal.aborted) return;
-        this.log.warn("heartbeat lease renewal failed", { lease: `${this.namespace}/${leaseName(this.device)}`, error: errorMessage(err) });
+        this.log.warn("heartbeat lease renewal failed", {
+          lease: `${this.namespace}/${leaseName(this.device)}`,
+          error: errorMessage(err),
+        });
       }
       await sleep(this.intervalMs, signal).catch(() => undefined);
     }

@@ -20,7 +20,12 @@ function server(errors: Error[]): { client: KubeClient; patches: string[] } {
 
 function logger(): { log: Logger; warnings: string[] } {
   const warnings: string[] = [];
-  const log = createLogger({ write: (line) => { const rec = JSON.parse(line) as { level: string; msg: string }; if (rec.level === "warn") warnings.push(rec.msg); } });
+  const log = createLogger({
+    write: (line) => {
+      const rec = JSON.parse(line) as { level: string; msg: string };
+      if (rec.level === "warn") warnings.push(rec.msg);
+    },
+  });
   return { log, warnings };
 }
 
@@ -39,13 +44,17 @@ async function writeThrough(errors: Error[]): Promise<{ warnings: string[]; patc
 
 describe("StatusWriter", () => {
   it("keeps retrying a forbidden write, says how to grant it, and delivers the status once allowed", async () => {
-    const { warnings, patches } = await writeThrough([new KubeApiError("Kubernetes API", 403, "Forbidden", "deviceprocesses.azure.com \"app-dev1\" is forbidden")]);
+    const { warnings, patches } = await writeThrough([
+      new KubeApiError("Kubernetes API", 403, "Forbidden", 'deviceprocesses.azure.com "app-dev1" is forbidden'),
+    ]);
     expect(warnings[0]).toContain("bosun-agent rbac --device … --namespace infra --deviceprocess app-dev1");
     expect(patches).toEqual(["/apis/azure.com/v1alpha1/namespaces/infra/deviceprocesses/app-dev1/status"]);
   });
 
   it("gives no RBAC hint for other failures", async () => {
-    const { warnings, patches } = await writeThrough([new KubeApiError("Kubernetes API", 500, "InternalError", "etcd timeout")]);
+    const { warnings, patches } = await writeThrough([
+      new KubeApiError("Kubernetes API", 500, "InternalError", "etcd timeout"),
+    ]);
     expect(warnings).toEqual(["status write failed; will retry"]);
     expect(patches).toHaveLength(1);
   });

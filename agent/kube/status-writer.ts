@@ -11,7 +11,12 @@ import { isStatus, type KubeClient } from "./client.ts";
 import { collectionPath } from "./watch.ts";
 import { Wakeup } from "../wakeup.ts";
 
-interface Pending { namespace: string; name: string; status: DeviceProcessStatus; seq: number }
+interface Pending {
+  namespace: string;
+  name: string;
+  status: DeviceProcessStatus;
+  seq: number;
+}
 
 /** Merge patch body: fields the status no longer has are sent as null so the server drops them. */
 export function statusPatch(status: DeviceProcessStatus): { status: Record<string, unknown> } {
@@ -25,7 +30,11 @@ export class StatusWriter {
   private running: Promise<void> | undefined;
   private idle: (() => void)[] = [];
 
-  constructor(private readonly client: KubeClient, private readonly log: Logger, private readonly backoff = { base: 500, max: 15_000 }) {}
+  constructor(
+    private readonly client: KubeClient,
+    private readonly log: Logger,
+    private readonly backoff = { base: 500, max: 15_000 },
+  ) {}
 
   set(namespace: string, name: string, status: DeviceProcessStatus): void {
     this.pending.set(dpKey({ namespace, name }), { namespace, name, status, seq: ++this.seq });
@@ -33,7 +42,9 @@ export class StatusWriter {
   }
 
   /** Forgets an object (deleted): no more writes for it. */
-  drop(namespace: string, name: string): void { this.pending.delete(dpKey({ namespace, name })); }
+  drop(namespace: string, name: string): void {
+    this.pending.delete(dpKey({ namespace, name }));
+  }
 
   /** Resolves when nothing is pending (tests, shutdown). */
   flushed(): Promise<void> {
@@ -57,7 +68,12 @@ export class StatusWriter {
       let failed = false;
       for (const [key, p] of [...this.pending]) {
         try {
-          await this.client.json("PATCH", `${collectionPath(p.namespace)}/${encodeURIComponent(p.name)}/status`, statusPatch(p.status), { contentType: "application/merge-patch+json", signal });
+          await this.client.json(
+            "PATCH",
+            `${collectionPath(p.namespace)}/${encodeURIComponent(p.name)}/status`,
+            statusPatch(p.status),
+            { contentType: "application/merge-patch+json", signal },
+          );
           if (this.pending.get(key)?.seq === p.seq) this.pending.delete(key);
         } catch (err) {
           if (signal.aborted) return;
@@ -69,7 +85,11 @@ export class StatusWriter {
           const hint = isStatus(err, 403)
             ? `; the device's Role does not allow it: set agents.rbac: true in the fleet's bosun.yaml, or render the device's RBAC with this DeviceProcess (bosun-agent rbac --device … --namespace ${p.namespace} --deviceprocess ${p.name} …) and apply it`
             : "";
-          this.log.warn(`status write failed; will retry${hint}`, { deviceProcess: key, error: errorMessage(err), retryInMs: delay });
+          this.log.warn(`status write failed; will retry${hint}`, {
+            deviceProcess: key,
+            error: errorMessage(err),
+            retryInMs: delay,
+          });
           break;
         }
       }

@@ -52,7 +52,10 @@ export async function* lines(res: IncomingMessage): AsyncGenerator<string> {
  * its controller): managedFields and kubectl's last-applied copy of the whole object.
  */
 export function slim(dp: DeviceProcess): DeviceProcess {
-  const meta = dp.metadata as DeviceProcess["metadata"] & { managedFields?: unknown; annotations?: Record<string, string> };
+  const meta = dp.metadata as DeviceProcess["metadata"] & {
+    managedFields?: unknown;
+    annotations?: Record<string, string>;
+  };
   delete meta.managedFields;
   if (meta.annotations) delete meta.annotations["kubectl.kubernetes.io/last-applied-configuration"];
   return dp;
@@ -67,7 +70,12 @@ export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
   let rv: string | undefined;
 
   const relist = async (): Promise<void> => {
-    const list = await o.client.json<{ metadata: { resourceVersion: string }; items: DeviceProcess[] }>("GET", `${base}?${sel}`, undefined, { signal: o.signal });
+    const list = await o.client.json<{ metadata: { resourceVersion: string }; items: DeviceProcess[] }>(
+      "GET",
+      `${base}?${sel}`,
+      undefined,
+      { signal: o.signal },
+    );
     const seen = new Set<string>();
     for (const item of list.items.map(slim)) {
       const key = dpKey(item.metadata);
@@ -75,7 +83,8 @@ export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
       const prev = known.get(key);
       known.set(key, item);
       if (!prev) o.onEvent({ type: "ADDED", object: item });
-      else if (prev.metadata.resourceVersion !== item.metadata.resourceVersion) o.onEvent({ type: "MODIFIED", object: item });
+      else if (prev.metadata.resourceVersion !== item.metadata.resourceVersion)
+        o.onEvent({ type: "MODIFIED", object: item });
     }
     for (const [key, obj] of known) {
       if (!seen.has(key)) {
@@ -91,7 +100,11 @@ export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
     try {
       if (rv === undefined) await relist();
       const timeout = o.watchTimeoutSec ?? 240 + Math.floor(Math.random() * 60);
-      const res = await o.client.raw("GET", `${base}?${sel}&watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeout}&resourceVersion=${rv ?? ""}`, { signal: o.signal, timeoutMs: (timeout + 30) * 1000 });
+      const res = await o.client.raw(
+        "GET",
+        `${base}?${sel}&watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeout}&resourceVersion=${rv ?? ""}`,
+        { signal: o.signal, timeoutMs: (timeout + 30) * 1000 },
+      );
       if (res.statusCode === 410) {
         res.resume();
         throw new KubeApiError("DeviceProcess watch", 410, "Expired", "resourceVersion too old");
@@ -104,7 +117,8 @@ export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
       for await (const line of lines(res)) {
         const ev = JSON.parse(line) as { type: string; object: DeviceProcess & { code?: number; message?: string } };
         if (ev.type === "ERROR") {
-          if (ev.object.code === 410) throw new KubeApiError("DeviceProcess watch", 410, "Expired", ev.object.message ?? "");
+          if (ev.object.code === 410)
+            throw new KubeApiError("DeviceProcess watch", 410, "Expired", ev.object.message ?? "");
           throw new Error(`watch error ${ev.object.code ?? "?"}: ${ev.object.message ?? ""}`);
         }
         const newRv = ev.object.metadata.resourceVersion;
@@ -114,7 +128,8 @@ export async function watchDeviceProcesses(o: WatchOptions): Promise<void> {
         const key = dpKey(ev.object.metadata);
         if (ev.type === "DELETED") known.delete(key);
         else known.set(key, ev.object);
-        if (ev.type === "ADDED" || ev.type === "MODIFIED" || ev.type === "DELETED") o.onEvent({ type: ev.type, object: ev.object });
+        if (ev.type === "ADDED" || ev.type === "MODIFIED" || ev.type === "DELETED")
+          o.onEvent({ type: ev.type, object: ev.object });
       }
     } catch (err) {
       if (o.signal.aborted) break;

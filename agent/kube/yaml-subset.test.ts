@@ -51,8 +51,26 @@ describe("parseYamlSubset", () => {
   it.each([
     ["kubectl style", KUBECTL],
     ["indented, quoted, commented", INDENTED],
-    ["plain strings starting with a digit, '+' or '.'", "token: 0a1b2c.3d4e5f\nname: 1-cluster\nv: 1.2.3\nw: +x\nz: .hidden\n"],
-    ["yaml stringify of the lab kubeconfig", stringify({ apiVersion: "v1", kind: "Config", clusters: [{ name: "bosun-lab", cluster: { server: "https://127.0.0.1:6443", "certificate-authority": "/tmp/x/ca.crt" } }], users: [{ name: "bosun-admin", user: { token: "t0k.en" } }], contexts: [{ name: "bosun-lab", context: { cluster: "bosun-lab", user: "bosun-admin" } }], "current-context": "bosun-lab" })],
+    [
+      "plain strings starting with a digit, '+' or '.'",
+      "token: 0a1b2c.3d4e5f\nname: 1-cluster\nv: 1.2.3\nw: +x\nz: .hidden\n",
+    ],
+    [
+      "yaml stringify of the lab kubeconfig",
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [
+          {
+            name: "bosun-lab",
+            cluster: { server: "https://127.0.0.1:6443", "certificate-authority": "/tmp/x/ca.crt" },
+          },
+        ],
+        users: [{ name: "bosun-admin", user: { token: "t0k.en" } }],
+        contexts: [{ name: "bosun-lab", context: { cluster: "bosun-lab", user: "bosun-admin" } }],
+        "current-context": "bosun-lab",
+      }),
+    ],
   ])("reads %s exactly as the yaml package does", (_name, text) => {
     const doc = parseYamlSubset(text);
     expect(doc).toBeDefined();
@@ -79,25 +97,43 @@ describe("parseYamlSubset", () => {
   it("falls back to the yaml package for what the subset does not read", async () => {
     const text = "base: &b\n  server: https://a:6443\nclusters:\n- name: c\n  cluster: *b\n";
     expect(parseYamlSubset(text)).toBeUndefined();
-    expect(await parseKubeconfigText(text)).toEqual({ base: { server: "https://a:6443" }, clusters: [{ name: "c", cluster: { server: "https://a:6443" } }] });
+    expect(await parseKubeconfigText(text)).toEqual({
+      base: { server: "https://a:6443" },
+      clusters: [{ name: "c", cluster: { server: "https://a:6443" } }],
+    });
   });
 
   it("reads JSON kubeconfigs", async () => {
-    expect(await parseKubeconfigText('{"clusters":[{"name":"c","cluster":{"server":"https://a"}}]}')).toEqual({ clusters: [{ name: "c", cluster: { server: "https://a" } }] });
+    expect(await parseKubeconfigText('{"clusters":[{"name":"c","cluster":{"server":"https://a"}}]}')).toEqual({
+      clusters: [{ name: "c", cluster: { server: "https://a" } }],
+    });
   });
 
   it("never disagrees with the yaml package on generated kubeconfig-shaped documents", () => {
     let seed = 42;
-    const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
     const chars = "abz09.-_:/#' \"@&*!|>{}[],+=~%\\é";
     const str = (): string => Array.from({ length: 1 + rnd(12) }, () => chars[rnd(chars.length)]).join("");
     const val = (): unknown => [str(), str(), String(rnd(1000)), true, null, ""][rnd(6)];
     let read = 0;
     for (let i = 0; i < 500; i++) {
       const doc = {
-        apiVersion: "v1", kind: "Config", "current-context": val(),
-        clusters: [{ name: val(), cluster: { server: val(), "certificate-authority-data": val(), "insecure-skip-tls-verify": val() } }],
-        users: [{ name: val(), user: { token: val(), "client-key": val() } }, { name: val(), user: {} }],
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": val(),
+        clusters: [
+          {
+            name: val(),
+            cluster: { server: val(), "certificate-authority-data": val(), "insecure-skip-tls-verify": val() },
+          },
+        ],
+        users: [
+          { name: val(), user: { token: val(), "client-key": val() } },
+          { name: val(), user: {} },
+        ],
         contexts: [],
       };
       const text = stringify(doc);

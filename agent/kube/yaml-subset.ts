@@ -9,7 +9,10 @@
  */
 
 type Value = null | boolean | string | Value[] | { [k: string]: Value };
-interface Line { indent: number; text: string }
+interface Line {
+  indent: number;
+  text: string;
+}
 
 class Unsupported extends Error {}
 
@@ -40,7 +43,11 @@ function scalar(raw: string): Value {
   if (s.startsWith('"')) {
     if (!s.endsWith('"') || s.length < 2) throw new Unsupported();
     // JSON escapes are a subset of YAML's; anything else (\x, \e, line folding) → full parser.
-    try { return JSON.parse(s) as string; } catch { throw new Unsupported(); }
+    try {
+      return JSON.parse(s) as string;
+    } catch {
+      throw new Unsupported();
+    }
   }
   if (s.startsWith("'")) {
     if (!s.endsWith("'") || s.length < 2) throw new Unsupported();
@@ -49,7 +56,12 @@ function scalar(raw: string): Value {
     return body.replace(/''/g, "'");
   }
   // Numbers of the YAML 1.2 core schema (what `yaml` resolves): left to the full parser.
-  if (/^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$|^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/.test(s)) throw new Unsupported();
+  if (
+    /^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$|^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/.test(
+      s,
+    )
+  )
+    throw new Unsupported();
   // Indicators and ": " / " #" inside: left to the full parser. A leading digit, "+" or "." is a plain string here.
   if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(s) || /: |\t| #/.test(s) || s.endsWith(":")) throw new Unsupported();
   return s;
@@ -84,7 +96,6 @@ class Reader {
   i = 0;
   constructor(private readonly lines: Line[]) {}
 
-
   /** A block (mapping or sequence) whose lines start at exactly `indent`. */
   block(indent: number): Value {
     const l = this.lines[this.i];
@@ -97,7 +108,12 @@ class Reader {
     if (rest.trim() !== "") return scalar(rest);
     const next = this.lines[this.i];
     // kubectl writes a mapping's sequence at the key's own indent ("key:\n- a").
-    if (next && (next.indent > parentIndent || (!inSeqItem && next.indent === parentIndent && (next.text === "-" || next.text.startsWith("- "))))) return this.block(next.indent);
+    if (
+      next &&
+      (next.indent > parentIndent ||
+        (!inSeqItem && next.indent === parentIndent && (next.text === "-" || next.text.startsWith("- "))))
+    )
+      return this.block(next.indent);
     return null;
   }
 
@@ -160,7 +176,10 @@ export function parseYamlSubset(text: string): unknown {
       if (/^\s*\t/.test(rawLine)) throw new Unsupported();
       const body = stripComment(rawLine);
       if (body.trim() === "") continue;
-      if (body === "---" && !started) { started = true; continue; }
+      if (body === "---" && !started) {
+        started = true;
+        continue;
+      }
       if (body.startsWith("%") || body === "---" || body === "...") throw new Unsupported();
       started = true;
       const indent = body.length - body.trimStart().length;

@@ -9,7 +9,10 @@ import { createSecureContext, type SecureContext } from "node:tls";
 import type { IncomingMessage } from "node:http";
 
 export interface TlsOptions {
-  ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; insecureSkipVerify?: boolean;
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  insecureSkipVerify?: boolean;
   /** Built once from ca/cert/key (see withSecureContext); used instead of them when set. */
   secureContext?: SecureContext;
 }
@@ -21,7 +24,14 @@ export interface TlsOptions {
  */
 export function withSecureContext(tls: TlsOptions): TlsOptions {
   if (tls.secureContext) return tls;
-  return { ...tls, secureContext: createSecureContext({ ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) }) };
+  return {
+    ...tls,
+    secureContext: createSecureContext({
+      ...(tls.ca ? { ca: tls.ca } : {}),
+      ...(tls.cert ? { cert: tls.cert } : {}),
+      ...(tls.key ? { key: tls.key } : {}),
+    }),
+  };
 }
 
 export interface RequestOptions {
@@ -63,10 +73,15 @@ function once(url: URL, opts: RequestOptions): Promise<IncomingMessage> {
     const tls = opts.tls ?? {};
     const req = mod.request(url, {
       method: opts.method ?? "GET",
-      headers: { ...(opts.body !== undefined ? { "content-length": String(Buffer.byteLength(opts.body)) } : {}), ...opts.headers },
+      headers: {
+        ...(opts.body !== undefined ? { "content-length": String(Buffer.byteLength(opts.body)) } : {}),
+        ...opts.headers,
+      },
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.agent ? { agent: opts.agent } : {}),
-      ...(isHttps && tls.secureContext ? { secureContext: tls.secureContext, rejectUnauthorized: tls.insecureSkipVerify !== true } : {}),
+      ...(isHttps && tls.secureContext
+        ? { secureContext: tls.secureContext, rejectUnauthorized: tls.insecureSkipVerify !== true }
+        : {}),
       ...(isHttps && !tls.secureContext
         ? {
             ...(tls.ca ? { ca: tls.ca } : {}),
@@ -77,7 +92,8 @@ function once(url: URL, opts: RequestOptions): Promise<IncomingMessage> {
         : {}),
     });
     const timeout = opts.timeoutMs ?? 30_000;
-    if (timeout > 0) req.setTimeout(timeout, () => req.destroy(new Error(`no answer from ${url.origin} within ${timeout} ms`)));
+    if (timeout > 0)
+      req.setTimeout(timeout, () => req.destroy(new Error(`no answer from ${url.origin} within ${timeout} ms`)));
     req.once("response", resolve);
     req.once("error", reject);
     req.end(opts.body);

@@ -3,14 +3,20 @@ import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { renderDeviceRbac, renderSharedRbac } from "../../engine/kinds/device-process/agent-rbac.ts";
 
-export const RBAC_USAGE = "usage: bosun-agent rbac [--shared] [--device NAME --namespace NS --deviceprocess NAME… [--secret NAME…] [--configmap NAME…] [--lease-namespace NS]]";
+export const RBAC_USAGE =
+  "usage: bosun-agent rbac [--shared] [--device NAME --namespace NS --deviceprocess NAME… [--secret NAME…] [--configmap NAME…] [--lease-namespace NS]]";
 
 export function rbacMain(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): number {
   const { values } = parseArgs({
     args: argv,
     options: {
-      shared: { type: "boolean" }, device: { type: "string" }, namespace: { type: "string" }, "lease-namespace": { type: "string" },
-      deviceprocess: { type: "string", multiple: true }, secret: { type: "string", multiple: true }, configmap: { type: "string", multiple: true },
+      shared: { type: "boolean" },
+      device: { type: "string" },
+      namespace: { type: "string" },
+      "lease-namespace": { type: "string" },
+      deviceprocess: { type: "string", multiple: true },
+      secret: { type: "string", multiple: true },
+      configmap: { type: "string", multiple: true },
     },
     strict: true,
   });
@@ -20,11 +26,16 @@ export function rbacMain(argv: string[], out: (s: string) => void = (s) => proce
       process.stderr.write(`--namespace is required with --device\n${RBAC_USAGE}\n`);
       return 2;
     }
-    docs.push(...renderDeviceRbac({
-      device: values.device, namespace: values.namespace, deviceProcesses: values.deviceprocess ?? [],
-      secrets: values.secret ?? [], configMaps: values.configmap ?? [],
-      ...(values["lease-namespace"] ? { leaseNamespace: values["lease-namespace"] } : {}),
-    }));
+    docs.push(
+      ...renderDeviceRbac({
+        device: values.device,
+        namespace: values.namespace,
+        deviceProcesses: values.deviceprocess ?? [],
+        secrets: values.secret ?? [],
+        configMaps: values.configmap ?? [],
+        ...(values["lease-namespace"] ? { leaseNamespace: values["lease-namespace"] } : {}),
+      }),
+    );
   }
   if (docs.length === 0) {
     process.stderr.write(`${RBAC_USAGE}\n`);

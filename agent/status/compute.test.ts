@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { computePhase, computeStatus, type Observed } from "./compute.ts";
 
-const base: Observed = { artifact: "Downloaded", process: "Running", health: "Healthy", restartCount: 0, lastTerminationReason: "", pid: 42, startTime: "2025-01-01T00:00:00Z", artifactVersion: "v1" };
+const base: Observed = {
+  artifact: "Downloaded",
+  process: "Running",
+  health: "Healthy",
+  restartCount: 0,
+  lastTerminationReason: "",
+  pid: 42,
+  startTime: "2025-01-01T00:00:00Z",
+  artifactVersion: "v1",
+};
 const T0 = "2025-01-01T00:00:00Z";
 const T1 = "2025-01-01T00:01:00Z";
 
@@ -18,7 +27,11 @@ describe("status computation", () => {
   });
   it("writes the three conditions, pid and startTime only while running", () => {
     const s = computeStatus(base, undefined, T0);
-    expect(s.conditions.map((c) => [c.type, c.status])).toEqual([["ArtifactDownloaded", "True"], ["ProcessStarted", "True"], ["Healthy", "True"]]);
+    expect(s.conditions.map((c) => [c.type, c.status])).toEqual([
+      ["ArtifactDownloaded", "True"],
+      ["ProcessStarted", "True"],
+      ["Healthy", "True"],
+    ]);
     expect(s.pid).toBe(42);
     expect(s.artifactVersion).toBe("v1");
     const exited = computeStatus({ ...base, process: "Exited" }, s.conditions, T1);
@@ -32,12 +45,23 @@ describe("status computation", () => {
     expect(byType).toEqual({ ArtifactDownloaded: T0, ProcessStarted: T0, Healthy: T1 });
   });
   it("reports an artifact failure with its reason while the old version keeps running", () => {
-    const s = computeStatus({ ...base, artifact: "Failed", artifactReason: "ChecksumMismatch", artifactMessage: "bad" }, undefined, T0);
+    const s = computeStatus(
+      { ...base, artifact: "Failed", artifactReason: "ChecksumMismatch", artifactMessage: "bad" },
+      undefined,
+      T0,
+    );
     expect(s.phase).toBe("Running");
-    expect(s.conditions[0]).toMatchObject({ type: "ArtifactDownloaded", status: "False", reason: "ChecksumMismatch", message: "bad" });
+    expect(s.conditions[0]).toMatchObject({
+      type: "ArtifactDownloaded",
+      status: "False",
+      reason: "ChecksumMismatch",
+      message: "bad",
+    });
   });
   it("without a health check, Healthy follows the process", () => {
     expect(computeStatus({ ...base, health: "None" }, undefined, T0).conditions[2]?.status).toBe("True");
-    expect(computeStatus({ ...base, health: "None", process: "Exited" }, undefined, T0).conditions[2]?.status).toBe("False");
+    expect(computeStatus({ ...base, health: "None", process: "Exited" }, undefined, T0).conditions[2]?.status).toBe(
+      "False",
+    );
   });
 });

@@ -47,7 +47,12 @@ type Cond = Omit<Condition, "lastTransitionTime">;
 function artifactCondition(o: Observed): Cond {
   if (o.artifact === "Downloaded") return { type: "ArtifactDownloaded", status: "True", reason: "ChecksumVerified" };
   if (o.artifact === "Failed") {
-    return { type: "ArtifactDownloaded", status: "False", reason: o.artifactReason ?? "DownloadFailed", ...(o.artifactMessage ? { message: o.artifactMessage } : {}) };
+    return {
+      type: "ArtifactDownloaded",
+      status: "False",
+      reason: o.artifactReason ?? "DownloadFailed",
+      ...(o.artifactMessage ? { message: o.artifactMessage } : {}),
+    };
   }
   return { type: "ArtifactDownloaded", status: "False", reason: "Downloading" };
 }
@@ -77,7 +82,11 @@ export function mergeConditions(next: Cond[], previous: readonly Condition[] | u
   });
 }
 
-export function computeStatus(o: Observed, previous: readonly Condition[] | undefined, now: string): DeviceProcessStatus {
+export function computeStatus(
+  o: Observed,
+  previous: readonly Condition[] | undefined,
+  now: string,
+): DeviceProcessStatus {
   const conds = mergeConditions([artifactCondition(o), processCondition(o), healthCondition(o)], previous, now);
   const status: DeviceProcessStatus = {
     phase: computePhase(o),
@@ -92,6 +101,9 @@ export function computeStatus(o: Observed, previous: readonly Condition[] | unde
   return status;
 }
 
-export function conditionOf(status: { conditions?: Condition[] } | undefined, type: ConditionType): Condition | undefined {
+export function conditionOf(
+  status: { conditions?: Condition[] } | undefined,
+  type: ConditionType,
+): Condition | undefined {
   return status?.conditions?.find((c) => c.type === type);
 }

@@ -29,7 +29,10 @@ export interface ControllerDeps {
 /** What a change of spec restarts: artifact, execution, restart policy, resources (not the health check). */
 export function specHash(dp: DeviceProcess, env: Record<string, string>): string {
   const { artifact, execution, restartPolicy, resources } = dp.spec;
-  return createHash("sha256").update(JSON.stringify({ artifact, execution, restartPolicy, resources, env })).digest("hex").slice(0, 32);
+  return createHash("sha256")
+    .update(JSON.stringify({ artifact, execution, restartPolicy, resources, env }))
+    .digest("hex")
+    .slice(0, 32);
 }
 
 /** The image an oci artifact names, pinned to its digest: `repo@sha256:<checksumSHA256>`. */

@@ -44,9 +44,15 @@ function harness() {
 }
 
 const dp = (script: string, restartPolicy: RestartPolicy): DeviceProcess => ({
-  apiVersion: "azure.com/v1alpha1", kind: "DeviceProcess",
+  apiVersion: "azure.com/v1alpha1",
+  kind: "DeviceProcess",
   metadata: { name: "app", namespace: "ns", generation: 1 },
-  spec: { deviceRef: { kind: "SOC", name: "d" }, artifact: { type: "file", url: "file:///bin/sh", checksumSHA256: "0".repeat(64) }, execution: { backend: "exec", command: ["$(BOSUN_ARTIFACT)", "-c", script] }, restartPolicy },
+  spec: {
+    deviceRef: { kind: "SOC", name: "d" },
+    artifact: { type: "file", url: "file:///bin/sh", checksumSHA256: "0".repeat(64) },
+    execution: { backend: "exec", command: ["$(BOSUN_ARTIFACT)", "-c", script] },
+    restartPolicy,
+  },
 });
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {

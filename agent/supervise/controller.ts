@@ -39,7 +39,11 @@ export class ProcessController {
   /** Resolves when the loop has ended (after a delete). */
   done: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: ControllerDeps, meta: { namespace: string; name: string }, record?: ProcessRecord) {
+  constructor(
+    private readonly deps: ControllerDeps,
+    meta: { namespace: string; name: string },
+    record?: ProcessRecord,
+  ) {
     this.key = dpKey(meta);
     this.log = deps.log.child({ deviceProcess: this.key });
     this.record = record;
@@ -53,7 +57,9 @@ export class ProcessController {
     };
   }
 
-  get current(): DeviceProcess | undefined { return this.dp; }
+  get current(): DeviceProcess | undefined {
+    return this.dp;
+  }
 
   update(dp: DeviceProcess): void {
     this.dp = dp;
@@ -104,8 +110,18 @@ export class ProcessController {
 
   private publish(): void {
     if (!this.dp || this.deleted) return;
-    const status = computeStatus({ ...this.obs, ...(this.dp.metadata.generation !== undefined ? { observedGeneration: this.dp.metadata.generation } : {}) }, this.dp.status?.conditions, isoNow());
-    const json = JSON.stringify({ ...status, conditions: status.conditions.map((c) => [c.type, c.status, c.reason, c.message]) });
+    const status = computeStatus(
+      {
+        ...this.obs,
+        ...(this.dp.metadata.generation !== undefined ? { observedGeneration: this.dp.metadata.generation } : {}),
+      },
+      this.dp.status?.conditions,
+      isoNow(),
+    );
+    const json = JSON.stringify({
+      ...status,
+      conditions: status.conditions.map((c) => [c.type, c.status, c.reason, c.message]),
+    });
     if (json === this.lastStatusJson) return;
     this.lastStatusJson = json;
     this.dp = { ...this.dp, status };
@@ -116,10 +132,13 @@ export class ProcessController {
   private async adopt(signal: AbortSignal): Promise<void> {
     const r = this.record;
     if (!r) return;
-    const obs = await this.deps.backend(r.backend).observe(r.launch, signal).catch((err: unknown) => {
-      this.log.warn("cannot observe the recorded process", { error: errorMessage(err) });
-      return { state: "missing" } as Observation;
-    });
+    const obs = await this.deps
+      .backend(r.backend)
+      .observe(r.launch, signal)
+      .catch((err: unknown) => {
+        this.log.warn("cannot observe the recorded process", { error: errorMessage(err) });
+        return { state: "missing" } as Observation;
+      });
     if (obs.state === "running") {
       this.setRunning(obs);
       this.log.info("re-adopted the running process", { pid: obs.pid });
@@ -166,7 +185,12 @@ export class ProcessController {
     await this.monitor(dp, signal);
   }
 
-  private async rollout(dp: DeviceProcess, env: Record<string, string>, hash: string, signal: AbortSignal): Promise<void> {
+  private async rollout(
+    dp: DeviceProcess,
+    env: Record<string, string>,
+    hash: string,
+    signal: AbortSignal,
+  ): Promise<void> {
     if (Date.now() < this.artifactRetryAt) return;
     const version = artifactVersionOf(dp.spec);
     let artifact: { path: string; sha256: string };
@@ -191,11 +215,21 @@ export class ProcessController {
     this.lastArtifactError = "";
     const { artifactReason: _r, artifactMessage: _m, ...rest } = this.obs;
     this.obs = { ...rest, artifact: "Downloaded" };
-    this.emit("Normal", "ArtifactDownloaded", `Successfully downloaded artifact from ${dp.spec.artifact.url} (sha256 verified)`);
+    this.emit(
+      "Normal",
+      "ArtifactDownloaded",
+      `Successfully downloaded artifact from ${dp.spec.artifact.url} (sha256 verified)`,
+    );
 
     const launch = buildLaunch({
-      key: this.key, spec: dp.spec, env, artifactPath: artifact.path, artifactSha256: artifact.sha256, artifactVersion: version,
-      stopTimeoutSec: this.deps.stopTimeoutSec, capabilities: this.deps.capabilities(dp),
+      key: this.key,
+      spec: dp.spec,
+      env,
+      artifactPath: artifact.path,
+      artifactSha256: artifact.sha256,
+      artifactVersion: version,
+      stopTimeoutSec: this.deps.stopTimeoutSec,
+      capabilities: this.deps.capabilities(dp),
       ...(dp.spec.execution.backend === "container" && dp.spec.artifact.type === "oci" ? { image: ociImage(dp) } : {}),
     });
     const old = this.record;
@@ -205,8 +239,21 @@ export class ProcessController {
       await this.deps.backend(old.backend).forget?.(old.launch, signal);
       if (old.backend !== dp.spec.execution.backend) await this.deps.backend(old.backend).remove(old.launch, signal);
     }
-    this.record = { namespace: dp.metadata.namespace, name: dp.metadata.name, backend: dp.spec.execution.backend, specHash: hash, launch, restartCount: 0, lastTerminationReason: "" };
-    this.obs = { ...this.obs, artifactVersion: version, restartCount: 0, lastTerminationReason: old ? "Upgraded" : this.obs.lastTerminationReason };
+    this.record = {
+      namespace: dp.metadata.namespace,
+      name: dp.metadata.name,
+      backend: dp.spec.execution.backend,
+      specHash: hash,
+      launch,
+      restartCount: 0,
+      lastTerminationReason: "",
+    };
+    this.obs = {
+      ...this.obs,
+      artifactVersion: version,
+      restartCount: 0,
+      lastTerminationReason: old ? "Upgraded" : this.obs.lastTerminationReason,
+    };
     this.restartAt = undefined;
     await this.deps.records.save(this.record);
     await this.startProcess(false, signal);
@@ -226,12 +273,21 @@ export class ProcessController {
     try {
       await backend.prepare(r.launch, signal);
       const obs = await backend.start(r.launch, signal);
-      if (obs.state !== "running") throw new AgentError("StartFailed", `DeviceProcess ${this.key}`, `process is not running right after start (${obs.state}${obs.exitCode !== undefined ? `, exit code ${obs.exitCode}` : ""})`);
+      if (obs.state !== "running")
+        throw new AgentError(
+          "StartFailed",
+          `DeviceProcess ${this.key}`,
+          `process is not running right after start (${obs.state}${obs.exitCode !== undefined ? `, exit code ${obs.exitCode}` : ""})`,
+        );
       this.setRunning(obs);
       this.obs.health = hc ? "Unknown" : "None";
       delete this.obs.processMessage;
       this.restartAt = undefined;
-      this.emit("Normal", isRestart ? "ProcessRestarted" : "ProcessStarted", `Started ${r.launch.unitName} ${r.launch.artifactVersion} process (PID: ${obs.pid ?? "?"})`);
+      this.emit(
+        "Normal",
+        isRestart ? "ProcessRestarted" : "ProcessStarted",
+        `Started ${r.launch.unitName} ${r.launch.artifactVersion} process (PID: ${obs.pid ?? "?"})`,
+      );
     } catch (err) {
       if (signal.aborted) throw err;
       const message = errorMessage(err);
@@ -275,22 +331,43 @@ export class ProcessController {
       await this.startProcess(false, signal);
       return;
     }
-    const t: Termination = { ...(obs.exitCode !== undefined ? { exitCode: obs.exitCode } : {}), ...(obs.signal ? { signal: obs.signal } : {}), ...this.pendingTermination };
+    const t: Termination = {
+      ...(obs.exitCode !== undefined ? { exitCode: obs.exitCode } : {}),
+      ...(obs.signal ? { signal: obs.signal } : {}),
+      ...this.pendingTermination,
+    };
     this.pendingTermination = undefined;
     await this.ended(t, backend, r, signal);
   }
 
   /** The process ended; `byAgent`: the agent stopped it (health), so the agent restarts it even on systemd. */
-  private async ended(t: Termination, backend: Backend, r: ProcessRecord, signal: AbortSignal, byAgent = false): Promise<void> {
+  private async ended(
+    t: Termination,
+    backend: Backend,
+    r: ProcessRecord,
+    signal: AbortSignal,
+    byAgent = false,
+  ): Promise<void> {
     const reason = terminationReason(t);
     await backend.forget?.(r.launch, signal);
     const again = (byAgent || !backend.selfRestarting) && shouldRestart(r.launch.restartPolicy, t);
     const { pid: _p, startTime: _s, ...rest } = this.obs;
-    this.obs = { ...rest, process: "Exited", lastTerminationReason: reason, willRestart: again, exitSucceeded: isSuccess(t), processMessage: `process ended: ${reason}` };
+    this.obs = {
+      ...rest,
+      process: "Exited",
+      lastTerminationReason: reason,
+      willRestart: again,
+      exitSucceeded: isSuccess(t),
+      processMessage: `process ended: ${reason}`,
+    };
     r.lastTerminationReason = reason;
     if (!again && !backend.selfRestarting) r.finished = { succeeded: isSuccess(t) };
     await this.deps.records.save(r);
-    this.emit(isSuccess(t) ? "Normal" : "Warning", "ProcessExited", `Process ${r.launch.unitName} ended: ${reason}${again ? "; restarting" : ""}`);
+    this.emit(
+      isSuccess(t) ? "Normal" : "Warning",
+      "ProcessExited",
+      `Process ${r.launch.unitName} ended: ${reason}${again ? "; restarting" : ""}`,
+    );
     if (again) this.restartAt = Date.now() + restartDelay(this.obs.restartCount, this.deps.restartBackoff);
   }
 
@@ -312,7 +389,17 @@ export class ProcessController {
       await backend.stop(l, signal);
       const obs = await backend.observe(l, signal);
       this.pendingTermination = undefined;
-      await this.ended({ healthCheckFailed: true, ...(obs.exitCode !== undefined ? { exitCode: obs.exitCode } : {}), ...(obs.signal ? { signal: obs.signal } : {}) }, backend, r, signal, true);
+      await this.ended(
+        {
+          healthCheckFailed: true,
+          ...(obs.exitCode !== undefined ? { exitCode: obs.exitCode } : {}),
+          ...(obs.signal ? { signal: obs.signal } : {}),
+        },
+        backend,
+        r,
+        signal,
+        true,
+      );
     }
   }
 

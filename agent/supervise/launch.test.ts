@@ -5,7 +5,12 @@ import { artifactVersionOf, buildLaunch, expandVars, parseQuantity } from "./lau
 const spec: DeviceProcessSpec = {
   deviceRef: { kind: "NetworkSwitch", name: "tor1-01" },
   artifact: { type: "http", url: "https://a/x", checksumSHA256: "ab".repeat(32) },
-  execution: { backend: "exec", command: ["$(BOSUN_ARTIFACT)"], args: ["--level", "$(LOG_LEVEL)", "$$(LOG_LEVEL)"], workingDir: "/opt/x" },
+  execution: {
+    backend: "exec",
+    command: ["$(BOSUN_ARTIFACT)"],
+    args: ["--level", "$(LOG_LEVEL)", "$$(LOG_LEVEL)"],
+    workingDir: "/opt/x",
+  },
   resources: { limits: { memory: "64Mi", cpu: "250m" } },
 };
 
@@ -21,7 +26,15 @@ describe("launch", () => {
     expect(expandVars("$(A)-$$(A)-$(B)", { A: "1" })).toBe("1-$(A)-$(B)");
   });
   it("builds argv, env and limits", () => {
-    const l = buildLaunch({ key: "infra/sw", spec, env: { LOG_LEVEL: "info" }, artifactPath: "/var/a/bin", artifactSha256: "ab", artifactVersion: "v1", stopTimeoutSec: 10 });
+    const l = buildLaunch({
+      key: "infra/sw",
+      spec,
+      env: { LOG_LEVEL: "info" },
+      artifactPath: "/var/a/bin",
+      artifactSha256: "ab",
+      artifactVersion: "v1",
+      stopTimeoutSec: 10,
+    });
     expect(l.argv).toEqual(["/var/a/bin", "--level", "info", "$(LOG_LEVEL)"]);
     expect(l.unitName).toBe("bosun-infra_sw");
     expect(l.env["BOSUN_ARTIFACT"]).toBe("/var/a/bin");
@@ -32,7 +45,9 @@ describe("launch", () => {
   });
   it("reports a version", () => {
     expect(artifactVersionOf(spec)).toBe("abababababab");
-    expect(artifactVersionOf({ ...spec, artifact: { ...spec.artifact, type: "oci", url: "reg:5000/a/b:v1.2.3" } })).toBe("v1.2.3");
+    expect(
+      artifactVersionOf({ ...spec, artifact: { ...spec.artifact, type: "oci", url: "reg:5000/a/b:v1.2.3" } }),
+    ).toBe("v1.2.3");
     expect(artifactVersionOf({ ...spec, artifact: { ...spec.artifact, version: "v9" } })).toBe("v9");
   });
 });

@@ -28,7 +28,18 @@ export interface Launch {
   capabilities: string[];
 }
 
-const UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, m: 1e-3 };
+const UNITS: Record<string, number> = {
+  "": 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+  m: 1e-3,
+};
 
 /** A Kubernetes quantity ("512Mi", "1.5", "500m", 2) as a number in base units. */
 export function parseQuantity(q: string | number): number {
@@ -41,11 +52,14 @@ export function parseQuantity(q: string | number): number {
 
 /** Expands `$(NAME)` from env; `$$(NAME)` stays a literal `$(NAME)`; unknown names are left as written. */
 export function expandVars(s: string, env: Record<string, string>): string {
-  return s.replace(/\$\$\(([A-Za-z_][A-Za-z0-9_]*)\)|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (all, escaped: string | undefined, name: string | undefined) => {
-    if (escaped !== undefined) return `$(${escaped})`;
-    const v = name !== undefined ? env[name] : undefined;
-    return v ?? all;
-  });
+  return s.replace(
+    /\$\$\(([A-Za-z_][A-Za-z0-9_]*)\)|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g,
+    (all, escaped: string | undefined, name: string | undefined) => {
+      if (escaped !== undefined) return `$(${escaped})`;
+      const v = name !== undefined ? env[name] : undefined;
+      return v ?? all;
+    },
+  );
 }
 
 export interface LaunchInput {

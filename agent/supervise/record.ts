@@ -21,9 +21,13 @@ export interface ProcessRecord {
 
 export class RecordStore {
   private readonly dir: string;
-  constructor(stateDir: string) { this.dir = join(stateDir, "processes"); }
+  constructor(stateDir: string) {
+    this.dir = join(stateDir, "processes");
+  }
 
-  private path(unitName: string): string { return join(this.dir, `${unitName}.json`); }
+  private path(unitName: string): string {
+    return join(this.dir, `${unitName}.json`);
+  }
 
   async save(r: ProcessRecord): Promise<void> {
     await mkdir(this.dir, { recursive: true });
@@ -32,7 +36,9 @@ export class RecordStore {
     await rename(`${p}.tmp`, p);
   }
 
-  async delete(unitName: string): Promise<void> { await rm(this.path(unitName), { force: true }); }
+  async delete(unitName: string): Promise<void> {
+    await rm(this.path(unitName), { force: true });
+  }
 
   async all(): Promise<ProcessRecord[]> {
     let files: string[];
@@ -45,7 +51,9 @@ export class RecordStore {
     for (const f of files.filter((f) => f.endsWith(".json"))) {
       try {
         out.push(JSON.parse(await readFile(join(this.dir, f), "utf8")) as ProcessRecord);
-      } catch { /* a torn file is ignored; the watch re-creates the process */ }
+      } catch {
+        /* a torn file is ignored; the watch re-creates the process */
+      }
     }
     return out;
   }

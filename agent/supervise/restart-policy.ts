@@ -33,7 +33,10 @@ export function isSuccess(t: Termination): boolean {
   return t.exitCode === 0 && !t.signal && !t.healthCheckFailed;
 }
 
-export interface BackoffConfig { baseMs: number; maxMs: number }
+export interface BackoffConfig {
+  baseMs: number;
+  maxMs: number;
+}
 export const DEFAULT_RESTART_BACKOFF: BackoffConfig = { baseMs: 1_000, maxMs: 60_000 };
 
 /** Delay before restart number `restartCount + 1`: base, 2·base, 4·base … capped at max. */

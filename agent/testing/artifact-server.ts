@@ -57,14 +57,20 @@ export async function startArtifactServer(creds = { username: "puller", password
     const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url.pathname);
     if (m) {
       if (req.headers.authorization !== `Bearer ${token}`) {
-        return send(401, "", { "www-authenticate": `Bearer realm="http://${req.headers.host ?? ""}/token",service="lab-registry",scope="repository:${m[1] ?? ""}:pull"` });
+        return send(401, "", {
+          "www-authenticate": `Bearer realm="http://${req.headers.host ?? ""}/token",service="lab-registry",scope="repository:${m[1] ?? ""}:pull"`,
+        });
       }
       if (m[2] === "manifests") {
         const man = manifests.get(`${m[1] ?? ""}:${m[3] ?? ""}`);
-        return man ? send(200, man, { "content-type": "application/vnd.oci.image.manifest.v1+json" }) : send(404, '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+        return man
+          ? send(200, man, { "content-type": "application/vnd.oci.image.manifest.v1+json" })
+          : send(404, '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
       }
       const b = blobs.get(m[3] ?? "");
-      return b ? send(200, b, { "content-type": "application/octet-stream" }) : send(404, '{"errors":[{"code":"BLOB_UNKNOWN"}]}');
+      return b
+        ? send(200, b, { "content-type": "application/octet-stream" })
+        : send(404, '{"errors":[{"code":"BLOB_UNKNOWN"}]}');
     }
     send(404, "not found");
   });
@@ -79,21 +85,34 @@ export async function startArtifactServer(creds = { username: "puller", password
       files.set(name, b);
       return sha256(b);
     },
-    flaky(name, failures) { flaky.set(name, failures); },
+    flaky(name, failures) {
+      flaky.set(name, failures);
+    },
     pushOci(repo, tag, layer) {
       const b = Buffer.from(layer);
       const digest = sha256(b);
       blobs.set(`sha256:${digest}`, b);
       const config = Buffer.from("{}");
       blobs.set(`sha256:${sha256(config)}`, config);
-      manifests.set(`${repo}:${tag}`, JSON.stringify({
-        schemaVersion: 2,
-        mediaType: "application/vnd.oci.image.manifest.v1+json",
-        config: { mediaType: "application/vnd.oci.empty.v1+json", digest: `sha256:${sha256(config)}`, size: config.length },
-        layers: [{ mediaType: "application/octet-stream", digest: `sha256:${digest}`, size: b.length }],
-      }));
+      manifests.set(
+        `${repo}:${tag}`,
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          config: {
+            mediaType: "application/vnd.oci.empty.v1+json",
+            digest: `sha256:${sha256(config)}`,
+            size: config.length,
+          },
+          layers: [{ mediaType: "application/octet-stream", digest: `sha256:${digest}`, size: b.length }],
+        }),
+      );
       return digest;
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

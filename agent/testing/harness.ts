@@ -27,7 +27,11 @@ export async function adminClient(): Promise<KubeClient> {
   return new KubeClient(await loadKubeconfig(kubeConn().kubeconfigPath));
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -37,7 +41,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (err) {
       last = err;
     }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`,
+      );
     await sleep(100);
   }
 }
@@ -56,11 +63,17 @@ export async function ensureDeviceProcessCrd(client: KubeClient): Promise<void> 
     }
   }
   await waitFor("DeviceProcess CRD established", async () => {
-    const crd = await client.json<{ status?: { conditions?: { type: string; status: string }[] } }>("GET", `${path}/deviceprocesses.azure.com`);
+    const crd = await client.json<{ status?: { conditions?: { type: string; status: string }[] } }>(
+      "GET",
+      `${path}/deviceprocesses.azure.com`,
+    );
     return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
   });
   // The discovery of a new CRD lags its Established condition a little.
-  await waitFor("DeviceProcess API served", async () => (await client.json<{ items: unknown[] }>("GET", collectionPath())).items !== undefined);
+  await waitFor(
+    "DeviceProcess API served",
+    async () => (await client.json<{ items: unknown[] }>("GET", collectionPath())).items !== undefined,
+  );
 }
 
 /** Installs a CRD from deploy/crds (if missing) and waits until its API is served. */
@@ -71,14 +84,23 @@ export async function ensureCrd(client: KubeClient, file: string, crdName: strin
   } catch (err) {
     if (!isStatus(err, 404)) throw err;
     const crd = parse(await readFile(join(REPO, "deploy/crds", file), "utf8")) as unknown;
-    await client.json("POST", path, crd).catch((e: unknown) => { if (!isStatus(e, 409)) throw e; });
+    await client.json("POST", path, crd).catch((e: unknown) => {
+      if (!isStatus(e, 409)) throw e;
+    });
   }
-  await waitFor(`${crdName} served`, async () => (await client.json<{ items?: unknown[] }>("GET", apiPath)).items !== undefined);
+  await waitFor(
+    `${crdName} served`,
+    async () => (await client.json<{ items?: unknown[] }>("GET", apiPath)).items !== undefined,
+  );
 }
 
 export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString("hex")}`;
-  await client.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "bosun.dev/test": "true" } } });
+  await client.json("POST", "/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name, labels: { "bosun.dev/test": "true" } },
+  });
   return name;
 }
 
@@ -86,38 +108,74 @@ export async function deleteNamespace(client: KubeClient, name: string): Promise
   await client.json("DELETE", `/api/v1/namespaces/${name}`).catch(() => undefined);
 }
 
-export function dpPath(ns: string, name: string): string { return `${collectionPath(ns)}/${name}`; }
+export function dpPath(ns: string, name: string): string {
+  return `${collectionPath(ns)}/${name}`;
+}
 
-export async function createDp(client: KubeClient, ns: string, name: string, device: string, spec: Omit<DeviceProcessSpec, "deviceRef">): Promise<DeviceProcess> {
+export async function createDp(
+  client: KubeClient,
+  ns: string,
+  name: string,
+  device: string,
+  spec: Omit<DeviceProcessSpec, "deviceRef">,
+): Promise<DeviceProcess> {
   return client.json<DeviceProcess>("POST", collectionPath(ns), {
-    apiVersion: "azure.com/v1alpha1", kind: "DeviceProcess",
+    apiVersion: "azure.com/v1alpha1",
+    kind: "DeviceProcess",
     metadata: { name, namespace: ns, labels: { [DEVICE_LABEL]: device } },
     spec: { deviceRef: { kind: "SOC", name: device }, ...spec },
   });
 }
 
-export async function patchSpec(client: KubeClient, ns: string, name: string, spec: Partial<DeviceProcessSpec>): Promise<DeviceProcess> {
-  return client.json<DeviceProcess>("PATCH", dpPath(ns, name), { spec }, { contentType: "application/merge-patch+json" });
+export async function patchSpec(
+  client: KubeClient,
+  ns: string,
+  name: string,
+  spec: Partial<DeviceProcessSpec>,
+): Promise<DeviceProcess> {
+  return client.json<DeviceProcess>(
+    "PATCH",
+    dpPath(ns, name),
+    { spec },
+    { contentType: "application/merge-patch+json" },
+  );
 }
 
 export async function getDp(client: KubeClient, ns: string, name: string): Promise<DeviceProcess> {
   return client.json<DeviceProcess>("GET", dpPath(ns, name));
 }
 
-export async function waitForStatus(client: KubeClient, ns: string, name: string, what: string, pred: (dp: DeviceProcess) => boolean, timeoutMs = 60_000): Promise<DeviceProcess> {
+export async function waitForStatus(
+  client: KubeClient,
+  ns: string,
+  name: string,
+  what: string,
+  pred: (dp: DeviceProcess) => boolean,
+  timeoutMs = 60_000,
+): Promise<DeviceProcess> {
   let last: DeviceProcess | undefined;
   try {
-    return await waitFor(`DeviceProcess ${ns}/${name}: ${what}`, async () => {
-      const dp = await getDp(client, ns, name);
-      last = dp;
-      return pred(dp) ? dp : undefined;
-    }, timeoutMs);
+    return await waitFor(
+      `DeviceProcess ${ns}/${name}: ${what}`,
+      async () => {
+        const dp = await getDp(client, ns, name);
+        last = dp;
+        return pred(dp) ? dp : undefined;
+      },
+      timeoutMs,
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status)}`, { cause: err });
   }
 }
 
-export interface KubeEvent { reason: string; message: string; type: string; source?: { component?: string; host?: string }; involvedObject: { name: string } }
+export interface KubeEvent {
+  reason: string;
+  message: string;
+  type: string;
+  source?: { component?: string; host?: string };
+  involvedObject: { name: string };
+}
 export async function events(client: KubeClient, ns: string, name?: string): Promise<KubeEvent[]> {
   const list = await client.json<{ items: KubeEvent[] }>("GET", `/api/v1/namespaces/${ns}/events`);
   return list.items.filter((e) => !name || e.involvedObject.name === name);
@@ -139,7 +197,12 @@ export async function pidsWith(marker: string, exe = "/bin/sh"): Promise<number[
 }
 
 export async function killAll(marker: string, exe = "/bin/sh"): Promise<void> {
-  for (const pid of await pidsWith(marker, exe)) try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+  for (const pid of await pidsWith(marker, exe))
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
 }
 
 export interface AgentProc {
@@ -153,7 +216,10 @@ export interface AgentProc {
 export async function startAgent(args: string[], workDir: string): Promise<AgentProc> {
   const logFile = join(workDir, `agent-${Date.now()}-${randomBytes(2).toString("hex")}.log`);
   const out = createWriteStream(logFile);
-  const proc = spawn(process.execPath, [join(REPO, "bin/bosun-agent.mjs"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, [join(REPO, "bin/bosun-agent.mjs"), ...args], {
+    cwd: REPO,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   proc.stdout?.pipe(out);
   proc.stderr?.pipe(out);
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));
@@ -170,7 +236,9 @@ export async function startAgent(args: string[], workDir: string): Promise<Agent
 
 /** A kubeconfig like the lab's but pointing at another server URL (e.g. a TCP proxy). */
 export async function kubeconfigVia(dir: string, server: string): Promise<string> {
-  const doc = parse(await readFile(kubeConn().kubeconfigPath, "utf8")) as { clusters: { cluster: { server: string; "certificate-authority"?: string } }[] };
+  const doc = parse(await readFile(kubeConn().kubeconfigPath, "utf8")) as {
+    clusters: { cluster: { server: string; "certificate-authority"?: string } }[];
+  };
   for (const c of doc.clusters) {
     c.cluster.server = server;
     const ca = c.cluster["certificate-authority"];

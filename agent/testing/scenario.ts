@@ -13,8 +13,23 @@ import { conditionOf } from "../status/compute.ts";
 import { artifactVersionOf } from "../supervise/launch.ts";
 import { startArtifactServer, type ArtifactServer } from "./artifact-server.ts";
 import {
-  adminClient, createDp, killAll, createNamespace, deleteNamespace, dpPath, ensureDeviceProcessCrd, events, kubeConn, patchSpec, pidsWith,
-  removeDir, startAgent, tempDir, waitFor, waitForStatus, type AgentProc,
+  adminClient,
+  createDp,
+  killAll,
+  createNamespace,
+  deleteNamespace,
+  dpPath,
+  ensureDeviceProcessCrd,
+  events,
+  kubeConn,
+  patchSpec,
+  pidsWith,
+  removeDir,
+  startAgent,
+  tempDir,
+  waitFor,
+  waitForStatus,
+  type AgentProc,
 } from "./harness.ts";
 
 export interface BackendAdapter {
@@ -53,14 +68,36 @@ export function runBackendScenario(a: BackendAdapter): void {
     artifact: { type: "http", url: `${srv.url}/files/${version}`, checksumSHA256: checksum, version },
     execution: { backend: a.backend, ...a.command(marker) },
     restartPolicy: "Always",
-    healthCheck: { exec: { command: a.healthCommand(ctx()) }, periodSeconds: 1, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 2 },
+    healthCheck: {
+      exec: { command: a.healthCommand(ctx()) },
+      periodSeconds: 1,
+      timeoutSeconds: 5,
+      successThreshold: 1,
+      failureThreshold: 2,
+    },
   });
   const agentArgs = () => [
-    "--device", device, "--kubeconfig", kubeConn().kubeconfigPath, "--namespace", ns, "--state-dir", `${dir}/state`,
-    "--allow-insecure-http", "--stop-timeout", "3", "--monitor-interval", "0.5", "--restart-backoff", "0.2", "--lease-interval", "1",
+    "--device",
+    device,
+    "--kubeconfig",
+    kubeConn().kubeconfigPath,
+    "--namespace",
+    ns,
+    "--state-dir",
+    `${dir}/state`,
+    "--allow-insecure-http",
+    "--stop-timeout",
+    "3",
+    "--monitor-interval",
+    "0.5",
+    "--restart-backoff",
+    "0.2",
+    "--lease-interval",
+    "1",
     ...a.agentArgs(dir),
   ];
-  const running = (dp: DeviceProcess) => dp.status?.phase === "Running" && conditionOf(dp.status, "Healthy")?.status === "True";
+  const running = (dp: DeviceProcess) =>
+    dp.status?.phase === "Running" && conditionOf(dp.status, "Healthy")?.status === "True";
 
   beforeAll(async () => {
     client = await adminClient();
@@ -75,7 +112,7 @@ export function runBackendScenario(a: BackendAdapter): void {
 
   afterAll(async () => {
     await agent?.stop("SIGKILL");
-    if (process.env["BOSUN_AGENT_TEST_LOGS"]) process.stderr.write(await agent?.logs() ?? "");
+    if (process.env["BOSUN_AGENT_TEST_LOGS"]) process.stderr.write((await agent?.logs()) ?? "");
     await a.cleanup(ctx()).catch(() => undefined);
     await killAll(marker);
     await srv?.close();
@@ -90,27 +127,45 @@ export function runBackendScenario(a: BackendAdapter): void {
     const dp = await waitForStatus(client, ns, name, "Running and Healthy", running);
     expect(dp.status?.artifactVersion).toBe(versions["v1"]);
     expect(dp.status?.restartCount).toBe(0);
-    expect(dp.status?.conditions?.map((c) => [c.type, c.status])).toEqual([["ArtifactDownloaded", "True"], ["ProcessStarted", "True"], ["Healthy", "True"]]);
+    expect(dp.status?.conditions?.map((c) => [c.type, c.status])).toEqual([
+      ["ArtifactDownloaded", "True"],
+      ["ProcessStarted", "True"],
+      ["Healthy", "True"],
+    ]);
     expect(dp.status?.startTime).toMatch(/^\d{4}-\d\d-\d\dT/);
     pid = dp.status?.pid ?? 0;
     expect(await pidsWith(marker)).toEqual([pid]);
     await a.extraChecksAfterDeploy?.({ ...ctx(), dp });
     const evs = await waitFor("events", async () => {
       const e = await events(client, ns, name);
-      return ["ArtifactDownloaded", "ProcessStarted", "HealthCheckPassed"].every((r) => e.some((x) => x.reason === r)) ? e : undefined;
+      return ["ArtifactDownloaded", "ProcessStarted", "HealthCheckPassed"].every((r) => e.some((x) => x.reason === r))
+        ? e
+        : undefined;
     });
     expect(evs.every((e) => e.source?.component === "device-agent" && e.source.host === device)).toBe(true);
-    const lease = await client.json<{ spec: { holderIdentity: string; renewTime: string } }>("GET", `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`);
+    const lease = await client.json<{ spec: { holderIdentity: string; renewTime: string } }>(
+      "GET",
+      `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`,
+    );
     expect(lease.spec.holderIdentity).toBe(device);
     await waitFor("lease renewed", async () => {
-      const l = await client.json<{ spec: { renewTime: string } }>("GET", `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`);
+      const l = await client.json<{ spec: { renewTime: string } }>(
+        "GET",
+        `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`,
+      );
       return l.spec.renewTime !== lease.spec.renewTime;
     });
   });
 
   it(`${a.backend}: upgrades with checksum verification — the old version stops gracefully and the new one runs`, async () => {
     versions["v2"] = versionOf(await patchSpec(client, ns, name, { artifact: spec("v2").artifact }));
-    const dp = await waitForStatus(client, ns, name, "running v2", (d) => d.status?.artifactVersion === versions["v2"] && running(d) && d.status?.pid !== pid);
+    const dp = await waitForStatus(
+      client,
+      ns,
+      name,
+      "running v2",
+      (d) => d.status?.artifactVersion === versions["v2"] && running(d) && d.status?.pid !== pid,
+    );
     const newPid = dp.status?.pid ?? 0;
     expect(await pidsWith(marker)).toEqual([newPid]);
     expect(dp.status?.restartCount).toBe(0);
@@ -123,22 +178,44 @@ export function runBackendScenario(a: BackendAdapter): void {
 
   it(`${a.backend}: refuses a checksum mismatch — nothing installed, the running version stays`, async () => {
     await patchSpec(client, ns, name, { artifact: spec("v3", "f".repeat(64)).artifact });
-    const dp = await waitForStatus(client, ns, name, "ArtifactDownloaded=False ChecksumMismatch", (d) => conditionOf(d.status, "ArtifactDownloaded")?.reason === "ChecksumMismatch");
+    const dp = await waitForStatus(
+      client,
+      ns,
+      name,
+      "ArtifactDownloaded=False ChecksumMismatch",
+      (d) => conditionOf(d.status, "ArtifactDownloaded")?.reason === "ChecksumMismatch",
+    );
     expect(conditionOf(dp.status, "ArtifactDownloaded")?.status).toBe("False");
-    expect(conditionOf(dp.status, "ArtifactDownloaded")?.message).toMatch(/checksum mismatch: expected sha256 f{64}, got [0-9a-f]{64}/);
+    expect(conditionOf(dp.status, "ArtifactDownloaded")?.message).toMatch(
+      /checksum mismatch: expected sha256 f{64}, got [0-9a-f]{64}/,
+    );
     expect(dp.status?.phase).toBe("Running");
     expect(dp.status?.artifactVersion).toBe(versions["v2"]);
     expect(dp.status?.pid).toBe(pid);
     expect(await pidsWith(marker)).toEqual([pid]);
-    expect((await events(client, ns, name)).some((e) => e.reason === "ChecksumMismatch" && e.type === "Warning")).toBe(true);
+    expect((await events(client, ns, name)).some((e) => e.reason === "ChecksumMismatch" && e.type === "Warning")).toBe(
+      true,
+    );
     await patchSpec(client, ns, name, { artifact: spec("v2").artifact }); // back to the good version: nothing restarts
-    await waitForStatus(client, ns, name, "ArtifactDownloaded=True again", (d) => conditionOf(d.status, "ArtifactDownloaded")?.status === "True");
+    await waitForStatus(
+      client,
+      ns,
+      name,
+      "ArtifactDownloaded=True again",
+      (d) => conditionOf(d.status, "ArtifactDownloaded")?.status === "True",
+    );
     expect((await waitForStatus(client, ns, name, "still running", running)).status?.pid).toBe(pid);
   });
 
   it(`${a.backend}: a failing health check restarts the process and counts the restart`, async () => {
     await a.makeUnhealthy(ctx());
-    const dp = await waitForStatus(client, ns, name, "restarted after health failure", (d) => (d.status?.restartCount ?? 0) >= 1 && d.status?.lastTerminationReason === "HealthCheckFailed");
+    const dp = await waitForStatus(
+      client,
+      ns,
+      name,
+      "restarted after health failure",
+      (d) => (d.status?.restartCount ?? 0) >= 1 && d.status?.lastTerminationReason === "HealthCheckFailed",
+    );
     expect(dp.status?.restartCount).toBeGreaterThanOrEqual(1);
     await a.makeHealthy(ctx());
     const healthy = await waitForStatus(client, ns, name, "healthy again", (d) => running(d) && d.status?.pid !== pid);
@@ -154,9 +231,23 @@ export function runBackendScenario(a: BackendAdapter): void {
     await agent?.stop("SIGKILL");
     expect(await pidsWith(marker)).toEqual([pid]); // the process outlives the agent
     agent = await startAgent(agentArgs(), dir);
-    await waitFor("ProcessAdopted event", async () => (await events(client, ns, name)).some((e) => e.reason === "ProcessAdopted"));
-    const lease = await client.json<{ spec: { renewTime: string } }>("GET", `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`);
-    await waitFor("the new agent renews the lease", async () => (await client.json<{ spec: { renewTime: string } }>("GET", `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`)).spec.renewTime !== lease.spec.renewTime);
+    await waitFor("ProcessAdopted event", async () =>
+      (await events(client, ns, name)).some((e) => e.reason === "ProcessAdopted"),
+    );
+    const lease = await client.json<{ spec: { renewTime: string } }>(
+      "GET",
+      `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`,
+    );
+    await waitFor(
+      "the new agent renews the lease",
+      async () =>
+        (
+          await client.json<{ spec: { renewTime: string } }>(
+            "GET",
+            `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${leaseName(device)}`,
+          )
+        ).spec.renewTime !== lease.spec.renewTime,
+    );
     const after = await waitForStatus(client, ns, name, "running", running);
     expect(after.status?.pid).toBe(pid);
     expect(after.status?.restartCount).toBe(before.status?.restartCount);

@@ -1,7 +1,12 @@
 /** A loopback TCP proxy that tests stop and start to simulate a network partition to the API server. */
 import net from "node:net";
 
-export interface TcpProxy { port: number; stop(): Promise<void>; start(): Promise<void>; close(): Promise<void> }
+export interface TcpProxy {
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
@@ -12,12 +17,20 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       const upstream = net.connect(targetPort, "127.0.0.1");
       sockets.add(client);
       sockets.add(upstream);
-      const drop = (): void => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+      const drop = (): void => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      };
       client.on("error", drop).on("close", drop);
       upstream.on("error", drop).on("close", drop);
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((resolve, reject) => { s.once("error", reject); s.listen(port, "127.0.0.1", () => resolve()); });
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.listen(port, "127.0.0.1", () => resolve());
+    });
     port = (s.address() as net.AddressInfo).port;
     server = s;
   };
@@ -29,5 +42,12 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   };
   await listen();
-  return { get port() { return port; }, stop, start: listen, close: stop };
+  return {
+    get port() {
+      return port;
+    },
+    stop,
+    start: listen,
+    close: stop,
+  };
 }

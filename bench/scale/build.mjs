@@ -29,10 +29,15 @@ export async function buildBundles() {
     outExtension: { ".js": ".mjs" },
     external: ["pino", "pino-pretty"],
     // Bundled CommonJS dependencies call require() for Node built-ins.
-    banner: { js: 'import { createRequire as __bosunRequire } from "node:module"; const require = __bosunRequire(import.meta.url);' },
+    banner: {
+      js: 'import { createRequire as __bosunRequire } from "node:module"; const require = __bosunRequire(import.meta.url);',
+    },
     logLevel: "warning",
   });
-  await writeFile(join(root, "dist", "bosun.mjs"), 'import { main } from "./app/main.mjs";\nprocess.exitCode = await main(process.argv.slice(2));\n');
+  await writeFile(
+    join(root, "dist", "bosun.mjs"),
+    'import { main } from "./app/main.mjs";\nprocess.exitCode = await main(process.argv.slice(2));\n',
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildBundles();

@@ -12,13 +12,30 @@ import { renderStatusFiles } from "../../engine/status/documents.ts";
 import { StatusWriter } from "../../engine/status/writer.ts";
 import { WorkTree } from "../../lab/git-server/index.ts";
 import { fleetFiles, loadFixture } from "./fixtures.ts";
-import { agentsReady, auth, cpuMs, fetchLoad, ingestLive, parseLiveOnly, peakRssMiB, pushVersion, reconcile, rssMiB, setup, teardown, type Harness } from "./harness.ts";
+import {
+  agentsReady,
+  auth,
+  cpuMs,
+  fetchLoad,
+  ingestLive,
+  parseLiveOnly,
+  peakRssMiB,
+  pushVersion,
+  reconcile,
+  rssMiB,
+  setup,
+  teardown,
+  type Harness,
+} from "./harness.ts";
 
 type Result = Record<string, number | string | boolean>;
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-/** Cold: fetch + load the fleet repo, fold the LIST pages, one reconcile pass (expand, step, dispatch the first batch). Live runs v1, the repo asks for v2. */
+/**
+ * Cold: fetch + load the fleet repo, fold the LIST pages, one reconcile pass (expand, step, dispatch the first batch).
+ * Live runs v1, the repo asks for v2.
+ */
 async function cold(n: number): Promise<Result> {
   const h = await setup("v2");
   try {
@@ -38,8 +55,15 @@ async function cold(n: number): Promise<Result> {
     const yamlMs = performance.now() - b0;
     const jsonMs = parseLiveOnly(n, "v1");
     return {
-      fetchLoadMs: t1 - t0, ingestMs, reconcileMs: t3 - t2, totalMs: t3 - t0 - generateMs, baselineMs: yamlMs + jsonMs,
-      dispatched, deployments: report?.rollouts.length ?? 0, processes: h.backend.store.size().processes, peakRssMiB: peakRssMiB(),
+      fetchLoadMs: t1 - t0,
+      ingestMs,
+      reconcileMs: t3 - t2,
+      totalMs: t3 - t0 - generateMs,
+      baselineMs: yamlMs + jsonMs,
+      dispatched,
+      deployments: report?.rollouts.length ?? 0,
+      processes: h.backend.store.size().processes,
+      peakRssMiB: peakRssMiB(),
     };
   } finally {
     await teardown(h);
@@ -55,7 +79,10 @@ async function settled(n: number, incremental = true): Promise<{ h: Harness }> {
   return { h };
 }
 
-/** Unchanged polls: git ref check + reconcile pass, CPU per poll, RSS over `polls` polls. Baseline: the same poll with incremental off. */
+/**
+ * Unchanged polls: git ref check + reconcile pass, CPU per poll, RSS over `polls` polls. Baseline: the same poll with
+ * incremental off.
+ */
 async function poll(n: number, polls: number): Promise<Result> {
   const { h } = await settled(n);
   try {
@@ -87,10 +114,19 @@ async function poll(n: number, polls: number): Promise<Result> {
     }
     const sorted = [...cpu].sort((a, b) => a - b);
     return {
-      polls, cpuMsMedian: sorted[Math.floor(polls / 2)] ?? 0, cpuMsP95: sorted[Math.floor(polls * 0.95)] ?? 0,
+      polls,
+      cpuMsMedian: sorted[Math.floor(polls / 2)] ?? 0,
+      cpuMsP95: sorted[Math.floor(polls * 0.95)] ?? 0,
       reconcileCpuMsMedian: [...reconcileOnly].sort((a, b) => a - b)[25] ?? 0,
-      rssStartMiB: rssStart, rssEndMiB: rss.at(-1) ?? 0, rssMinMiB: Math.min(...rss), rssMaxMiB: Math.max(...rss), peakRssMiB: peakRssMiB(),
-      statusWrites: h.backend.calls.statuses, lists: h.backend.calls.lists, fetchRetries: h.fetchRetries, ...memoryBreakdown(),
+      rssStartMiB: rssStart,
+      rssEndMiB: rss.at(-1) ?? 0,
+      rssMinMiB: Math.min(...rss),
+      rssMaxMiB: Math.max(...rss),
+      peakRssMiB: peakRssMiB(),
+      statusWrites: h.backend.calls.statuses,
+      lists: h.backend.calls.lists,
+      fetchRetries: h.fetchRetries,
+      ...memoryBreakdown(),
       memoryTrace: JSON.stringify(trace),
     };
   } finally {
@@ -98,7 +134,10 @@ async function poll(n: number, polls: number): Promise<Result> {
   }
 }
 
-/** The poll's baseline in its own process: the same unchanged pass with incremental off (lists everything, steps every deployment). */
+/**
+ * The poll's baseline in its own process: the same unchanged pass with incremental off (lists everything, steps every
+ * deployment).
+ */
 async function pollFull(n: number): Promise<Result> {
   const { h } = await settled(n, false);
   try {
@@ -114,7 +153,10 @@ async function pollFull(n: number): Promise<Result> {
   }
 }
 
-/** One-line change: a version bump of fleet-agent (80 % of devices) → first batch applied. Baseline: the pure core alone on the same inputs. */
+/**
+ * One-line change: a version bump of fleet-agent (80 % of devices) → first batch applied. Baseline: the pure core
+ * alone on the same inputs.
+ */
 async function bump(n: number): Promise<Result> {
   const { h } = await settled(n);
   try {
@@ -132,7 +174,14 @@ async function bump(n: number): Promise<Result> {
     const b0 = performance.now();
     const dep = readDeployment(object, desired.config);
     const placements = place(dep, state.devices().value);
-    const step = rolloutStep({ deployment: dep, placements, live: state.processes("infra", "fleet-agent").value, approvedWaves: new Set(), reachable: () => true, maxFailing: 20 });
+    const step = rolloutStep({
+      deployment: dep,
+      placements,
+      live: state.processes("infra", "fleet-agent").value,
+      approvedWaves: new Set(),
+      reachable: () => true,
+      maxFailing: 20,
+    });
     for (const p of step.toApply) renderProcess(dep, p, undefined);
     const baselineMs = performance.now() - b0;
     // The rest of the rollout: agents report ready, passes until complete.
@@ -145,9 +194,17 @@ async function bump(n: number): Promise<Result> {
     }
     const rolloutMs = performance.now() - r0;
     return {
-      selected: placements.length, dispatched, fetchLoadMs: t1 - t0, planDispatchMs: t2 - t1, totalMs: t2 - t0,
-      updatesPerSecond: Math.round(dispatched / ((t2 - t1) / 1000)), baselineMs, restPasses: passes, restOfRolloutMs: rolloutMs,
-      applied: h.backend.calls.applied - before, peakRssMiB: peakRssMiB(),
+      selected: placements.length,
+      dispatched,
+      fetchLoadMs: t1 - t0,
+      planDispatchMs: t2 - t1,
+      totalMs: t2 - t0,
+      updatesPerSecond: Math.round(dispatched / ((t2 - t1) / 1000)),
+      baselineMs,
+      restPasses: passes,
+      restOfRolloutMs: rolloutMs,
+      applied: h.backend.calls.applied - before,
+      peakRssMiB: peakRssMiB(),
     };
   } finally {
     await teardown(h);
@@ -160,23 +217,34 @@ async function memory(n: number): Promise<Result> {
   try {
     for (let i = 0; i < 20; i++) await reconcile(h, h.desired ?? (await fetchLoad(h)));
     gc();
-    return { devices: n, processes: h.backend.store.size().processes, rssMiB: rssMiB(), ...memoryBreakdown(), peakRssMiB: peakRssMiB() };
+    return {
+      devices: n,
+      processes: h.backend.store.size().processes,
+      rssMiB: rssMiB(),
+      ...memoryBreakdown(),
+      peakRssMiB: peakRssMiB(),
+    };
   } finally {
     await teardown(h);
   }
 }
 
-/** Status commit + push of the 100k fleet's statuses (one deployment's status changed per run) vs native git doing the same. */
+/**
+ * Status commit + push of the 100k fleet's statuses (one deployment's status changed per run) vs native git doing the
+ * same.
+ */
 async function status(n: number, runs: number): Promise<Result> {
   const { h } = await settled(n);
   try {
     const statuses = await reconcile(h, h.desired ?? (await fetchLoad(h)));
     const writer = new StatusWriter({ mirror: h.mirror });
-    const snap = (round: number) => renderStatusFiles({
-      commit: { repo: h.url, ref: "main", phase: "Applied", observedCommit: h.commit ?? "" },
-      objects: statuses.map((o, i) => (i === 0 ? { ...o, lastError: `round ${round}` } : o)),
-    });
-    // After the long settle the pooled keep-alive socket may be closed by the server: the loop would retry, so does this.
+    const snap = (round: number) =>
+      renderStatusFiles({
+        commit: { repo: h.url, ref: "main", phase: "Applied", observedCommit: h.commit ?? "" },
+        objects: statuses.map((o, i) => (i === 0 ? { ...o, lastError: `round ${round}` } : o)),
+      });
+    // After the long settle the pooled keep-alive socket may be closed by the server: the loop would retry, so does
+    // this.
     const write = async (files: ReturnType<typeof snap>, message: string): Promise<void> => {
       try {
         await writer.write({ branch: "bosun/status", prefix: "" }, files, message);
@@ -206,7 +274,15 @@ async function status(n: number, runs: number): Promise<Result> {
       native.push(performance.now() - t1);
     }
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-    return { files: snap(0).files.size, runs, oursMsMedian: med(ours), nativeMsMedian: med(native), oursMsMax: Math.max(...ours), writeRetries: retries, peakRssMiB: peakRssMiB() };
+    return {
+      files: snap(0).files.size,
+      runs,
+      oursMsMedian: med(ours),
+      nativeMsMedian: med(native),
+      oursMsMax: Math.max(...ours),
+      writeRetries: retries,
+      peakRssMiB: peakRssMiB(),
+    };
   } finally {
     await teardown(h);
   }
@@ -219,7 +295,14 @@ function memoryBreakdown(): Result {
   const m = process.memoryUsage();
   const spaces: Result = {};
   for (const s of getHeapSpaceStatistics()) spaces[`${s.space_name}MiB`] = mib(s.space_size);
-  return { heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers), ...rssKinds(), ...spaces };
+  return {
+    heapUsedMiB: mib(m.heapUsed),
+    heapTotalMiB: mib(m.heapTotal),
+    externalMiB: mib(m.external),
+    arrayBuffersMiB: mib(m.arrayBuffers),
+    ...rssKinds(),
+    ...spaces,
+  };
 }
 
 /** RssAnon / RssFile from /proc/self/status (Linux). */
@@ -233,7 +316,10 @@ function rssKinds(): Result {
   }
 }
 
-/** The process floor: nothing but the modules this child imports (the engine, the harness, the lab git server), RSS after GC. */
+/**
+ * The process floor: nothing but the modules this child imports (the engine, the harness, the lab git server), RSS
+ * after GC.
+ */
 function floor(): Result {
   gc();
   return { rssMiB: rssMiB(), ...memoryBreakdown(), peakRssMiB: peakRssMiB() };
@@ -242,14 +328,22 @@ function floor(): Result {
 async function main(): Promise<void> {
   const [scenario, count, extra] = process.argv.slice(2);
   const n = Number(count ?? 100_000);
-  const result = scenario === "cold" ? await cold(n)
-    : scenario === "poll" ? await poll(n, Number(extra ?? 1000))
-    : scenario === "pollfull" ? await pollFull(n)
-    : scenario === "bump" ? await bump(n)
-    : scenario === "memory" ? await memory(n)
-    : scenario === "status" ? await status(n, Number(extra ?? 5))
-    : scenario === "floor" ? floor()
-    : undefined;
+  const result =
+    scenario === "cold"
+      ? await cold(n)
+      : scenario === "poll"
+        ? await poll(n, Number(extra ?? 1000))
+        : scenario === "pollfull"
+          ? await pollFull(n)
+          : scenario === "bump"
+            ? await bump(n)
+            : scenario === "memory"
+              ? await memory(n)
+              : scenario === "status"
+                ? await status(n, Number(extra ?? 5))
+                : scenario === "floor"
+                  ? floor()
+                  : undefined;
   if (!result) throw new Error(`unknown scenario ${scenario}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   // Silence "unused" for the fixture loader kept for ad-hoc profiling.

@@ -32,7 +32,10 @@ export interface Harness {
   reader: FleetTreeReader;
   backend: MemoryBackend;
   reconciler: FleetReconciler;
-  /** The last pass report only: keeping every report (about 36 KiB each with 100 deployments) was the bench's own growth over 1,000 polls. */
+  /**
+   * The last pass report only: keeping every report (about 36 KiB each with 100 deployments) was the bench's own
+   * growth over 1,000 polls.
+   */
   reports: PassReport[];
   desired?: DesiredState;
   commit?: string;
@@ -59,9 +62,20 @@ export async function setup(version: string, incremental = true): Promise<Harnes
   const reports: PassReport[] = [];
   const mirror = await GitMirror.open({ gitdir: tmp(dirs, "mirror"), url, credentials: auth });
   const h: Harness = {
-    server, url, dirs, mirror, reader: new FleetTreeReader(mirror.gitdir, mirror.cache), backend, reports, fetchRetries: 0,
+    server,
+    url,
+    dirs,
+    mirror,
+    reader: new FleetTreeReader(mirror.gitdir, mirror.cache),
+    backend,
+    reports,
+    fetchRetries: 0,
     reconciler: new FleetReconciler({
-      backends: [backend.backend], kinds: builtinKinds, dependenciesOf, logger: createLogger({ level: "silent" }), incremental,
+      backends: [backend.backend],
+      kinds: builtinKinds,
+      dependenciesOf,
+      logger: createLogger({ level: "silent" }),
+      incremental,
       onPass: (r) => reports.splice(0, reports.length, r),
     }),
   };
@@ -101,7 +115,10 @@ export async function fetchLoad(h: Harness): Promise<DesiredState> {
   return loaded;
 }
 
-/** Folds LIST pages of `n` devices (live processes at `liveVersion`'s revisions) into the backend; returns ms spent parsing + folding. */
+/**
+ * Folds LIST pages of `n` devices (live processes at `liveVersion`'s revisions) into the backend; returns ms spent
+ * parsing + folding.
+ */
 export function ingestLive(h: Harness, n: number, liveVersion: string, renewTime = new Date().toISOString()): number {
   const liveDesired = loadFixture(liveVersion);
   let ms = 0;

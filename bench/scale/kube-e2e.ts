@@ -66,16 +66,47 @@ async function main(): Promise<void> {
   const url = `${server.url}/fleet.git`;
   const tree = await WorkTree.open(url);
   dirs.push(tree.dir);
-  await tree.commitAndPush("main", {
-    "bosun.yaml": `apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\ndefaults:\n  namespace: ${NS}\n`,
-    "devices/switch-agent.yaml": deployment("v1"),
-  }, "v1");
-  const sim = spawn(process.execPath, ["--import", "tsx", "lab/devices/cli.ts", "--kubeconfig", env.kubeconfigPath, "--namespace", NS, "--switches", String(N),
-    "--delay-ms", "200-600", "--qps", "400", "--burst", "800", "--stats-every", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  await tree.commitAndPush(
+    "main",
+    {
+      "bosun.yaml": `apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\ndefaults:\n  namespace: ${NS}\n`,
+      "devices/switch-agent.yaml": deployment("v1"),
+    },
+    "v1",
+  );
+  const sim = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "lab/devices/cli.ts",
+      "--kubeconfig",
+      env.kubeconfigPath,
+      "--namespace",
+      NS,
+      "--switches",
+      String(N),
+      "--delay-ms",
+      "200-600",
+      "--qps",
+      "400",
+      "--burst",
+      "800",
+      "--stats-every",
+      "0",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let simLog = "";
   const simReady = new Promise<void>((resolve, reject) => {
-    sim.stderr.on("data", (d: Buffer) => { simLog += d.toString(); if (simLog.includes("device simulator running")) resolve(); });
-    sim.stdout.on("data", (d: Buffer) => { simLog += d.toString(); if (simLog.includes("device simulator running")) resolve(); });
+    sim.stderr.on("data", (d: Buffer) => {
+      simLog += d.toString();
+      if (simLog.includes("device simulator running")) resolve();
+    });
+    sim.stdout.on("data", (d: Buffer) => {
+      simLog += d.toString();
+      if (simLog.includes("device simulator running")) resolve();
+    });
     sim.on("exit", (code) => reject(new Error(`simulator exited ${code}: ${simLog.slice(-2000)}`)));
   });
   const t0 = performance.now();
@@ -83,19 +114,36 @@ async function main(): Promise<void> {
   const inventoryMs = performance.now() - t0;
   let last: PassReport | undefined;
   let waiter: (() => void) | undefined;
-  const engine = await startEngine({
-    git: { repo: { url, ref: "main", mirrorDir: await tmp("mirror") }, poll: { intervalMs: 2000, jitter: 0.1 } },
-    kubernetes: { kubeconfig: env.kubeconfigPath, qps: QPS, burst: QPS * 2, stateNamespace: NS },
-    engine: { requeueMs: 1000 },
-    listen: { host: "127.0.0.1", port: 0 },
-  }, createLogger({ level: "warn" }), { onReport: (r) => { last = r; waiter?.(); } });
-  const complete = (version: string) => new Promise<void>((resolve) => {
-    waiter = () => {
-      const d = last?.rollouts[0];
-      const counts = d?.status.counts;
-      if (d && d.status.phase === "Ready" && counts?.["ready"] === N && counts["updated"] === N && JSON.stringify(d.object.body).includes(`:${version}`)) resolve();
-    };
-  });
+  const engine = await startEngine(
+    {
+      git: { repo: { url, ref: "main", mirrorDir: await tmp("mirror") }, poll: { intervalMs: 2000, jitter: 0.1 } },
+      kubernetes: { kubeconfig: env.kubeconfigPath, qps: QPS, burst: QPS * 2, stateNamespace: NS },
+      engine: { requeueMs: 1000 },
+      listen: { host: "127.0.0.1", port: 0 },
+    },
+    createLogger({ level: "warn" }),
+    {
+      onReport: (r) => {
+        last = r;
+        waiter?.();
+      },
+    },
+  );
+  const complete = (version: string) =>
+    new Promise<void>((resolve) => {
+      waiter = () => {
+        const d = last?.rollouts[0];
+        const counts = d?.status.counts;
+        if (
+          d &&
+          d.status.phase === "Ready" &&
+          counts?.["ready"] === N &&
+          counts["updated"] === N &&
+          JSON.stringify(d.object.body).includes(`:${version}`)
+        )
+          resolve();
+      };
+    });
   const windows: number[] = [];
   let prev = TokenBucket.taken;
   const started = performance.now();
@@ -104,7 +152,9 @@ async function main(): Promise<void> {
     prev = TokenBucket.taken;
     // Progress on stderr (how far a long run got): window rate, requests so far, the deployment's counts.
     const d = last?.rollouts[0]?.status;
-    process.stderr.write(`kube-e2e: t=${((performance.now() - started) / 1000).toFixed(0)} s window ${windows.at(-1)} req/s, requests ${TokenBucket.taken - r0}, phase ${d?.phase ?? "-"}, ready ${d?.counts?.["ready"] ?? "-"}, updated ${d?.counts?.["updated"] ?? "-"}\n`);
+    process.stderr.write(
+      `kube-e2e: t=${((performance.now() - started) / 1000).toFixed(0)} s window ${windows.at(-1)} req/s, requests ${TokenBucket.taken - r0}, phase ${d?.phase ?? "-"}, ready ${d?.counts?.["ready"] ?? "-"}, updated ${d?.counts?.["updated"] ?? "-"}\n`,
+    );
   }, 10_000);
   const r0 = TokenBucket.taken;
   // BENCH_KUBE_DEADLINE_S: give up after that long and report how far the rollout got (finished: false).
@@ -112,7 +162,11 @@ async function main(): Promise<void> {
   let stage = "v1";
   let timedOut = false;
   const deadline = new Promise<void>((resolve) => {
-    if (deadlineS > 0) setTimeout(() => { timedOut = true; resolve(); }, deadlineS * 1000).unref();
+    if (deadlineS > 0)
+      setTimeout(() => {
+        timedOut = true;
+        resolve();
+      }, deadlineS * 1000).unref();
   });
   const v1Start = performance.now();
   await Promise.race([complete("v1"), deadline]);
@@ -129,7 +183,13 @@ async function main(): Promise<void> {
   const r2 = TokenBucket.taken;
   clearInterval(sampler);
   const d = last?.rollouts[0]?.status;
-  const progress = { stage, phase: d?.phase ?? "", ready: d?.counts?.["ready"] ?? 0, updated: d?.counts?.["updated"] ?? 0, elapsedMs: performance.now() - started };
+  const progress = {
+    stage,
+    phase: d?.phase ?? "",
+    ready: d?.counts?.["ready"] ?? 0,
+    updated: d?.counts?.["updated"] ?? 0,
+    elapsedMs: performance.now() - started,
+  };
   await engine.stop(5_000);
   sim.kill("SIGTERM");
   await new Promise((r) => sim.once("exit", r));
@@ -137,11 +197,24 @@ async function main(): Promise<void> {
   client.close();
   await env.stop();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  process.stdout.write(`${JSON.stringify({
-    devices: N, qps: QPS, burst: QPS * 2, inventoryMs, v1RolloutMs: v1Ms, v1Requests: r1 - r0, v2RolloutMs: v2Ms, v2Requests: r2 - r1,
-    v2RatePerSecond: v2Ms > 0 ? (r2 - r1) / (v2Ms / 1000) : 0, overallRatePerSecond: (r2 - r0) / ((v1Ms + v2Ms) / 1000),
-    maxWindowRate: Math.max(0, ...windows), finished: !timedOut, ...(timedOut ? { timedOutAfterS: deadlineS, progress } : {}), peakRssMiB: peakRssMiB(),
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      devices: N,
+      qps: QPS,
+      burst: QPS * 2,
+      inventoryMs,
+      v1RolloutMs: v1Ms,
+      v1Requests: r1 - r0,
+      v2RolloutMs: v2Ms,
+      v2Requests: r2 - r1,
+      v2RatePerSecond: v2Ms > 0 ? (r2 - r1) / (v2Ms / 1000) : 0,
+      overallRatePerSecond: (r2 - r0) / ((v1Ms + v2Ms) / 1000),
+      maxWindowRate: Math.max(0, ...windows),
+      finished: !timedOut,
+      ...(timedOut ? { timedOutAfterS: deadlineS, progress } : {}),
+      peakRssMiB: peakRssMiB(),
+    })}\n`,
+  );
 }
 
 await main();

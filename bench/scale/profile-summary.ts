@@ -1,8 +1,19 @@
-/** Summarises a .cpuprofile: top functions by self time. Usage: node --import tsx bench/scale/profile-summary.ts FILE [N] */
+/**
+ * Summarises a .cpuprofile: top functions by self time. Usage: node --import tsx bench/scale/profile-summary.ts FILE
+ * [N]
+ */
 import { readFileSync } from "node:fs";
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[] }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
 export function summarize(file: string, top = 15): string[] {
   const p = JSON.parse(readFileSync(file, "utf8")) as Profile;
@@ -17,7 +28,10 @@ export function summarize(file: string, top = 15): string[] {
     const key = `${n.callFrame.functionName || "(anonymous)"} ${where}:${n.callFrame.lineNumber + 1}`;
     byFn.set(key, (byFn.get(key) ?? 0) + t);
   }
-  return [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, t]) => `${((t / total) * 100).toFixed(1)}% ${(t / 1000).toFixed(0)} ms ${k}`);
+  return [...byFn]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, t]) => `${((t / total) * 100).toFixed(1)}% ${(t / 1000).toFixed(0)} ms ${k}`);
 }
 
 if (process.argv[1]?.endsWith("profile-summary.ts")) {

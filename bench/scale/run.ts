@@ -16,7 +16,10 @@ const HEAP = process.env["BENCH_HEAP_MIB"] ?? "256";
 
 type Result = Record<string, number | string | boolean>;
 
-/** One child run; retried once when it fails (the lab git server spawns git per request and drops one now and then under load). */
+/**
+ * One child run; retried once when it fails (the lab git server spawns git per request and drops one now and then
+ * under load).
+ */
 function child(args: string[], heap = HEAP, mode: Mode = "tsx"): Result {
   try {
     return childOnce(args, heap, mode);
@@ -40,7 +43,8 @@ function ensureBundle(): boolean {
   if (bundleStatus === "unbuilt") {
     const b = spawnSync(process.execPath, [join(import.meta.dirname, "build.mjs")], { encoding: "utf8" });
     bundleStatus = b.status === 0 && existsSync(BUNDLE) ? "built" : "failed";
-    if (bundleStatus === "failed") process.stderr.write(`scale: bundle build failed, children run through tsx: ${b.stderr.slice(-500)}\n`);
+    if (bundleStatus === "failed")
+      process.stderr.write(`scale: bundle build failed, children run through tsx: ${b.stderr.slice(-500)}\n`);
   }
   return bundleStatus === "built";
 }
@@ -52,9 +56,13 @@ function ensureBundle(): boolean {
  */
 const LEAN_FLAGS = ["--max-semi-space-size=1"];
 const LEAN_ENV = { MALLOC_ARENA_MAX: "2" };
-const SCENARIO_ARGS = (): string => `--max-old-space-size=HEAP ${LEAN_FLAGS.join(" ")}, MALLOC_ARENA_MAX=${LEAN_ENV.MALLOC_ARENA_MAX}`;
+const SCENARIO_ARGS = (): string =>
+  `--max-old-space-size=HEAP ${LEAN_FLAGS.join(" ")}, MALLOC_ARENA_MAX=${LEAN_ENV.MALLOC_ARENA_MAX}`;
 
-/** How a child runs: `tsx` (sources through the transpiler, default flags), `lean` (bundle + the recommended settings) or `bundle` (bundle, default V8/malloc settings). */
+/**
+ * How a child runs: `tsx` (sources through the transpiler, default flags), `lean` (bundle + the recommended settings)
+ * or `bundle` (bundle, default V8/malloc settings).
+ */
 type Mode = "tsx" | "lean" | "bundle";
 
 function childOnce(args: string[], heap: string, mode: Mode = "tsx"): Result {
@@ -62,7 +70,11 @@ function childOnce(args: string[], heap: string, mode: Mode = "tsx"): Result {
   const entry = bundled ? [BUNDLE] : ["--import", "tsx", join(import.meta.dirname, "child.ts")];
   const flags = mode === "lean" ? LEAN_FLAGS : [];
   const env = mode === "lean" ? { ...process.env, ...LEAN_ENV } : process.env;
-  const r = spawnSync(process.execPath, ["--expose-gc", `--max-old-space-size=${heap}`, ...flags, ...entry, ...args], { encoding: "utf8", maxBuffer: 1 << 26, env });
+  const r = spawnSync(process.execPath, ["--expose-gc", `--max-old-space-size=${heap}`, ...flags, ...entry, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+    env,
+  });
   if (r.status !== 0) throw new Error(`child ${args.join(" ")} failed: ${r.stderr.slice(-2000)}`);
   const line = r.stdout.trim().split("\n").at(-1) ?? "{}";
   return JSON.parse(line) as Result;
@@ -104,9 +116,21 @@ const KUBE_DEVICES = Number(process.env["BENCH_KUBE_DEVICES"] ?? 10_000);
 /** End to end on the real kube-apiserver (bench/scale/kube-e2e.ts). */
 function kubeRow(raw: Record<string, Result[]>): Record<string, unknown> {
   process.stderr.write(`scale: kube-e2e ${KUBE_DEVICES}\n`);
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "kube-e2e.ts"), String(KUBE_DEVICES), "50"], { encoding: "utf8", maxBuffer: 1 << 26, stdio: ["ignore", "pipe", "inherit"] });
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(import.meta.dirname, "kube-e2e.ts"), String(KUBE_DEVICES), "50"],
+    { encoding: "utf8", maxBuffer: 1 << 26, stdio: ["ignore", "pipe", "inherit"] },
+  );
   const line = r.stdout.trim().split("\n").at(-1) ?? "";
-  if (r.status !== 0 || !line.startsWith("{")) return { scenario: `end to end on the real kube-apiserver at ${KUBE_DEVICES} devices`, target: "finishes; sustained request rate ≤ QPS; busiest 10 s window ≤ QPS + burst/10", measured: `failed: exit ${r.status ?? r.signal} (its stderr is the bench's)`, baseline: "", ratio: "", verdict: "NOT met" };
+  if (r.status !== 0 || !line.startsWith("{"))
+    return {
+      scenario: `end to end on the real kube-apiserver at ${KUBE_DEVICES} devices`,
+      target: "finishes; sustained request rate ≤ QPS; busiest 10 s window ≤ QPS + burst/10",
+      measured: `failed: exit ${r.status ?? r.signal} (its stderr is the bench's)`,
+      baseline: "",
+      ratio: "",
+      verdict: "NOT met",
+    };
   const k = JSON.parse(line) as Result;
   raw["kube"] = [k];
   const qps = Number(k["qps"]);
@@ -121,7 +145,9 @@ function kubeRow(raw: Record<string, Result[]>): Record<string, unknown> {
       scenario: `end to end on the real kube-apiserver at ${KUBE_DEVICES} devices: version bump rolled out with the simulator (engine QPS ${qps}, burst ${burst})`,
       target: `finishes; sustained request rate ≤ QPS ${qps}; busiest 10 s window ≤ QPS + burst/10 = ${f(qps + burst / 10)} req/s`,
       measured: `did not finish within ${k["timedOutAfterS"]} s: stopped in the ${p["stage"]} rollout (phase ${p["phase"]}, ${p["ready"]} ready, ${p["updated"]} updated of ${KUBE_DEVICES}); ${Number(k["v1Requests"]) + Number(k["v2Requests"])} requests at ${f(Number(k["overallRatePerSecond"]), 1)} req/s sustained; busiest 10 s window ${f(max, 1)} req/s`,
-      baseline: `configured QPS ${qps}, burst ${burst}`, ratio: "", verdict: "NOT met",
+      baseline: `configured QPS ${qps}, burst ${burst}`,
+      ratio: "",
+      verdict: "NOT met",
     };
   }
   // A token bucket (rate QPS, capacity burst) admits at most QPS·t + burst requests in any t seconds:
@@ -132,7 +158,8 @@ function kubeRow(raw: Record<string, Result[]>): Record<string, unknown> {
     scenario: `end to end on the real kube-apiserver at ${KUBE_DEVICES} devices: version bump rolled out with the simulator (engine QPS ${qps}, burst ${burst})`,
     target: `finishes; sustained request rate (requests / rollout duration) ≤ QPS ${qps}; busiest 10 s window ≤ QPS + burst/10 = ${f(windowBound)} req/s (the token bucket's bound)`,
     measured: `v1 rollout ${f(Number(k["v1RolloutMs"]) / 1000, 1)} s (${k["v1Requests"]} requests, ${f(v1Rate, 1)} req/s); v2 bump ${f(Number(k["v2RolloutMs"]) / 1000, 1)} s (${k["v2Requests"]} requests, ${f(rate, 1)} req/s sustained); busiest 10 s window ${f(max, 1)} req/s`,
-    baseline: `configured QPS ${qps}, burst ${burst}`, ratio: `sustained ${f(Math.max(rate, v1Rate) / qps, 2)} of QPS; window ${f(max / windowBound, 2)} of bound`,
+    baseline: `configured QPS ${qps}, burst ${burst}`,
+    ratio: `sustained ${f(Math.max(rate, v1Rate) / qps, 2)} of QPS; window ${f(max / windowBound, 2)} of bound`,
     verdict: verdict(k["finished"] === true && rate <= qps && v1Rate <= qps && max <= windowBound),
   };
 }
@@ -141,7 +168,10 @@ function kubeRow(raw: Record<string, Result[]>): Record<string, unknown> {
 function pollRow(raw: Record<string, Result[]>): Record<string, unknown> {
   const pollRun = runs(1, ["poll", String(DEVICES), "1000"], HEAP, "lean");
   const pollFull = runs(1, ["pollfull", String(DEVICES)], "1024", "lean");
-  const poll = (raw["poll"] = pollRun.map((r, i) => ({ ...r, ...(pollFull[i] ? { baselineFullPassCpuMsMedian: Number(pollFull[i]["baselineFullPassCpuMsMedian"]) } : {}) })));
+  const poll = (raw["poll"] = pollRun.map((r, i) => ({
+    ...r,
+    ...(pollFull[i] ? { baselineFullPassCpuMsMedian: Number(pollFull[i]["baselineFullPassCpuMsMedian"]) } : {}),
+  })));
   const pollCpu = num(poll, "cpuMsMedian");
   const growth = num(poll, "rssEndMiB") - num(poll, "rssMinMiB");
   const trace = JSON.parse(String(pollRun[0]?.["memoryTrace"] ?? "[]")) as number[][];
@@ -150,7 +180,8 @@ function pollRow(raw: Record<string, Result[]>): Record<string, unknown> {
     scenario: `unchanged poll, ${DEVICES} devices known (git ref check + reconcile), 1,000 polls`,
     target: "≤ 50 ms CPU/poll, steady RSS ≤ 200 MiB, no growth",
     measured: `CPU median ${f(pollCpu, 1)} ms (p95 ${f(num(poll, "cpuMsP95"), 1)}; reconcile alone ${f(num(poll, "reconcileCpuMsMedian"), 2)} ms); RSS after GC ${f(num(poll, "rssMinMiB"))}–${f(num(poll, "rssMaxMiB"))} MiB, end − min ${f(growth, 1)} MiB; heap used after GC poll 100 → 1,000 ${f(heapGrowth, 1)} MiB`,
-    baseline: `full pass (incremental off): ${f(num(poll, "baselineFullPassCpuMsMedian"))} ms CPU`, ratio: f(pollCpu / num(poll, "baselineFullPassCpuMsMedian"), 3),
+    baseline: `full pass (incremental off): ${f(num(poll, "baselineFullPassCpuMsMedian"))} ms CPU`,
+    ratio: f(pollCpu / num(poll, "baselineFullPassCpuMsMedian"), 3),
     verdict: verdict(pollCpu <= 50 && num(poll, "rssMaxMiB") <= 200 && growth <= 5),
   };
 }
@@ -168,9 +199,12 @@ function memoryRows(raw: Record<string, Result[]>): Record<string, unknown>[] {
     const rss = num(m, "rssMiB");
     const limit = limits[n] ?? 0;
     rows.push({
-      scenario: `memory at ${n} devices (settled fleet, 100 deployments, ${num(m, "processes")} processes)`, target: `≤ ${limit} MiB`,
+      scenario: `memory at ${n} devices (settled fleet, 100 deployments, ${num(m, "processes")} processes)`,
+      target: `≤ ${limit} MiB`,
       measured: `RSS ${f(rss)} MiB (heap used ${f(num(m, "heapUsedMiB"))}, heap committed ${f(num(m, "heapTotalMiB"))}, anon ${f(num(m, "rssAnonMiB"))} + file-backed ${f(num(m, "rssFileMiB"))}; peak ${f(num(m, "peakRssMiB"))}); ${rss <= limit ? "under" : "over"} the target by ${f(Math.abs(limit - rss))} MiB; default V8/malloc settings, no heap cap: RSS ${f(num(plain, "rssMiB"))}, peak ${f(num(plain, "peakRssMiB"))}`,
-      baseline: `process floor (bundle imported, nothing else): ${f(floorRss)} MiB (through tsx: ${f(num(floorTsx, "rssMiB"))})`, ratio: f(rss / floorRss, 2), verdict: verdict(rss <= limit),
+      baseline: `process floor (bundle imported, nothing else): ${f(floorRss)} MiB (through tsx: ${f(num(floorTsx, "rssMiB"))})`,
+      ratio: f(rss / floorRss, 2),
+      verdict: verdict(rss <= limit),
     });
   }
   return rows;
@@ -184,8 +218,11 @@ function coldRow(raw: Record<string, Result[]>): Record<string, unknown> {
   const coldPeak = Math.max(...cold.map((r) => Number(r["peakRssMiB"])));
   return {
     scenario: `cold pass: fetch, load, validate, expand 100 deployments over ${DEVICES} devices, diff against live, plan + dispatch first batch`,
-    target: "≤ 15 s, ≤ 512 MiB peak", measured: `${f(coldMs)} ms (fetch+load ${f(num(cold, "fetchLoadMs"))}, LIST parse+fold ${f(num(cold, "ingestMs"))}, reconcile ${f(num(cold, "reconcileMs"))}); peak ${f(coldPeak)} MiB`,
-    baseline: `parse only: ${f(num(cold, "baselineMs"))} ms`, ratio: f(coldMs / num(cold, "baselineMs"), 2), verdict: verdict(coldMs <= 15_000 && coldPeak <= 512),
+    target: "≤ 15 s, ≤ 512 MiB peak",
+    measured: `${f(coldMs)} ms (fetch+load ${f(num(cold, "fetchLoadMs"))}, LIST parse+fold ${f(num(cold, "ingestMs"))}, reconcile ${f(num(cold, "reconcileMs"))}); peak ${f(coldPeak)} MiB`,
+    baseline: `parse only: ${f(num(cold, "baselineMs"))} ms`,
+    ratio: f(coldMs / num(cold, "baselineMs"), 2),
+    verdict: verdict(coldMs <= 15_000 && coldPeak <= 512),
   };
 }
 
@@ -195,13 +232,18 @@ function bumpRow(raw: Record<string, Result[]>): Record<string, unknown> {
   const rate = num(bump, "updatesPerSecond");
   return {
     scenario: `one-line change: version bump selecting ${num(bump, "selected")} devices → first batch (${num(bump, "dispatched")}) applied, in-memory sink`,
-    target: "≤ 2 s; ≥ 5,000 device updates/s", measured: `${f(bumpMs)} ms (fetch+load ${f(num(bump, "fetchLoadMs"))}, plan+dispatch ${f(num(bump, "planDispatchMs"))}); ${f(rate)} updates/s; rest of the rollout ${f(num(bump, "restPasses"))} passes in ${f(num(bump, "restOfRolloutMs"))} ms`,
-    baseline: `pure core alone (place + rolloutStep + render): ${f(num(bump, "baselineMs"))} ms`, ratio: f(num(bump, "planDispatchMs") / num(bump, "baselineMs"), 2),
+    target: "≤ 2 s; ≥ 5,000 device updates/s",
+    measured: `${f(bumpMs)} ms (fetch+load ${f(num(bump, "fetchLoadMs"))}, plan+dispatch ${f(num(bump, "planDispatchMs"))}); ${f(rate)} updates/s; rest of the rollout ${f(num(bump, "restPasses"))} passes in ${f(num(bump, "restOfRolloutMs"))} ms`,
+    baseline: `pure core alone (place + rolloutStep + render): ${f(num(bump, "baselineMs"))} ms`,
+    ratio: f(num(bump, "planDispatchMs") / num(bump, "baselineMs"), 2),
     verdict: verdict(bumpMs <= 2000 && rate >= 5000),
   };
 }
 
-const PARTS: Record<string, { prefix: string; note: string; rows: (raw: Record<string, Result[]>) => Record<string, unknown>[] }> = {
+const PARTS: Record<
+  string,
+  { prefix: string; note: string; rows: (raw: Record<string, Result[]>) => Record<string, unknown>[] }
+> = {
   kube: { prefix: "end to end", note: "Kubernetes run:", rows: (raw) => [kubeRow(raw)] },
   memory: { prefix: "memory at", note: "Memory run:", rows: memoryRows },
   poll: { prefix: "unchanged poll", note: "Poll run:", rows: (raw) => [pollRow(raw)] },
@@ -217,7 +259,8 @@ const NOTE_PREFIXES = ["Profile", "Before", "Memory:", "Memory floor", "Memory a
  */
 function partial(only: Set<string>, raw: Record<string, Result[]>): void {
   const unknown = [...only].filter((x) => x !== "notes" && !(x in PARTS));
-  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown ${unknown.join(", ")} (kube, memory, poll, cold, bump, notes)`);
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: unknown ${unknown.join(", ")} (kube, memory, poll, cold, bump, notes)`);
   const fresh: Record<string, Record<string, unknown>[]> = {};
   const runNotes: string[] = [];
   for (const [name, part] of Object.entries(PARTS)) {
@@ -226,9 +269,18 @@ function partial(only: Set<string>, raw: Record<string, Result[]>): void {
     const t0 = new Date().toISOString();
     fresh[name] = part.rows(partRaw);
     Object.assign(raw, partRaw);
-    runNotes.push(`${part.note} ${t0} → ${new Date().toISOString()}, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}${name === "kube" ? "" : `; children from the esbuild bundle (${bundleStatus === "built" ? "plain node" : "bundle build failed: tsx"}) with ${SCENARIO_ARGS().replace("HEAP", HEAP)}; retried: ${retried.length === 0 ? "none" : retried.join("; ")}; failed: ${failures.length === 0 ? "none" : failures.join("; ")}`}; raw ${JSON.stringify(partRaw)}`);
+    runNotes.push(
+      `${part.note} ${t0} → ${new Date().toISOString()}, load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(
+          " ",
+        )}${name === "kube" ? "" : `; children from the esbuild bundle (${bundleStatus === "built" ? "plain node" : "bundle build failed: tsx"}) with ${SCENARIO_ARGS().replace("HEAP", HEAP)}; retried: ${retried.length === 0 ? "none" : retried.join("; ")}; failed: ${failures.length === 0 ? "none" : failures.join("; ")}`}; raw ${JSON.stringify(partRaw)}`,
+    );
   }
-  const last = JSON.parse(readFileSync(join(import.meta.dirname, "..", "results", "scale.json"), "utf8")) as { rows: Record<string, unknown>[]; notes: string[] };
+  const last = JSON.parse(readFileSync(join(import.meta.dirname, "..", "results", "scale.json"), "utf8")) as {
+    rows: Record<string, unknown>[];
+    notes: string[];
+  };
   const rows: Record<string, unknown>[] = [];
   const placed = new Set<string>();
   for (const row of last.rows) {
@@ -241,7 +293,11 @@ function partial(only: Set<string>, raw: Record<string, Result[]>): void {
   }
   for (const [name, r] of Object.entries(fresh)) if (!placed.has(name)) rows.push(...r);
   const replaced = [...NOTE_PREFIXES, ...Object.keys(fresh).map((k) => PARTS[k]?.note ?? "\0")];
-  writeResults("scale", "Scale benchmarks (bench/scale)", rows, [...last.notes.filter((n) => !replaced.some((p) => n.startsWith(p))), ...PROFILE_NOTES, ...runNotes]);
+  writeResults("scale", "Scale benchmarks (bench/scale)", rows, [
+    ...last.notes.filter((n) => !replaced.some((p) => n.startsWith(p))),
+    ...PROFILE_NOTES,
+    ...runNotes,
+  ]);
 }
 
 function main(): void {
@@ -263,8 +319,10 @@ function main(): void {
   const status = (raw["status"] = runs(1, ["status", String(DEVICES), String(Math.max(5, RUNS * 3))]));
   rows.push({
     scenario: `status commit + push for the ${DEVICES}-device fleet (${num(status, "files")} status files, one changed)`,
-    target: "≤ 1 s with isomorphic-git", measured: `median ${f(num(status, "oursMsMedian"))} ms (max ${f(num(status, "oursMsMax"))})`,
-    baseline: `native git pull+commit+push: ${f(num(status, "nativeMsMedian"))} ms`, ratio: f(num(status, "oursMsMedian") / num(status, "nativeMsMedian"), 2),
+    target: "≤ 1 s with isomorphic-git",
+    measured: `median ${f(num(status, "oursMsMedian"))} ms (max ${f(num(status, "oursMsMax"))})`,
+    baseline: `native git pull+commit+push: ${f(num(status, "nativeMsMedian"))} ms`,
+    ratio: f(num(status, "oursMsMedian") / num(status, "nativeMsMedian"), 2),
     verdict: verdict(num(status, "oursMsMedian") <= 1000),
   });
 

@@ -18,33 +18,57 @@ describe("KubeClient against the lab apiserver", () => {
 
   it("pages a LIST with limit/continue", async () => {
     for (let i = 0; i < 25; i++) {
-      await client.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${String(i).padStart(2, "0")}`, namespace: ns.name, labels: { page: "yes" } }, data: { i: String(i) } });
+      await client.create({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `cm-${String(i).padStart(2, "0")}`, namespace: ns.name, labels: { page: "yes" } },
+        data: { i: String(i) },
+      });
     }
     const pages: number[] = [];
-    for await (const page of client.listPages("v1", "ConfigMap", { namespace: ns.name, labelSelector: "page=yes", limit: 10 })) pages.push(page.items.length);
+    for await (const page of client.listPages("v1", "ConfigMap", {
+      namespace: ns.name,
+      labelSelector: "page=yes",
+      limit: 10,
+    }))
+      pages.push(page.items.length);
     expect(pages).toEqual([10, 10, 5]);
     const all = await client.list("v1", "ConfigMap", { namespace: ns.name, labelSelector: "page=yes", limit: 7 });
-    expect(all.items.map((o) => o.metadata.name)).toEqual(Array.from({ length: 25 }, (_, i) => `cm-${String(i).padStart(2, "0")}`));
+    expect(all.items.map((o) => o.metadata.name)).toEqual(
+      Array.from({ length: 25 }, (_, i) => `cm-${String(i).padStart(2, "0")}`),
+    );
     expect(all.items.every((o) => o.kind === "ConfigMap" && o.apiVersion === "v1")).toBe(true);
     expect(Number(all.resourceVersion)).toBeGreaterThan(0);
   });
 
   it("get of a missing object is undefined; an invalid object is a typed KubeApiError", async () => {
     expect(await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns.name, name: "nope" })).toBeUndefined();
-    const err = await client.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "Bad_Name", namespace: ns.name } }).catch((e: unknown) => e);
+    const err = await client
+      .create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "Bad_Name", namespace: ns.name } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KubeApiError);
-    expect(err).toMatchObject({ statusCode: 422, reason: "Invalid", subject: `create ConfigMap ${ns.name}/Bad_Name`, code: "KUBE_API" });
+    expect(err).toMatchObject({
+      statusCode: 422,
+      reason: "Invalid",
+      subject: `create ConfigMap ${ns.name}/Bad_Name`,
+      code: "KUBE_API",
+    });
     expect(err).toBeInstanceOf(BosunError);
   });
 
   it("refuses a body that is not a Kubernetes object before sending anything", async () => {
-    const err = await client.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: ns.name } }, { fieldManager: "t" }).catch((e: unknown) => e);
+    const err = await client
+      .apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: ns.name } }, { fieldManager: "t" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidObjectError);
     expect(err).toMatchObject({ code: "KUBE_INVALID_OBJECT", subject: "apply" });
   });
 
   it("maps an unknown kind to a NoKindMatch error", async () => {
-    await expect(client.get({ apiVersion: "example.com/v1", kind: "Nothing", name: "x" })).rejects.toMatchObject({ statusCode: 404, reason: "NoKindMatch" });
+    await expect(client.get({ apiVersion: "example.com/v1", kind: "Nothing", name: "x" })).rejects.toMatchObject({
+      statusCode: 404,
+      reason: "NoKindMatch",
+    });
   });
 
   it("takes a rate-limit token for every request", async () => {
@@ -58,6 +82,8 @@ describe("KubeClient against the lab apiserver", () => {
   it("aborts a request with the signal", async () => {
     const ac = new AbortController();
     ac.abort(new Error("cancelled"));
-    await expect(client.list("v1", "ConfigMap", { namespace: ns.name, signal: ac.signal })).rejects.toThrow("cancelled");
+    await expect(client.list("v1", "ConfigMap", { namespace: ns.name, signal: ac.signal })).rejects.toThrow(
+      "cancelled",
+    );
   });
 });

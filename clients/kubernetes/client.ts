@@ -3,7 +3,15 @@ import { isNotFound } from "./errors.ts";
 import { RestMapper, resourcePath } from "./discovery.ts";
 import { KubeRest, type RestOptions } from "./rest.ts";
 import { describeRef } from "../../engine/model/object-ref.ts";
-import { kubeRefOf, type JsonObject, type KubeObject, type KubeRef, type ObjectList, type ResourceMapping, type WatchEvent } from "./types.ts";
+import {
+  kubeRefOf,
+  type JsonObject,
+  type KubeObject,
+  type KubeRef,
+  type ObjectList,
+  type ResourceMapping,
+  type WatchEvent,
+} from "./types.ts";
 import { watchEvents } from "./watch-stream.ts";
 
 export interface ListOptions {
@@ -61,7 +69,12 @@ export class KubeClient {
   async get(ref: KubeRef, signal?: AbortSignal): Promise<KubeObject | undefined> {
     const m = await this.mapping(ref.apiVersion, ref.kind, signal);
     try {
-      return await this.rest.request<KubeObject>({ method: "GET", path: resourcePath(m, ref.namespace, ref.name), subject: `get ${describeRef(ref)}`, ...sig(signal) });
+      return await this.rest.request<KubeObject>({
+        method: "GET",
+        path: resourcePath(m, ref.namespace, ref.name),
+        subject: `get ${describeRef(ref)}`,
+        ...sig(signal),
+      });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -73,13 +86,27 @@ export class KubeClient {
     const m = await this.mapping(apiVersion, kind, opts.signal);
     let cont: string | undefined;
     do {
-      const page = await this.rest.request<{ items: KubeObject[] | null; metadata: { resourceVersion?: string; continue?: string } }>({
-        method: "GET", path: resourcePath(m, opts.namespace), subject: `list ${kind}`,
-        query: { limit: opts.limit ?? 500, continue: cont, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector },
+      const page = await this.rest.request<{
+        items: KubeObject[] | null;
+        metadata: { resourceVersion?: string; continue?: string };
+      }>({
+        method: "GET",
+        path: resourcePath(m, opts.namespace),
+        subject: `list ${kind}`,
+        query: {
+          limit: opts.limit ?? 500,
+          continue: cont,
+          labelSelector: opts.labelSelector,
+          fieldSelector: opts.fieldSelector,
+        },
         ...sig(opts.signal),
       });
       // Items in a list carry no apiVersion/kind; fill them in so they are whole objects.
-      const items = (page.items ?? []).map((o) => ({ ...o, apiVersion: o.apiVersion ?? apiVersion, kind: o.kind ?? kind }));
+      const items = (page.items ?? []).map((o) => ({
+        ...o,
+        apiVersion: o.apiVersion ?? apiVersion,
+        kind: o.kind ?? kind,
+      }));
       yield { items, resourceVersion: page.metadata.resourceVersion ?? "" };
       cont = page.metadata.continue !== undefined && page.metadata.continue !== "" ? page.metadata.continue : undefined;
     } while (cont !== undefined);
@@ -111,9 +138,15 @@ export class KubeClient {
     const ref = kubeRefOf(obj, what);
     const m = await this.mapping(ref.apiVersion, ref.kind, opts.signal);
     return this.rest.request<KubeObject>({
-      method: "PATCH", path: resourcePath(m, ref.namespace, ref.name, sub),
-      contentType: "application/apply-patch+yaml", body: obj,
-      query: { fieldManager: opts.fieldManager, force: opts.force === true ? true : undefined, dryRun: opts.dryRun === true ? "All" : undefined },
+      method: "PATCH",
+      path: resourcePath(m, ref.namespace, ref.name, sub),
+      contentType: "application/apply-patch+yaml",
+      body: obj,
+      query: {
+        fieldManager: opts.fieldManager,
+        force: opts.force === true ? true : undefined,
+        dryRun: opts.dryRun === true ? "All" : undefined,
+      },
       subject: `${what} ${describeRef(ref)}`,
       ...sig(opts.signal),
     });
@@ -124,8 +157,11 @@ export class KubeClient {
     const ref = kubeRefOf(obj, "update status");
     const m = await this.mapping(ref.apiVersion, ref.kind, signal);
     return this.rest.request<KubeObject>({
-      method: "PUT", path: resourcePath(m, ref.namespace, ref.name, "status"), body: obj,
-      subject: `update status ${describeRef(ref)}`, ...sig(signal),
+      method: "PUT",
+      path: resourcePath(m, ref.namespace, ref.name, "status"),
+      body: obj,
+      subject: `update status ${describeRef(ref)}`,
+      ...sig(signal),
     });
   }
 
@@ -134,28 +170,46 @@ export class KubeClient {
     const ref = kubeRefOf(obj, "create");
     const m = await this.mapping(ref.apiVersion, ref.kind, opts.signal);
     return this.rest.request<KubeObject>({
-      method: "POST", path: resourcePath(m, ref.namespace), body: obj, query: { fieldManager: opts.fieldManager },
-      subject: `create ${describeRef(ref)}`, ...sig(opts.signal),
+      method: "POST",
+      path: resourcePath(m, ref.namespace),
+      body: obj,
+      query: { fieldManager: opts.fieldManager },
+      subject: `create ${describeRef(ref)}`,
+      ...sig(opts.signal),
     });
   }
 
   /** JSON merge patch under a field manager (an out-of-band edit, as kubectl does). */
-  async mergePatch(ref: KubeRef, patch: unknown, opts: { fieldManager?: string; signal?: AbortSignal } = {}): Promise<KubeObject> {
+  async mergePatch(
+    ref: KubeRef,
+    patch: unknown,
+    opts: { fieldManager?: string; signal?: AbortSignal } = {},
+  ): Promise<KubeObject> {
     const m = await this.mapping(ref.apiVersion, ref.kind, opts.signal);
     return this.rest.request<KubeObject>({
-      method: "PATCH", path: resourcePath(m, ref.namespace, ref.name), body: patch, contentType: "application/merge-patch+json",
-      query: { fieldManager: opts.fieldManager }, subject: `patch ${describeRef(ref)}`, ...sig(opts.signal),
+      method: "PATCH",
+      path: resourcePath(m, ref.namespace, ref.name),
+      body: patch,
+      contentType: "application/merge-patch+json",
+      query: { fieldManager: opts.fieldManager },
+      subject: `patch ${describeRef(ref)}`,
+      ...sig(opts.signal),
     });
   }
 
   /** Deletes; returns false when the object was already gone. */
-  async delete(ref: KubeRef, opts: { propagationPolicy?: PropagationPolicy; signal?: AbortSignal } = {}): Promise<boolean> {
+  async delete(
+    ref: KubeRef,
+    opts: { propagationPolicy?: PropagationPolicy; signal?: AbortSignal } = {},
+  ): Promise<boolean> {
     const m = await this.mapping(ref.apiVersion, ref.kind, opts.signal);
     try {
       await this.rest.request<unknown>({
-        method: "DELETE", path: resourcePath(m, ref.namespace, ref.name),
+        method: "DELETE",
+        path: resourcePath(m, ref.namespace, ref.name),
         body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: opts.propagationPolicy ?? "Background" },
-        subject: `delete ${describeRef(ref)}`, ...sig(opts.signal),
+        subject: `delete ${describeRef(ref)}`,
+        ...sig(opts.signal),
       });
       return true;
     } catch (err) {
@@ -169,8 +223,15 @@ export class KubeClient {
     const m = await this.mapping(apiVersion, kind, opts.signal);
     const subject = `watch ${kind}`;
     const res = await this.rest.stream({
-      path: resourcePath(m, opts.namespace), subject,
-      query: { watch: 1, allowWatchBookmarks: true, resourceVersion: opts.resourceVersion, labelSelector: opts.labelSelector, timeoutSeconds: opts.timeoutSeconds },
+      path: resourcePath(m, opts.namespace),
+      subject,
+      query: {
+        watch: 1,
+        allowWatchBookmarks: true,
+        resourceVersion: opts.resourceVersion,
+        labelSelector: opts.labelSelector,
+        timeoutSeconds: opts.timeoutSeconds,
+      },
       ...sig(opts.signal),
     });
     yield* watchEvents(res, subject, opts.signal);

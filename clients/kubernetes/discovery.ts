@@ -20,7 +20,12 @@ export class RestMapper {
     const path = group === "" ? `/api/${version}` : `/apis/${group}/${version}`;
     const kinds = new Map<string, ResourceMapping>();
     try {
-      const list = await this.rest.request<APIResourceList>({ method: "GET", path, subject: `discover ${apiVersion}`, ...(signal ? { signal } : {}) });
+      const list = await this.rest.request<APIResourceList>({
+        method: "GET",
+        path,
+        subject: `discover ${apiVersion}`,
+        ...(signal ? { signal } : {}),
+      });
       for (const r of list.resources) {
         if (r.name.includes("/")) continue; // subresources
         kinds.set(r.kind, { group, version, kind: r.kind, resource: r.name, namespaced: r.namespaced });
@@ -38,7 +43,12 @@ export class RestMapper {
     if (cached) return cached;
     const fresh = (await this.load(apiVersion, signal)).get(kind);
     if (fresh) return fresh;
-    throw new KubeApiError(`map ${apiVersion} ${kind}`, 404, "NoKindMatch", `the server has no kind ${kind} in ${apiVersion}`);
+    throw new KubeApiError(
+      `map ${apiVersion} ${kind}`,
+      404,
+      "NoKindMatch",
+      `the server has no kind ${kind} in ${apiVersion}`,
+    );
   }
 
   /** Forgets cached discovery (all, or one group-version). */
@@ -51,7 +61,8 @@ export class RestMapper {
 /** `/apis/g/v/namespaces/ns/resource/name/sub` for a mapping. */
 export function resourcePath(m: ResourceMapping, namespace?: string, name?: string, subresource?: string): string {
   const base = m.group === "" ? `/api/${m.version}` : `/apis/${m.group}/${m.version}`;
-  const ns = m.namespaced && namespace !== undefined && namespace !== "" ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+  const ns =
+    m.namespaced && namespace !== undefined && namespace !== "" ? `/namespaces/${encodeURIComponent(namespace)}` : "";
   const n = name !== undefined ? `/${encodeURIComponent(name)}` : "";
   const s = subresource !== undefined && name !== undefined ? `/${subresource}` : "";
   return `${base}${ns}/${m.resource}${n}${s}`;

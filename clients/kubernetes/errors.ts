@@ -28,7 +28,10 @@ export class KubeApiError extends BosunError {
   readonly status: KubeStatus | undefined;
 
   constructor(
-    subject: string, statusCode: number, reason: string, message: string,
+    subject: string,
+    statusCode: number,
+    reason: string,
+    message: string,
     opts: { cause?: unknown; status?: KubeStatus } = {},
   ) {
     super(subject, `${statusCode === 0 ? "" : `${statusCode} `}${reason}: ${message}`, {

@@ -31,7 +31,8 @@ export class TokenBucket {
   constructor(opts: RateLimitOptions = {}) {
     this.qps = opts.qps ?? DEFAULT_QPS;
     this.burst = opts.burst ?? DEFAULT_BURST;
-    if (!(this.qps > 0) || !(this.burst >= 1)) throw new RangeError(`invalid rate limit qps=${this.qps} burst=${this.burst}`);
+    if (!(this.qps > 0) || !(this.burst >= 1))
+      throw new RangeError(`invalid rate limit qps=${this.qps} burst=${this.burst}`);
     this.now = opts.now ?? (() => performance.now());
     this.sleep = opts.sleep ?? ((ms, signal) => sleep(ms, undefined, signal ? { signal } : {}));
     this.tokens = this.burst;

@@ -56,13 +56,26 @@ export class KubeRest {
     const url = new URL(`${this.server}${spec.path}${queryString(spec.query)}`);
     const opts: RequestOptions = { method: spec.method, headers: { accept, "user-agent": this.userAgent } };
     await this.kc.applyToHTTPSOptions(opts);
-    const payload = spec.body === undefined ? undefined : typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body);
+    const payload =
+      spec.body === undefined ? undefined : typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body);
     if (payload !== undefined) {
-      opts.headers = { ...opts.headers, "content-type": spec.contentType ?? "application/json", "content-length": Buffer.byteLength(payload) };
+      opts.headers = {
+        ...opts.headers,
+        "content-type": spec.contentType ?? "application/json",
+        "content-length": Buffer.byteLength(payload),
+      };
     }
     return new Promise<IncomingMessage>((resolve, reject) => {
       const send = url.protocol === "https:" ? request : httpRequest;
-      const req = send(url, { ...opts, ...(url.protocol === "https:" ? { agent: this.agent } : {}), ...(spec.signal ? { signal: spec.signal } : {}) }, resolve);
+      const req = send(
+        url,
+        {
+          ...opts,
+          ...(url.protocol === "https:" ? { agent: this.agent } : {}),
+          ...(spec.signal ? { signal: spec.signal } : {}),
+        },
+        resolve,
+      );
       req.on("error", (err) => {
         if (spec.signal?.aborted === true) reject(spec.signal.reason);
         else reject(new KubeApiError(subject, 0, "ConnectionFailed", err.message, { cause: err }));

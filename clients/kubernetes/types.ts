@@ -81,8 +81,13 @@ const nonEmpty = (v: unknown): v is string => typeof v === "string" && v !== "";
 /** Whether a plain JSON object is a Kubernetes object: apiVersion, kind and metadata.name are non-empty strings. */
 export function isKubeObject(o: JsonObject): o is KubeObject {
   const meta = o["metadata"];
-  return nonEmpty(o["apiVersion"]) && nonEmpty(o["kind"]) && isRecord(meta) && nonEmpty(meta["name"])
-    && (meta["namespace"] === undefined || typeof meta["namespace"] === "string");
+  return (
+    nonEmpty(o["apiVersion"]) &&
+    nonEmpty(o["kind"]) &&
+    isRecord(meta) &&
+    nonEmpty(meta["name"]) &&
+    (meta["namespace"] === undefined || typeof meta["namespace"] === "string")
+  );
 }
 
 /** The checked converter: the object as a KubeObject, or an {@link InvalidObjectError} naming `subject`. */

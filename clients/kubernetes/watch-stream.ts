@@ -12,7 +12,11 @@ interface RawEvent {
  * thrown KubeApiError (410 Gone when the resourceVersion is too old); a dropped connection
  * ends the iteration with a `ConnectionFailed` error; a clean server-side timeout just ends it.
  */
-export async function* watchEvents(res: IncomingMessage, subject: string, signal?: AbortSignal): AsyncGenerator<WatchEvent> {
+export async function* watchEvents(
+  res: IncomingMessage,
+  subject: string,
+  signal?: AbortSignal,
+): AsyncGenerator<WatchEvent> {
   let buf = "";
   let ended = false;
   res.setEncoding("utf8");
@@ -42,5 +46,6 @@ export async function* watchEvents(res: IncomingMessage, subject: string, signal
   } finally {
     res.destroy();
   }
-  if (!ended && signal?.aborted !== true) throw new KubeApiError(subject, 0, "ConnectionFailed", "watch stream ended early");
+  if (!ended && signal?.aborted !== true)
+    throw new KubeApiError(subject, 0, "ConnectionFailed", "watch stream ended early");
 }

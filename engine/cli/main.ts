@@ -13,7 +13,11 @@ ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 usage). */
-export async function main(argv: readonly string[], commands: readonly Command[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  commands: readonly Command[],
+  io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     io.stdout.write(help(commands));
@@ -34,7 +38,10 @@ export async function main(argv: readonly string[], commands: readonly Command[]
   try {
     return await command.run({ args, stdout: io.stdout, stderr: io.stderr, signal: controller.signal });
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof Error && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof Error && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))
+    ) {
       io.stderr.write(`${error.message}\n\n${command.usage}\n`);
       return ExitCode.Usage;
     }

@@ -24,14 +24,20 @@ describe("bosun validate (the real CLI binary)", { timeout: 60_000 }, () => {
     expect(code).toBe(0);
     const body = JSON.parse(stdout) as { valid: boolean; objects: Record<string, { name: string }[]> };
     expect(body.valid).toBe(true);
-    expect(body.objects["DeviceProcessDeployment"]?.map((o) => o.name)).toEqual(["dpu-firmware", "soc-telemetry", "switch-agent"]);
+    expect(body.objects["DeviceProcessDeployment"]?.map((o) => o.name)).toEqual([
+      "dpu-firmware",
+      "soc-telemetry",
+      "switch-agent",
+    ]);
     expect(body.objects["FARAgent"]?.length).toBe(4);
   });
 
   it("exits 1 on an invalid repo and prints path:line:col: CODE message", async () => {
     const { code, stdout } = await cli("validate", "test/bad-input/invalid-checksum");
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^a\.yaml:7:\d+: INVALID_PATTERN DeviceProcess default\/agent-tor1-01: spec\.artifact\.checksumSHA256 /m);
+    expect(stdout).toMatch(
+      /^a\.yaml:7:\d+: INVALID_PATTERN DeviceProcess default\/agent-tor1-01: spec\.artifact\.checksumSHA256 /m,
+    );
   });
 
   it("exits 2 on usage errors and documents every command with --help", async () => {

@@ -19,9 +19,14 @@ Options:
 
 Exit codes: 0 valid, 1 invalid, 2 usage error.`,
   async run({ args, stdout, signal }) {
-    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { format: { type: "string", default: "text" } } });
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: { format: { type: "string", default: "text" } },
+    });
     if (positionals.length > 1) throw new UsageError("bosun validate", "takes at most one directory");
-    if (values.format !== "text" && values.format !== "json") throw new UsageError("bosun validate", `--format must be text or json, not ${JSON.stringify(values.format)}`);
+    if (values.format !== "text" && values.format !== "json")
+      throw new UsageError("bosun validate", `--format must be text or json, not ${JSON.stringify(values.format)}`);
     const dir = positionals[0] ?? ".";
     let files;
     try {
@@ -33,14 +38,28 @@ Exit codes: 0 valid, 1 invalid, 2 usage error.`,
     const result = loadFleet(files);
     if (values.format === "json") {
       const body = result.ok
-        ? { valid: true, objects: groupByKind(result.objects.map((o) => ({ kind: o.kind, apiVersion: o.apiVersion, namespace: o.namespace, name: o.name, source: `${o.source.file}:${o.source.line}` }))), approvals: result.approvals.length }
+        ? {
+            valid: true,
+            objects: groupByKind(
+              result.objects.map((o) => ({
+                kind: o.kind,
+                apiVersion: o.apiVersion,
+                namespace: o.namespace,
+                name: o.name,
+                source: `${o.source.file}:${o.source.line}`,
+              })),
+            ),
+            approvals: result.approvals.length,
+          }
         : { valid: false, errors: result.diagnostics };
       stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     } else if (result.ok) {
       stdout.write(`${dir}: valid, ${result.objects.length} objects, ${result.approvals.length} approvals\n`);
     } else {
       for (const d of result.diagnostics) stdout.write(`${formatDiagnostic(d)}\n`);
-      stdout.write(`${dir}: ${result.diagnostics.length} problem${result.diagnostics.length === 1 ? "" : "s"}; nothing was applied\n`);
+      stdout.write(
+        `${dir}: ${result.diagnostics.length} problem${result.diagnostics.length === 1 ? "" : "s"}; nothing was applied\n`,
+      );
     }
     return result.ok ? ExitCode.Ok : ExitCode.Failure;
   },

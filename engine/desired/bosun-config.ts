@@ -33,7 +33,12 @@ export const CONFIG_FILE = "bosun.yaml";
 /** The configuration used when a repo has no bosun.yaml. */
 export const defaultConfig: BosunConfig = {
   annotations: {},
-  paths: { include: ["**/*.yaml", "**/*.yml", "**/*.json"], exclude: [], approvals: "approvals/", maxFileBytes: 1024 * 1024 },
+  paths: {
+    include: ["**/*.yaml", "**/*.yml", "**/*.json"],
+    exclude: [],
+    approvals: "approvals/",
+    maxFileBytes: 1024 * 1024,
+  },
   defaults: {
     namespace: "default",
     rollout: { maxUnavailable: "10%", successThreshold: "90%" },

@@ -13,7 +13,12 @@ export interface CheckContext {
 }
 
 /** A diagnostic at a JSON pointer of the checked document. */
-export function diagnosticAt(ctx: CheckContext, pointer: string, code: Diagnostic["code"], message: string): Diagnostic {
+export function diagnosticAt(
+  ctx: CheckContext,
+  pointer: string,
+  code: Diagnostic["code"],
+  message: string,
+): Diagnostic {
   const pos = locate(ctx.parsed, pointer);
   return { file: ctx.file, line: pos.line, col: pos.col, pointer, code, message: `${ctx.subject}: ${message}` };
 }
@@ -36,7 +41,9 @@ export function checkSelector(ctx: CheckContext, selector: unknown, pointer: str
       out.push(diagnosticAt(ctx, p, DiagnosticCode.InvalidValue, `selector operator ${op} needs at least one value`));
     }
     if ((op === "Exists" || op === "DoesNotExist") && count > 0) {
-      out.push(diagnosticAt(ctx, `${p}/values`, DiagnosticCode.InvalidValue, `selector operator ${op} takes no values`));
+      out.push(
+        diagnosticAt(ctx, `${p}/values`, DiagnosticCode.InvalidValue, `selector operator ${op} takes no values`),
+      );
     }
   });
   return out;

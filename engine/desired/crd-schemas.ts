@@ -25,8 +25,17 @@ export function strictify(schema: unknown, atRoot = true): unknown {
   const out: Json = {};
   for (const [k, v] of Object.entries(schema)) {
     if (k === "properties" && isObject(v)) {
-      out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, atRoot && name === "metadata" ? sub : strictify(sub, false)]));
-    } else if (k === "items" || k === "additionalProperties" || k === "allOf" || k === "anyOf" || k === "oneOf" || k === "not") {
+      out[k] = Object.fromEntries(
+        Object.entries(v).map(([name, sub]) => [name, atRoot && name === "metadata" ? sub : strictify(sub, false)]),
+      );
+    } else if (
+      k === "items" ||
+      k === "additionalProperties" ||
+      k === "allOf" ||
+      k === "anyOf" ||
+      k === "oneOf" ||
+      k === "not"
+    ) {
       out[k] = strictify(v, false);
     } else {
       out[k] = v;
@@ -34,16 +43,28 @@ export function strictify(schema: unknown, atRoot = true): unknown {
   }
   if (atRoot && isObject(out["properties"])) {
     // Every object carries these even when the CRD's schema leaves them out.
-    out["properties"] = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...out["properties"] };
+    out["properties"] = {
+      apiVersion: { type: "string" },
+      kind: { type: "string" },
+      metadata: { type: "object" },
+      ...out["properties"],
+    };
   }
-  if (isObject(out["properties"]) && out["additionalProperties"] === undefined && out["x-kubernetes-preserve-unknown-fields"] !== true) {
+  if (
+    isObject(out["properties"]) &&
+    out["additionalProperties"] === undefined &&
+    out["x-kubernetes-preserve-unknown-fields"] !== true
+  ) {
     out["additionalProperties"] = false;
   }
   return out;
 }
 
 /** Reads the CRDs among the parsed documents into validators keyed by `apiVersion|kind`. */
-export function collectCrdKinds(docs: ReadonlyArray<{ parsed: ParsedDocument; file: string }>): { kinds: Map<string, CrdKind>; diagnostics: Diagnostic[] } {
+export function collectCrdKinds(docs: ReadonlyArray<{ parsed: ParsedDocument; file: string }>): {
+  kinds: Map<string, CrdKind>;
+  diagnostics: Diagnostic[];
+} {
   const kinds = new Map<string, CrdKind>();
   const diagnostics: Diagnostic[] = [];
   for (const { parsed, file } of docs) {
@@ -55,7 +76,14 @@ export function collectCrdKinds(docs: ReadonlyArray<{ parsed: ParsedDocument; fi
     const kind = names["kind"];
     const versions = Array.isArray(spec["versions"]) ? spec["versions"] : [];
     if (typeof group !== "string" || typeof kind !== "string" || versions.length === 0) {
-      diagnostics.push({ file, line: parsed.line, col: parsed.col, pointer: "/spec", code: DiagnosticCode.InvalidCrd, message: "CustomResourceDefinition: spec.group, spec.names.kind and spec.versions are required" });
+      diagnostics.push({
+        file,
+        line: parsed.line,
+        col: parsed.col,
+        pointer: "/spec",
+        code: DiagnosticCode.InvalidCrd,
+        message: "CustomResourceDefinition: spec.group, spec.names.kind and spec.versions are required",
+      });
       continue;
     }
     for (const version of versions) {
@@ -66,7 +94,14 @@ export function collectCrdKinds(docs: ReadonlyArray<{ parsed: ParsedDocument; fi
         try {
           validate = compileCrdSchema(strictify(schema) as Json);
         } catch (cause) {
-          diagnostics.push({ file, line: parsed.line, col: parsed.col, pointer: "/spec/versions", code: DiagnosticCode.InvalidCrd, message: `CustomResourceDefinition ${String(v["metadata"] && (v["metadata"] as Json)["name"])}: openAPIV3Schema of ${version["name"]} does not compile: ${(cause as Error).message}` });
+          diagnostics.push({
+            file,
+            line: parsed.line,
+            col: parsed.col,
+            pointer: "/spec/versions",
+            code: DiagnosticCode.InvalidCrd,
+            message: `CustomResourceDefinition ${String(v["metadata"] && (v["metadata"] as Json)["name"])}: openAPIV3Schema of ${version["name"]} does not compile: ${(cause as Error).message}`,
+          });
         }
       }
       kinds.set(kindId(`${group}/${version["name"]}`, kind), { namespaced: spec["scope"] !== "Cluster", validate });

@@ -3,7 +3,18 @@
  * kind and a valid name), with their scope. Custom kinds need their CRD in the repo.
  */
 const namespaced: Record<string, readonly string[]> = {
-  v1: ["ConfigMap", "Secret", "Service", "ServiceAccount", "Pod", "PersistentVolumeClaim", "LimitRange", "ResourceQuota", "Endpoints", "Event"],
+  v1: [
+    "ConfigMap",
+    "Secret",
+    "Service",
+    "ServiceAccount",
+    "Pod",
+    "PersistentVolumeClaim",
+    "LimitRange",
+    "ResourceQuota",
+    "Endpoints",
+    "Event",
+  ],
   "apps/v1": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"],
   "batch/v1": ["Job", "CronJob"],
   "rbac.authorization.k8s.io/v1": ["Role", "RoleBinding"],

@@ -22,10 +22,25 @@ export function loadConfig(bytes: Uint8Array | undefined): { config: BosunConfig
   if (parsed.diagnostics.length > 0) return { config: defaultConfig, diagnostics: parsed.diagnostics };
   const [doc, ...rest] = parsed.documents;
   if (!doc || rest.length > 0) {
-    return { config: defaultConfig, diagnostics: [{ file: CONFIG_FILE, line: 1, col: 1, pointer: "", code: DiagnosticCode.InvalidConfig, message: "bosun.yaml must hold exactly one document (apiVersion: bosun.dev/v1alpha1, kind: BosunConfig)" }] };
+    return {
+      config: defaultConfig,
+      diagnostics: [
+        {
+          file: CONFIG_FILE,
+          line: 1,
+          col: 1,
+          pointer: "",
+          code: DiagnosticCode.InvalidConfig,
+          message: "bosun.yaml must hold exactly one document (apiVersion: bosun.dev/v1alpha1, kind: BosunConfig)",
+        },
+      ],
+    };
   }
   const diagnostics: Diagnostic[] = credentialKeys(doc.value).map((pointer) => ({
-    file: CONFIG_FILE, ...locate(doc, pointer, true), pointer, code: DiagnosticCode.CredentialInConfig,
+    file: CONFIG_FILE,
+    ...locate(doc, pointer, true),
+    pointer,
+    code: DiagnosticCode.CredentialInConfig,
     message: `bosun.yaml: ${pointer.slice(1).replace(/\//g, ".")} looks like a credential; bosun.yaml is in Git, so put credentials in the engine config or the environment`,
   }));
   if (diagnostics.length > 0) return { config: defaultConfig, diagnostics };
@@ -36,12 +51,27 @@ function validateConfig(doc: ParsedDocument): { config: BosunConfig; diagnostics
   const validate = kindValidator(engineOnlyKinds.find((k) => k.kind === "BosunConfig"));
   const value = structuredClone(doc.value);
   if (!validate || value["apiVersion"] !== "bosun.dev/v1alpha1" || value["kind"] !== "BosunConfig") {
-    return { config: defaultConfig, diagnostics: [{ file: CONFIG_FILE, line: doc.line, col: doc.col, pointer: "", code: DiagnosticCode.InvalidConfig, message: "bosun.yaml must be apiVersion: bosun.dev/v1alpha1, kind: BosunConfig" }] };
+    return {
+      config: defaultConfig,
+      diagnostics: [
+        {
+          file: CONFIG_FILE,
+          line: doc.line,
+          col: doc.col,
+          pointer: "",
+          code: DiagnosticCode.InvalidConfig,
+          message: "bosun.yaml must be apiVersion: bosun.dev/v1alpha1, kind: BosunConfig",
+        },
+      ],
+    };
   }
   if (!validate(value)) {
-    return { config: defaultConfig, diagnostics: schemaDiagnostics(validate.errors ?? [], doc, CONFIG_FILE, "bosun.yaml") };
+    return {
+      config: defaultConfig,
+      diagnostics: schemaDiagnostics(validate.errors ?? [], doc, CONFIG_FILE, "bosun.yaml"),
+    };
   }
   const { paths, defaults, agents, status } = value as unknown as BosunConfig;
-  const annotations = ((value["metadata"] as { annotations?: Record<string, string> } | undefined)?.annotations) ?? {};
+  const annotations = (value["metadata"] as { annotations?: Record<string, string> } | undefined)?.annotations ?? {};
   return { config: { annotations, paths, defaults, agents, status }, diagnostics: [] };
 }

@@ -21,7 +21,8 @@ export interface DocumentContext {
   readonly kinds: KindRegistry;
 }
 
-export type DocumentResult = { ok: true; object: FleetObject; engineOnly: boolean } | { ok: false; diagnostics: Diagnostic[] };
+export type DocumentResult =
+  { ok: true; object: FleetObject; engineOnly: boolean } | { ok: false; diagnostics: Diagnostic[] };
 
 function fail(ctx: DocumentContext, pointer: string, code: Diagnostic["code"], message: string): DocumentResult {
   const pos = locate(ctx.parsed, pointer, true);
@@ -32,11 +33,25 @@ function fail(ctx: DocumentContext, pointer: string, code: Diagnostic["code"], m
 export function loadDocument(ctx: DocumentContext): DocumentResult {
   const value = structuredClone(ctx.parsed.value);
   const { apiVersion, kind } = value;
-  if (typeof apiVersion !== "string" || apiVersion === "") return fail(ctx, "/apiVersion", DiagnosticCode.MissingApiVersion, "the document has no apiVersion; add e.g. apiVersion: azure.com/v1alpha1");
-  if (typeof kind !== "string" || kind === "") return fail(ctx, "/kind", DiagnosticCode.MissingKind, "the document has no kind; add e.g. kind: DeviceProcessDeployment");
+  if (typeof apiVersion !== "string" || apiVersion === "")
+    return fail(
+      ctx,
+      "/apiVersion",
+      DiagnosticCode.MissingApiVersion,
+      "the document has no apiVersion; add e.g. apiVersion: azure.com/v1alpha1",
+    );
+  if (typeof kind !== "string" || kind === "")
+    return fail(
+      ctx,
+      "/kind",
+      DiagnosticCode.MissingKind,
+      "the document has no kind; add e.g. kind: DeviceProcessDeployment",
+    );
   const metadata = value["metadata"];
-  const meta: Json = typeof metadata === "object" && metadata !== null && !Array.isArray(metadata) ? (metadata as Json) : {};
-  if (meta["name"] === undefined || meta["name"] === null) return fail(ctx, "/metadata", DiagnosticCode.MissingName, `${kind}: metadata.name is required`);
+  const meta: Json =
+    typeof metadata === "object" && metadata !== null && !Array.isArray(metadata) ? (metadata as Json) : {};
+  if (meta["name"] === undefined || meta["name"] === null)
+    return fail(ctx, "/metadata", DiagnosticCode.MissingName, `${kind}: metadata.name is required`);
 
   const bosun = ctx.kinds.get(apiVersion, kind);
   const crd = ctx.crdKinds.get(kindId(apiVersion, kind));
@@ -52,10 +67,15 @@ export function loadDocument(ctx: DocumentContext): DocumentResult {
   if (nameProblem) return fail(ctx, "/metadata/name", nameProblem.code, `${kind}: ${nameProblem.message}`);
   if (namespaced && meta["namespace"] !== undefined) {
     const nsProblem = checkName(meta["namespace"], "namespace", true);
-    if (nsProblem) return fail(ctx, "/metadata/namespace", nsProblem.code, `${kind} ${String(meta["name"])}: ${nsProblem.message}`);
+    if (nsProblem)
+      return fail(ctx, "/metadata/namespace", nsProblem.code, `${kind} ${String(meta["name"])}: ${nsProblem.message}`);
   }
   const name = String(meta["name"]);
-  const namespace = namespaced ? (typeof meta["namespace"] === "string" ? meta["namespace"] : ctx.defaultNamespace) : "";
+  const namespace = namespaced
+    ? typeof meta["namespace"] === "string"
+      ? meta["namespace"]
+      : ctx.defaultNamespace
+    : "";
   const subject = objectRef({ kind, namespace, name });
 
   const validate = bosun ? kindValidator(bosun) : crd?.validate;
@@ -67,6 +87,13 @@ export function loadDocument(ctx: DocumentContext): DocumentResult {
     if (problems.length > 0) return { ok: false, diagnostics: problems };
   }
   if (namespaced) (value["metadata"] as Json)["namespace"] = namespace;
-  const object: FleetObject = { apiVersion, kind, namespace, name, body: value, source: { file: ctx.file, line: ctx.parsed.line, col: ctx.parsed.col } };
+  const object: FleetObject = {
+    apiVersion,
+    kind,
+    namespace,
+    name,
+    body: value,
+    source: { file: ctx.file, line: ctx.parsed.line, col: ctx.parsed.col },
+  };
   return { ok: true, object, engineOnly: bosun?.role === "engine-only" };
 }

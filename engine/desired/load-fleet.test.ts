@@ -26,7 +26,16 @@ describe("loadFleet", () => {
     const result = loadFleet(await readDirectory(join(import.meta.dirname, "../../fleet-repo-example")));
     if (!result.ok) throw new Error(result.diagnostics.map((d) => d.message).join("\n"));
     const kinds = new Set(result.objects.map((o) => o.kind));
-    for (const k of ["DeviceProcessDeployment", "DeviceProcess", "FARAgent", "TenantCluster", "WorkloadCluster", "EdgeWorkload", "ConfigMap", "Namespace"]) {
+    for (const k of [
+      "DeviceProcessDeployment",
+      "DeviceProcess",
+      "FARAgent",
+      "TenantCluster",
+      "WorkloadCluster",
+      "EdgeWorkload",
+      "ConfigMap",
+      "Namespace",
+    ]) {
       expect(kinds, k).toContain(k);
     }
     const keys = result.objects.map((o) => `${o.kind}/${o.namespace}/${o.name}`);
@@ -47,7 +56,12 @@ describe("loadFleet", () => {
     const [p] = result.objects;
     expect(p?.namespace).toBe("infra-system");
     const spec = p?.body["spec"] as Record<string, Record<string, unknown>>;
-    expect(spec["healthCheck"]).toMatchObject({ periodSeconds: 30, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3 });
+    expect(spec["healthCheck"]).toMatchObject({
+      periodSeconds: 30,
+      timeoutSeconds: 5,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
     expect(spec["restartPolicy"]).toBe("Always");
     expect(result.config.paths.maxFileBytes).toBe(1024 * 1024);
   });
@@ -62,7 +76,11 @@ describe("loadFleet", () => {
     const second = loadFleet([...files].reverse());
     expect(first.ok).toBe(false);
     if (first.ok || second.ok) return;
-    expect(first.diagnostics.map((d) => `${d.file} ${d.code}`)).toEqual(["a.yaml EMPTY_NAME", "b.yaml INVALID_NAME", "c.yaml YAML_SYNTAX"]);
+    expect(first.diagnostics.map((d) => `${d.file} ${d.code}`)).toEqual([
+      "a.yaml EMPTY_NAME",
+      "b.yaml INVALID_NAME",
+      "c.yaml YAML_SYNTAX",
+    ]);
     expect(second.diagnostics).toEqual(first.diagnostics);
   });
 
@@ -76,7 +94,11 @@ describe("loadFleet", () => {
   });
 
   it("follows a symlink that stays inside the repo and refuses one that leaves it", () => {
-    const inside = loadFleet([file("real/p.yaml", process("p")), file("alias.yml", "", "real/p.yaml"), file("bosun.yaml", "apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\npaths:\n  include: ['**/*.yml']\n")]);
+    const inside = loadFleet([
+      file("real/p.yaml", process("p")),
+      file("alias.yml", "", "real/p.yaml"),
+      file("bosun.yaml", "apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\npaths:\n  include: ['**/*.yml']\n"),
+    ]);
     expect(inside.ok && inside.objects.map((o) => o.source.file)).toEqual(["alias.yml"]);
     const outside = loadFleet([file("dir/x.yaml", "", "../../secrets.yaml")]);
     expect(!outside.ok && outside.diagnostics.map((d) => d.code)).toEqual(["SYMLINK_ESCAPE"]);
@@ -84,7 +106,10 @@ describe("loadFleet", () => {
 
   it("ignores files outside the include globs and inside the status folder", () => {
     const result = loadFleet([
-      file("bosun.yaml", "apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\npaths:\n  exclude: ['drafts/**']\nstatus:\n  mode: folder\n"),
+      file(
+        "bosun.yaml",
+        "apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\npaths:\n  exclude: ['drafts/**']\nstatus:\n  mode: folder\n",
+      ),
       file("drafts/broken.yaml", "::: not yaml"),
       file("status/p.yaml", "phase: Ready\n"),
       file("notes.txt", "hello"),
@@ -106,6 +131,8 @@ describe("loadFleet", () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const line = bad.split("\n").findIndex((l) => l.includes("replicas: three")) + 1;
-    expect(result.diagnostics.map((d) => `${d.file}:${d.line} ${d.code}`)).toEqual([`tenants/sample.yaml:${line} WRONG_TYPE`]);
+    expect(result.diagnostics.map((d) => `${d.file}:${d.line} ${d.code}`)).toEqual([
+      `tenants/sample.yaml:${line} WRONG_TYPE`,
+    ]);
   });
 });

@@ -58,7 +58,15 @@ export function loadFleet(files: readonly FleetFile[], options: LoadOptions = {}
   for (const f of files) {
     const resolved = resolveSymlink(f, byPath);
     if (resolved.ok) contents.set(f.path, resolved.file.bytes);
-    else diagnostics.push({ file: f.path, line: 1, col: 1, pointer: "", code: DiagnosticCode.SymlinkEscape, message: `${f.path} ${resolved.reason}; replace the link with the file` });
+    else
+      diagnostics.push({
+        file: f.path,
+        line: 1,
+        col: 1,
+        pointer: "",
+        code: DiagnosticCode.SymlinkEscape,
+        message: `${f.path} ${resolved.reason}; replace the link with the file`,
+      });
   }
 
   const { config, diagnostics: configProblems } = loadConfig(contents.get(CONFIG_FILE));
@@ -73,7 +81,14 @@ export function loadFleet(files: readonly FleetFile[], options: LoadOptions = {}
     const bytes = contents.get(path);
     if (role === "ignored" || !bytes) continue;
     if (bytes.length > maxBytes) {
-      diagnostics.push({ file: path, line: 1, col: 1, pointer: "", code: DiagnosticCode.FileTooLarge, message: `${path} is over the ${maxBytes}-byte limit for fleet files; split it or raise paths.maxFileBytes in bosun.yaml` });
+      diagnostics.push({
+        file: path,
+        line: 1,
+        col: 1,
+        pointer: "",
+        code: DiagnosticCode.FileTooLarge,
+        message: `${path} is over the ${maxBytes}-byte limit for fleet files; split it or raise paths.maxFileBytes in bosun.yaml`,
+      });
       continue;
     }
     const parsed = parseYamlFile(path, bytes);
@@ -90,28 +105,44 @@ export function loadFleet(files: readonly FleetFile[], options: LoadOptions = {}
   const firstSeen = new Map<string, FleetObject>();
   for (const doc of docs) {
     if (templates.has(doc.file)) continue;
-    const result = loadDocument({ file: doc.file, parsed: doc.parsed, defaultNamespace: config.defaults.namespace, crdKinds: crds.kinds, files: contents, kinds });
+    const result = loadDocument({
+      file: doc.file,
+      parsed: doc.parsed,
+      defaultNamespace: config.defaults.namespace,
+      crdKinds: crds.kinds,
+      files: contents,
+      kinds,
+    });
     if (!result.ok) {
       diagnostics.push(...result.diagnostics);
       continue;
     }
     const o = result.object;
     const at = { file: doc.file, line: o.source.line, col: o.source.col, pointer: "" };
-    if (doc.role === "approval" !== (o.kind === "Approval")) {
-      const message = o.kind === "Approval"
-        ? `${objectRef(o)} must live under ${config.paths.approvals}`
-        : `${objectRef(o)} is under ${config.paths.approvals}, which holds only Approval files (written by bosun approve)`;
+    if ((doc.role === "approval") !== (o.kind === "Approval")) {
+      const message =
+        o.kind === "Approval"
+          ? `${objectRef(o)} must live under ${config.paths.approvals}`
+          : `${objectRef(o)} is under ${config.paths.approvals}, which holds only Approval files (written by bosun approve)`;
       diagnostics.push({ ...at, code: DiagnosticCode.InvalidValue, message });
       continue;
     }
     if (o.kind === "BosunConfig") {
-      diagnostics.push({ ...at, code: DiagnosticCode.InvalidConfig, message: `BosunConfig belongs in ${CONFIG_FILE} at the repo root` });
+      diagnostics.push({
+        ...at,
+        code: DiagnosticCode.InvalidConfig,
+        message: `BosunConfig belongs in ${CONFIG_FILE} at the repo root`,
+      });
       continue;
     }
     const key = objectKey(o);
     const prior = firstSeen.get(key);
     if (prior) {
-      diagnostics.push({ ...at, code: DiagnosticCode.DuplicateObject, message: `${objectRef(o)} is defined twice: at ${prior.source.file}:${prior.source.line}:${prior.source.col} and at ${doc.file}:${o.source.line}:${o.source.col}; keep one` });
+      diagnostics.push({
+        ...at,
+        code: DiagnosticCode.DuplicateObject,
+        message: `${objectRef(o)} is defined twice: at ${prior.source.file}:${prior.source.line}:${prior.source.col} and at ${doc.file}:${o.source.line}:${o.source.col}; keep one`,
+      });
       continue;
     }
     firstSeen.set(key, o);
@@ -121,6 +152,7 @@ export function loadFleet(files: readonly FleetFile[], options: LoadOptions = {}
   const { diagnostics: dependencyProblems, dependencies } = checkDependencies(objects, docs, kinds);
   diagnostics.push(...dependencyProblems);
   if (diagnostics.length > 0) return { ok: false, diagnostics: diagnostics.sort(compareDiagnostics) };
-  const byKey = (a: FleetObject, b: FleetObject): number => (objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0);
+  const byKey = (a: FleetObject, b: FleetObject): number =>
+    objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0;
   return { ok: true, objects: objects.sort(byKey), approvals: approvals.sort(byKey), config, dependencies };
 }

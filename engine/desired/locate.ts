@@ -4,7 +4,10 @@ import type { ParsedDocument } from "./parse-yaml.ts";
 /** Splits a JSON pointer (`/spec/waves/0/name`) into unescaped segments. */
 export function pointerSegments(pointer: string): string[] {
   if (pointer === "") return [];
-  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 /** `spec.waves[0].name`: how a pointer reads in a message. */
@@ -31,7 +34,10 @@ export function locate(parsed: ParsedDocument, pointer: string, key = true): { l
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
       if (!pair) break;
       const keyNode = pair.key as Node;
-      if (last && key) { best = keyNode.range?.[0] ?? best; break; }
+      if (last && key) {
+        best = keyNode.range?.[0] ?? best;
+        break;
+      }
       node = (pair.value as Node | null) ?? null;
       best = node?.range?.[0] ?? keyNode.range?.[0] ?? best;
     } else if (isSeq(node)) {

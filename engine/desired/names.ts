@@ -11,7 +11,8 @@ export interface NameProblem {
 /** Kubernetes object names: DNS-1123 subdomain (≤ 253), or DNS-1123 label (≤ 63) when `label`. */
 export function checkName(name: unknown, what: "name" | "namespace", label: boolean): NameProblem | undefined {
   if (typeof name !== "string") return undefined; // the schema reports the type
-  if (name.trim() === "") return { code: DiagnosticCode.EmptyName, message: `metadata.${what} is empty; give the object a ${what}` };
+  if (name.trim() === "")
+    return { code: DiagnosticCode.EmptyName, message: `metadata.${what} is empty; give the object a ${what}` };
   const max = label ? 63 : 253;
   const pattern = label ? DNS_LABEL : DNS_SUBDOMAIN;
   if (name.length > max || !pattern.test(name)) {

@@ -37,7 +37,10 @@ function firstInvalidUtf8(bytes: Uint8Array): { line: number; col: number } {
     const probe = bytes.subarray(i, Math.min(bytes.length, i + 4));
     const b = bytes[i] ?? 0;
     if (b < 0x80) {
-      if (b === 0x0a) { line++; col = 1; } else col++;
+      if (b === 0x0a) {
+        line++;
+        col = 1;
+      } else col++;
       continue;
     }
     const len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0;
@@ -58,7 +61,15 @@ export function parseYamlFile(path: string, bytes: Uint8Array): ParsedFile {
     const at = firstInvalidUtf8(bytes);
     return {
       documents: [],
-      diagnostics: [{ file: path, ...at, pointer: "", code: DiagnosticCode.NotUtf8, message: "the file is not valid UTF-8; save it as UTF-8" }],
+      diagnostics: [
+        {
+          file: path,
+          ...at,
+          pointer: "",
+          code: DiagnosticCode.NotUtf8,
+          message: "the file is not valid UTF-8; save it as UTF-8",
+        },
+      ],
     };
   }
   const lineCounter = new LineCounter();
@@ -87,15 +98,27 @@ export function parseYamlFile(path: string, bytes: Uint8Array): ParsedFile {
       const message = cause instanceof Error ? cause.message : String(cause);
       const isAlias = /alias/i.test(message);
       diagnostics.push({
-        file: path, line: start.line, col: start.col, pointer: "",
+        file: path,
+        line: start.line,
+        col: start.col,
+        pointer: "",
         code: isAlias ? DiagnosticCode.AliasLimit : DiagnosticCode.YamlSyntax,
-        message: isAlias ? `the document expands more than ${MAX_ALIASES} aliases (possible alias bomb); remove the aliases` : message,
+        message: isAlias
+          ? `the document expands more than ${MAX_ALIASES} aliases (possible alias bomb); remove the aliases`
+          : message,
       });
       continue;
     }
     if (value === null || value === undefined) continue;
     if (!isMap(doc.contents) || typeof value !== "object" || Array.isArray(value)) {
-      diagnostics.push({ file: path, line: start.line, col: start.col, pointer: "", code: DiagnosticCode.NotAMapping, message: "a fleet document must be a mapping with apiVersion, kind and metadata" });
+      diagnostics.push({
+        file: path,
+        line: start.line,
+        col: start.col,
+        pointer: "",
+        code: DiagnosticCode.NotAMapping,
+        message: "a fleet document must be a mapping with apiVersion, kind and metadata",
+      });
       continue;
     }
     documents.push({ doc, value: value as Record<string, unknown>, line: start.line, col: start.col, lineCounter });

@@ -43,7 +43,13 @@ describe("readDirectory", () => {
   it("reads fleet files only, sorted by path, with links as links and big files cut past the limit", async () => {
     const files = await readDirectory(root);
     expect(files.map((f) => f.path)).toEqual([
-      "a-b/x.yaml", "a/x.yaml", "big.yaml", "bosun.yaml", "escape.yaml", "link.yaml", "status/_commit.yaml",
+      "a-b/x.yaml",
+      "a/x.yaml",
+      "big.yaml",
+      "bosun.yaml",
+      "escape.yaml",
+      "link.yaml",
+      "status/_commit.yaml",
     ]);
     const byPath = new Map(files.map((f) => [f.path, f]));
     const linkText = new TextEncoder().encode("a/x.yaml");

@@ -53,7 +53,9 @@ export async function readDirectory(
   const configBytes = config ? await readCapped(config, CONFIG_CAP, signal) : undefined;
   const limit = entries.some((e) => e.path === CONFIG_FILE && e.link)
     ? CONFIG_CAP
-    : configBytes ? loadConfig(configBytes).config.paths.maxFileBytes : defaultConfig.paths.maxFileBytes;
+    : configBytes
+      ? loadConfig(configBytes).config.paths.maxFileBytes
+      : defaultConfig.paths.maxFileBytes;
   const out: FleetFile[] = [];
   for (const entry of entries) {
     signal?.throwIfAborted();

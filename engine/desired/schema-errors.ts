@@ -24,10 +24,18 @@ const codeByKeyword: Record<string, DiagnosticCode> = {
 
 /** Drops the errors of the branches of a failed anyOf/oneOf: the combinator's own error explains it. */
 function withoutBranchNoise(errors: readonly ErrorObject[]): ErrorObject[] {
-  const combinators = errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => `${e.schemaPath}/`);
+  const combinators = errors
+    .filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf")
+    .map((e) => `${e.schemaPath}/`);
   const kept = errors.filter((e) => !combinators.some((prefix) => e.schemaPath.startsWith(prefix)));
   // propertyNames reports once for the name and once for the map: keep the specific one.
-  return kept.filter((e) => !(e.keyword === "propertyNames" && kept.some((o) => o !== e && o.propertyName !== undefined && o.keyword === "pattern")));
+  return kept.filter(
+    (e) =>
+      !(
+        e.keyword === "propertyNames" &&
+        kept.some((o) => o !== e && o.propertyName !== undefined && o.keyword === "pattern")
+      ),
+  );
 }
 
 function xMessage(e: ErrorObject): string | undefined {
@@ -49,21 +57,39 @@ function describe(e: ErrorObject): { pointer: string; text: string } {
     case "additionalProperties": {
       const extra = String(params["additionalProperty"]);
       const field = at === "" ? extra : `${at}.${extra}`;
-      return { pointer: `${e.instancePath}/${extra.replace(/~/g, "~0").replace(/\//g, "~1")}`, text: `${field} is not a known field (check the spelling; see schemas/)` };
+      return {
+        pointer: `${e.instancePath}/${extra.replace(/~/g, "~0").replace(/\//g, "~1")}`,
+        text: `${field} is not a known field (check the spelling; see schemas/)`,
+      };
     }
     case "enum":
-      return { pointer: e.instancePath, text: `${subject} must be one of ${(params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
+      return {
+        pointer: e.instancePath,
+        text: `${subject} must be one of ${(params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+      };
     case "const":
       return { pointer: e.instancePath, text: `${subject} must be ${JSON.stringify(params["allowedValue"])}` };
     case "type": {
-      const quoteHint = params["type"] === "string" && typeof e.data !== "string" ? " (put the value in quotes: YAML read it as a number or boolean)" : "";
-      return { pointer: e.instancePath, text: `${subject} must be ${String(params["type"]).replace(",", " or ")}${quoteHint}` };
+      const quoteHint =
+        params["type"] === "string" && typeof e.data !== "string"
+          ? " (put the value in quotes: YAML read it as a number or boolean)"
+          : "";
+      return {
+        pointer: e.instancePath,
+        text: `${subject} must be ${String(params["type"]).replace(",", " or ")}${quoteHint}`,
+      };
     }
     case "propertyNames":
-      return { pointer: e.instancePath, text: `${subject} has an invalid key ${JSON.stringify(params["propertyName"])}` };
+      return {
+        pointer: e.instancePath,
+        text: `${subject} has an invalid key ${JSON.stringify(params["propertyName"])}`,
+      };
     default: {
       if (e.propertyName !== undefined) {
-        return { pointer: e.instancePath, text: `${subject} has an invalid key ${JSON.stringify(e.propertyName)}: ${xMessage(e) ?? e.message ?? "invalid"}` };
+        return {
+          pointer: e.instancePath,
+          text: `${subject} has an invalid key ${JSON.stringify(e.propertyName)}: ${xMessage(e) ?? e.message ?? "invalid"}`,
+        };
       }
       const custom = xMessage(e);
       return { pointer: e.instancePath, text: `${subject} ${custom ?? e.message ?? "is invalid"}` };
@@ -72,7 +98,12 @@ function describe(e: ErrorObject): { pointer: string; text: string } {
 }
 
 /** Turns ajv errors into diagnostics with file:line:col, pointer, code and a plain message. */
-export function schemaDiagnostics(errors: readonly ErrorObject[], parsed: ParsedDocument, file: string, subject: string): Diagnostic[] {
+export function schemaDiagnostics(
+  errors: readonly ErrorObject[],
+  parsed: ParsedDocument,
+  file: string,
+  subject: string,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const e of withoutBranchNoise(errors)) {

@@ -3,7 +3,14 @@ import common from "../../schemas/common.json" with { type: "json" };
 import type { KindRegistration } from "../kinds/registration.ts";
 
 /** Bosun's own kinds: strict schemas, defaults applied, every error collected. */
-const bosunAjv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+const bosunAjv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  verbose: true,
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+});
 bosunAjv.addKeyword({ keyword: "x-message", schemaType: "string" });
 bosunAjv.addKeyword({ keyword: "x-bosun", schemaType: "object" });
 bosunAjv.addSchema(common);
@@ -30,8 +37,14 @@ crdAjv.addKeyword({
   validate: (enabled: boolean, data: unknown) => !enabled || typeof data === "string" || Number.isInteger(data),
   errors: false,
 });
-for (const keyword of ["x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource", "x-kubernetes-list-type",
-  "x-kubernetes-list-map-keys", "x-kubernetes-map-type", "x-kubernetes-validations"]) {
+for (const keyword of [
+  "x-kubernetes-preserve-unknown-fields",
+  "x-kubernetes-embedded-resource",
+  "x-kubernetes-list-type",
+  "x-kubernetes-list-map-keys",
+  "x-kubernetes-map-type",
+  "x-kubernetes-validations",
+]) {
   crdAjv.addKeyword({ keyword });
 }
 

@@ -1,4 +1,14 @@
-import { fieldChildren, isObj, itemChildren, listShape, matchesKey, ownedItemKeys, ownersHere, sameScalar, type OwnerNode } from "./fields-v1.ts";
+import {
+  fieldChildren,
+  isObj,
+  itemChildren,
+  listShape,
+  matchesKey,
+  ownedItemKeys,
+  ownersHere,
+  sameScalar,
+  type OwnerNode,
+} from "./fields-v1.ts";
 import { childPointer, underPointer } from "./pointer.ts";
 import type { FieldDiff, Json, JsonObject } from "./types.ts";
 
@@ -9,7 +19,9 @@ interface Ctx {
 }
 
 function isEmpty(v: Json | undefined): boolean {
-  return v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (isObj(v) && Object.keys(v).length === 0);
+  return (
+    v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (isObj(v) && Object.keys(v).length === 0)
+  );
 }
 
 function ignored(ctx: Ctx, ptr: string): boolean {
@@ -26,7 +38,13 @@ function mine(ctx: Ctx, nodes: readonly OwnerNode[]): JsonObject | undefined {
 }
 
 /** Fields Bosun owns in live under a map node that desired no longer sets. */
-function removedFromMap(ctx: Ctx, desired: JsonObject, live: JsonObject, nodes: readonly OwnerNode[], ptr: string): void {
+function removedFromMap(
+  ctx: Ctx,
+  desired: JsonObject,
+  live: JsonObject,
+  nodes: readonly OwnerNode[],
+  ptr: string,
+): void {
   const own = mine(ctx, nodes);
   if (own === undefined) return;
   for (const key of Object.keys(own)) {
@@ -42,9 +60,22 @@ function removedFromMap(ctx: Ctx, desired: JsonObject, live: JsonObject, nodes: 
   }
 }
 
-function walkMap(ctx: Ctx, desired: JsonObject, live: Json | undefined, nodes: readonly OwnerNode[], ptr: string): void {
+function walkMap(
+  ctx: Ctx,
+  desired: JsonObject,
+  live: Json | undefined,
+  nodes: readonly OwnerNode[],
+  ptr: string,
+): void {
   if (!isObj(live)) {
-    if (!isEmpty(desired)) push(ctx, { pointer: ptr, kind: live === undefined || live === null ? "missing" : "changed", desired, ...(live !== undefined ? { live } : {}), owners: ownersHere(nodes, false) });
+    if (!isEmpty(desired))
+      push(ctx, {
+        pointer: ptr,
+        kind: live === undefined || live === null ? "missing" : "changed",
+        desired,
+        ...(live !== undefined ? { live } : {}),
+        owners: ownersHere(nodes, false),
+      });
     return;
   }
   // Output is sorted once at the end; no per-level sort here.
@@ -58,7 +89,14 @@ function walkMap(ctx: Ctx, desired: JsonObject, live: Json | undefined, nodes: r
 
 function walkList(ctx: Ctx, desired: Json[], live: Json | undefined, nodes: readonly OwnerNode[], ptr: string): void {
   if (!Array.isArray(live)) {
-    if (desired.length > 0) push(ctx, { pointer: ptr, kind: live === undefined || live === null ? "missing" : "changed", desired, ...(live !== undefined ? { live } : {}), owners: ownersHere(nodes, true) });
+    if (desired.length > 0)
+      push(ctx, {
+        pointer: ptr,
+        kind: live === undefined || live === null ? "missing" : "changed",
+        desired,
+        ...(live !== undefined ? { live } : {}),
+        owners: ownersHere(nodes, true),
+      });
     return;
   }
   const shape = listShape(nodes);
@@ -77,7 +115,8 @@ function walkList(ctx: Ctx, desired: Json[], live: Json | undefined, nodes: read
       const idx = live.findIndex((l) => matchesKey(l, kv));
       if (idx < 0) continue;
       const others = ownersHere(itemChildren(nodes, kv), false).filter((m) => m !== ctx.manager);
-      if (others.length === 0) push(ctx, { pointer: childPointer(ptr, idx), kind: "removed", live: live[idx] as Json, owners: [ctx.manager] });
+      if (others.length === 0)
+        push(ctx, { pointer: childPointer(ptr, idx), kind: "removed", live: live[idx] as Json, owners: [ctx.manager] });
     }
     return;
   }
@@ -109,7 +148,8 @@ function walk(ctx: Ctx, desired: Json, live: Json | undefined, nodes: readonly O
     push(ctx, { pointer: ptr, kind: "missing", desired, owners: [] });
     return;
   }
-  if (!sameScalar(desired, live)) push(ctx, { pointer: ptr, kind: "changed", desired, live, owners: ownersHere(nodes, true) });
+  if (!sameScalar(desired, live))
+    push(ctx, { pointer: ptr, kind: "changed", desired, live, owners: ownersHere(nodes, true) });
 }
 
 /**
@@ -118,7 +158,13 @@ function walk(ctx: Ctx, desired: Json, live: Json | undefined, nodes: readonly O
  * owns in live but no longer desires. List items are matched by key when managedFields show an
  * associative list.
  */
-export function compareFields(desired: JsonObject, live: JsonObject, owners: readonly OwnerNode[], ignore: readonly string[], manager: string): FieldDiff[] {
+export function compareFields(
+  desired: JsonObject,
+  live: JsonObject,
+  owners: readonly OwnerNode[],
+  ignore: readonly string[],
+  manager: string,
+): FieldDiff[] {
   const ctx: Ctx = { ignore, manager, out: [] };
   walkMap(ctx, desired, live, owners, "");
   return ctx.out.sort((a, b) => (a.pointer < b.pointer ? -1 : a.pointer > b.pointer ? 1 : 0));

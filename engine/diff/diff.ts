@@ -1,7 +1,14 @@
 import { compareFields } from "./compare.ts";
 import { isObj, ownerRoots } from "./fields-v1.ts";
 import { normalizeObject } from "./normalize.ts";
-import { DIGEST_ANNOTATION, FIELD_MANAGER, type DiffOptions, type JsonObject, type ManagedFields, type ObjectDiff } from "./types.ts";
+import {
+  DIGEST_ANNOTATION,
+  FIELD_MANAGER,
+  type DiffOptions,
+  type JsonObject,
+  type ManagedFields,
+  type ObjectDiff,
+} from "./types.ts";
 
 function annotation(obj: JsonObject, key: string): string | undefined {
   const meta = obj["metadata"];
@@ -25,7 +32,8 @@ export function diffObject(desired: JsonObject, live: JsonObject | undefined, op
   if (live === undefined) return { state: "missing", fields: [] };
   const manager = opts.fieldManager ?? FIELD_MANAGER;
   const meta = live["metadata"];
-  const managed = isObj(meta) && Array.isArray(meta["managedFields"]) ? (meta["managedFields"] as unknown as ManagedFields[]) : [];
+  const managed =
+    isObj(meta) && Array.isArray(meta["managedFields"]) ? (meta["managedFields"] as unknown as ManagedFields[]) : [];
   const kind = typeof desired["kind"] === "string" ? desired["kind"] : "";
   const d = normalizeObject(desired);
   delete d["apiVersion"];

@@ -42,9 +42,7 @@ export function ownersHere(nodes: readonly OwnerNode[], leaf: boolean): string[]
 }
 
 export type ListShape =
-  | { readonly type: "map"; readonly keys: readonly string[] }
-  | { readonly type: "set" }
-  | { readonly type: "atomic" };
+  { readonly type: "map"; readonly keys: readonly string[] } | { readonly type: "set" } | { readonly type: "atomic" };
 
 /** How a list is merged, as the managedFields of any manager reveal it (`k:` map, `v:` set, else atomic). */
 export function listShape(nodes: readonly OwnerNode[]): ListShape {
@@ -66,7 +64,16 @@ export function listShape(nodes: readonly OwnerNode[]): ListShape {
 }
 
 function sameScalar(a: Json | undefined, b: Json | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a !== null && b !== null && typeof a !== "object" && typeof b !== "object" && String(a) === String(b));
+  return (
+    a === b ||
+    (a !== undefined &&
+      b !== undefined &&
+      a !== null &&
+      b !== null &&
+      typeof a !== "object" &&
+      typeof b !== "object" &&
+      String(a) === String(b))
+  );
 }
 
 /**
@@ -83,7 +90,10 @@ export function matchesKey(item: Json, keyValues: Readonly<Record<string, Json |
 }
 
 /** Child nodes for an associative-list item, found by its key values. */
-export function itemChildren(nodes: readonly OwnerNode[], keyValues: Readonly<Record<string, Json | undefined>>): OwnerNode[] {
+export function itemChildren(
+  nodes: readonly OwnerNode[],
+  keyValues: Readonly<Record<string, Json | undefined>>,
+): OwnerNode[] {
   return nodes.map((n) => {
     if (n.node === undefined) return { manager: n.manager, node: undefined };
     for (const [key, child] of Object.entries(n.node)) {

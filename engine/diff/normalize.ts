@@ -4,8 +4,14 @@ import { DIGEST_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Json, type 
 
 /** metadata fields the server fills in; never compared, never applied. */
 export const SERVER_METADATA = [
-  "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
-  "deletionGracePeriodSeconds", "managedFields", "selfLink",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "managedFields",
+  "selfLink",
 ] as const;
 
 /** Drops server-populated metadata and `status`; keeps everything a client can set. */
@@ -31,7 +37,11 @@ function sortKeys(_key: string, v: unknown): unknown {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
   const keys = Object.keys(v);
   let sorted = true;
-  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) { sorted = false; break; }
+  for (let i = 1; i < keys.length; i++)
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      sorted = false;
+      break;
+    }
   if (sorted) return v;
   const out: Record<string, unknown> = {};
   for (const k of keys.sort()) out[k] = (v as Record<string, unknown>)[k];
@@ -52,7 +62,10 @@ export function desiredDigest(obj: JsonObject): string {
     delete ann[DIGEST_ANNOTATION];
     meta["annotations"] = ann;
   }
-  return createHash("sha256").update(canonicalJson({ ...n, metadata: meta })).digest("hex").slice(0, 32);
+  return createHash("sha256")
+    .update(canonicalJson({ ...n, metadata: meta }))
+    .digest("hex")
+    .slice(0, 32);
 }
 
 /**
@@ -73,7 +86,9 @@ export function prepareDesired(obj: JsonObject): JsonObject {
 }
 
 /** True when the object carries `app.kubernetes.io/managed-by: bosun`. */
-export function isManagedByBosun(obj: { metadata?: { labels?: Readonly<Record<string, string>> } } | undefined): boolean {
+export function isManagedByBosun(
+  obj: { metadata?: { labels?: Readonly<Record<string, string>> } } | undefined,
+): boolean {
   return obj?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }
 

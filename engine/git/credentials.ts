@@ -28,7 +28,10 @@ export class CredentialError extends BosunError {
 }
 
 /** Reads the credentials; `undefined` when the source names nothing (anonymous access). */
-export async function loadCredentials(source: CredentialSource | undefined, env: NodeJS.ProcessEnv = process.env): Promise<GitCredentials | undefined> {
+export async function loadCredentials(
+  source: CredentialSource | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<GitCredentials | undefined> {
   if (!source) return undefined;
   if (source.kind === "env") {
     const token = env[source.tokenVar ?? "BOSUN_GIT_TOKEN"];
@@ -53,8 +56,10 @@ export async function loadCredentials(source: CredentialSource | undefined, env:
     throw new CredentialError(source.path, "is not YAML (expected {username, password} or {token})");
   }
   const o = (doc ?? {}) as Record<string, unknown>;
-  if (typeof o["token"] === "string") return { username: typeof o["username"] === "string" ? o["username"] : TOKEN_USERNAME, password: o["token"] };
-  if (typeof o["password"] === "string") return { username: typeof o["username"] === "string" ? o["username"] : "", password: o["password"] };
+  if (typeof o["token"] === "string")
+    return { username: typeof o["username"] === "string" ? o["username"] : TOKEN_USERNAME, password: o["token"] };
+  if (typeof o["password"] === "string")
+    return { username: typeof o["username"] === "string" ? o["username"] : "", password: o["password"] };
   throw new CredentialError(source.path, "has neither token nor password (expected {username, password} or {token})");
 }
 

@@ -21,7 +21,8 @@ const ADVICE: Record<GitErrorKind, string> = {
   corrupt: "the remote sent data that could not be read; Bosun will refetch, check the server's repository",
   signature: "sign the commit with a key listed in the engine's trusted keys, or fix the trusted keys",
   "push-rejected": "another writer raced the status push; Bosun refetches and retries",
-  "push-refused": "the server refused the status push (a hook or branch protection); allow Bosun's identity to push the status branch",
+  "push-refused":
+    "the server refused the status push (a hook or branch protection); allow Bosun's identity to push the status branch",
   aborted: "the engine is stopping",
 };
 
@@ -83,7 +84,18 @@ export function classifyGitError(err: unknown): GitErrorKind {
     if (code === "UserCanceledError") return "auth";
     if (code === "NotFoundError") return "ref-missing";
     if (code === "PushRejectedError") return "push-rejected";
-    if (["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT"].includes(code)) {
+    if (
+      [
+        "ECONNREFUSED",
+        "ECONNRESET",
+        "ENOTFOUND",
+        "ETIMEDOUT",
+        "EHOSTUNREACH",
+        "EPIPE",
+        "UND_ERR_SOCKET",
+        "UND_ERR_CONNECT_TIMEOUT",
+      ].includes(code)
+    ) {
       return "unreachable";
     }
     if (name === "TypeError" && String(e.message ?? "") === "fetch failed") return "unreachable";
@@ -98,7 +110,8 @@ export function classifyGitError(err: unknown): GitErrorKind {
  */
 export function classifyPushRejection(reason: string): "race" | "corrupt" | "push-refused" {
   if (/non-fast-forward|fetch first|stale|failed to update ref|cannot lock|lock/i.test(reason)) return "race";
-  if (/missing necessary objects|bad object|unpack|corrupt|connectivity|index-pack|fatal/i.test(reason)) return "corrupt";
+  if (/missing necessary objects|bad object|unpack|corrupt|connectivity|index-pack|fatal/i.test(reason))
+    return "corrupt";
   return "push-refused";
 }
 

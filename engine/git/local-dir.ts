@@ -15,7 +15,12 @@ import type { FleetFile } from "../model/fleet-object.ts";
 export function localRevision(files: readonly FleetFile[]): string {
   const h = createHash("sha256");
   for (const f of files) {
-    h.update(f.path).update("\0").update(f.linkTarget ?? "").update("\0").update(f.bytes).update("\0");
+    h.update(f.path)
+      .update("\0")
+      .update(f.linkTarget ?? "")
+      .update("\0")
+      .update(f.bytes)
+      .update("\0");
   }
   return `local:${h.digest("hex").slice(0, 40)}`;
 }

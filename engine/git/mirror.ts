@@ -52,7 +52,8 @@ export class GitMirror {
   private constructor(options: GitMirrorOptions) {
     const split = splitUrlUserinfo(options.url);
     const creds: GitCredentials | undefined =
-      options.credentials ?? (split.password !== undefined ? { username: split.username ?? "", password: split.password } : undefined);
+      options.credentials ??
+      (split.password !== undefined ? { username: split.username ?? "", password: split.password } : undefined);
     this.gitdir = options.gitdir;
     this.url = split.url;
     this.secrets = secretsOf(creds);
@@ -70,7 +71,12 @@ export class GitMirror {
     }
     // The remote's clean URL (never credentials) and a refspec isomorphic-git's fetch needs.
     await git.setConfig({ fs, gitdir: mirror.gitdir, path: "remote.origin.url", value: mirror.url });
-    await git.setConfig({ fs, gitdir: mirror.gitdir, path: "remote.origin.fetch", value: "+refs/heads/*:refs/remotes/origin/*" });
+    await git.setConfig({
+      fs,
+      gitdir: mirror.gitdir,
+      path: "remote.origin.fetch",
+      value: "+refs/heads/*:refs/remotes/origin/*",
+    });
     return mirror;
   }
 
@@ -108,7 +114,8 @@ export class GitMirror {
           const head = refs.has("HEAD") ? "HEAD" : [...refs.keys()].find((r) => r.startsWith("refs/heads/"));
           if (head) await this.fetchRef(head, 1_000_000, signal, subject);
         }
-        if (!(await this.hasCommit(ref))) throw new GitSourceError("ref-missing", subject, "commit not found on the remote");
+        if (!(await this.hasCommit(ref)))
+          throw new GitSourceError("ref-missing", subject, "commit not found on the remote");
       }
       return { ref, fullRef: ref, kind: "commit", commit: ref };
     }
@@ -176,7 +183,11 @@ export class GitMirror {
   private rejection(reason: string, branch: string): "rejected" {
     const kind = classifyPushRejection(reason);
     if (kind === "race") return "rejected";
-    throw new GitSourceError(kind, `${this.url} branch ${branch}`, `push refused: ${redactSecrets(reason, this.secrets)}`);
+    throw new GitSourceError(
+      kind,
+      `${this.url} branch ${branch}`,
+      `push refused: ${redactSecrets(reason, this.secrets)}`,
+    );
   }
 
   async hasCommit(oid: string): Promise<boolean> {
@@ -189,7 +200,12 @@ export class GitMirror {
     }
   }
 
-  private async fetchRef(fullRef: string, depth: number, signal: AbortSignal | undefined, subject: string): Promise<void> {
+  private async fetchRef(
+    fullRef: string,
+    depth: number,
+    signal: AbortSignal | undefined,
+    subject: string,
+  ): Promise<void> {
     await this.wrap(subject, async () => {
       await git.fetch({
         fs,
@@ -213,13 +229,19 @@ export class GitMirror {
    */
   private async requireFetched(oid: string, fullRef: string, subject: string): Promise<void> {
     if (await this.hasCommit(oid)) return;
-    throw new GitSourceError("corrupt", subject, `the remote advertises ${fullRef} at ${oid} but sent no readable objects for it (corrupt or missing objects in the server's repository)`);
+    throw new GitSourceError(
+      "corrupt",
+      subject,
+      `the remote advertises ${fullRef} at ${oid} but sent no readable objects for it (corrupt or missing objects in the server's repository)`,
+    );
   }
 
   private async peel(oid: string, subject: string): Promise<string> {
     let cur = oid;
     for (let i = 0; i < 5; i++) {
-      const { type, object } = await this.wrap(subject, () => git.readObject({ fs, gitdir: this.gitdir, oid: cur, cache: this.cache, format: "parsed" }));
+      const { type, object } = await this.wrap(subject, () =>
+        git.readObject({ fs, gitdir: this.gitdir, oid: cur, cache: this.cache, format: "parsed" }),
+      );
       if (type === "commit") return cur;
       if (type === "tag") {
         cur = (object as { object: string }).object;

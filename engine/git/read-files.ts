@@ -58,7 +58,9 @@ export class FleetTreeReader {
         stats.blobsRead++;
       }
       usedBlobs.set(e.oid, bytes);
-      files.push(e.symlink ? { path: e.path, bytes, linkTarget: new TextDecoder().decode(bytes) } : { path: e.path, bytes });
+      files.push(
+        e.symlink ? { path: e.path, bytes, linkTarget: new TextDecoder().decode(bytes) } : { path: e.path, bytes },
+      );
     }
     // Keep only what this commit uses: memory stays proportional to one commit.
     this.trees = usedTrees;
@@ -67,7 +69,13 @@ export class FleetTreeReader {
     return files;
   }
 
-  private async walk(treeOid: string, prefix: string, used: Map<string, readonly Entry[]>, stats: ReadStats, signal: AbortSignal | undefined): Promise<readonly Entry[]> {
+  private async walk(
+    treeOid: string,
+    prefix: string,
+    used: Map<string, readonly Entry[]>,
+    stats: ReadStats,
+    signal: AbortSignal | undefined,
+  ): Promise<readonly Entry[]> {
     const cached = this.trees.get(treeOid) ?? used.get(treeOid);
     if (cached) {
       used.set(treeOid, cached);

@@ -7,8 +7,7 @@ import git from "isomorphic-git";
 import * as openpgp from "openpgp";
 
 export type SignatureVerdict =
-  | { readonly ok: true; readonly keyId: string }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly keyId: string } | { readonly ok: false; readonly reason: string };
 
 export class TrustedKeys {
   private constructor(readonly keys: readonly openpgp.PublicKey[]) {}
@@ -20,7 +19,10 @@ export class TrustedKeys {
       try {
         keys.push(...(await openpgp.readKeys({ armoredKeys: text })));
       } catch (err) {
-        throw new Error(`trusted key #${i + 1} is not an armored OpenPGP public key (fix verify.trustedKeys in the engine config)`, { cause: err });
+        throw new Error(
+          `trusted key #${i + 1} is not an armored OpenPGP public key (fix verify.trustedKeys in the engine config)`,
+          { cause: err },
+        );
       }
     }
     return new TrustedKeys(keys);
@@ -32,14 +34,22 @@ export class TrustedKeys {
 }
 
 /** Checks commit `oid` in `gitdir`; never throws for a bad or missing signature, says why instead. */
-export async function verifyCommitSignature(gitdir: string, cache: object, oid: string, trusted: TrustedKeys): Promise<SignatureVerdict> {
+export async function verifyCommitSignature(
+  gitdir: string,
+  cache: object,
+  oid: string,
+  trusted: TrustedKeys,
+): Promise<SignatureVerdict> {
   const { commit, payload } = await git.readCommit({ fs, gitdir, oid, cache });
   if (!commit.gpgsig) return { ok: false, reason: `commit ${oid} is not signed` };
   let signature: openpgp.Signature;
   try {
     signature = await openpgp.readSignature({ armoredSignature: commit.gpgsig });
   } catch {
-    return { ok: false, reason: `commit ${oid} carries a signature that is not OpenPGP (SSH/X.509 signatures are not supported)` };
+    return {
+      ok: false,
+      reason: `commit ${oid} carries a signature that is not OpenPGP (SSH/X.509 signatures are not supported)`,
+    };
   }
   const message = await openpgp.createMessage({ binary: new TextEncoder().encode(payload) });
   const result = await openpgp.verify({ message, signature, verificationKeys: [...trusted.keys], format: "binary" });

@@ -1,17 +1,35 @@
 import { describe, expect, it } from "vitest";
 import {
-  EMPTY_INVENTORY, entryKey, makeInventory, massDeletionOptIn, nextInventory, planPrune,
-  type InventoryEntry, type LiveFacts,
+  EMPTY_INVENTORY,
+  entryKey,
+  makeInventory,
+  massDeletionOptIn,
+  nextInventory,
+  planPrune,
+  type InventoryEntry,
+  type LiveFacts,
 } from "./index.ts";
 
-const cm = (name: string, namespace = "ns"): InventoryEntry => ({ apiVersion: "v1", kind: "ConfigMap", namespace, name });
+const cm = (name: string, namespace = "ns"): InventoryEntry => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  namespace,
+  name,
+});
 const labelled = (): LiveFacts => ({ managedByBosun: true });
 
 describe("inventory", () => {
   it("is sorted, de-duplicated and version independent", () => {
-    const inv = makeInventory([cm("b"), cm("a"), { apiVersion: "apps/v1", kind: "Deployment", namespace: "ns", name: "a" }, cm("a")]);
+    const inv = makeInventory([
+      cm("b"),
+      cm("a"),
+      { apiVersion: "apps/v1", kind: "Deployment", namespace: "ns", name: "a" },
+      cm("a"),
+    ]);
     expect(inv.entries.map(entryKey)).toEqual(["apps/Deployment/ns/a", "core/ConfigMap/ns/a", "core/ConfigMap/ns/b"]);
-    expect(entryKey({ apiVersion: "apps/v1beta1", kind: "Deployment", namespace: "", name: "x" })).toBe(entryKey({ apiVersion: "apps/v1", kind: "Deployment", namespace: "", name: "x" }));
+    expect(entryKey({ apiVersion: "apps/v1beta1", kind: "Deployment", namespace: "", name: "x" })).toBe(
+      entryKey({ apiVersion: "apps/v1", kind: "Deployment", namespace: "", name: "x" }),
+    );
   });
 });
 
@@ -20,10 +38,14 @@ describe("planPrune", () => {
 
   it("deletes only previous, undesired, labelled objects", () => {
     const desired = prev.entries.filter((e) => !["a", "b", "c"].includes(e.name));
-    const live = (e: InventoryEntry): LiveFacts | undefined => (e.name === "b" ? { managedByBosun: false } : e.name === "c" ? undefined : labelled());
+    const live = (e: InventoryEntry): LiveFacts | undefined =>
+      e.name === "b" ? { managedByBosun: false } : e.name === "c" ? undefined : labelled();
     const plan = planPrune(prev, desired, live);
     expect(plan.delete.map((e) => e.name)).toEqual(["a"]);
-    expect(plan.skipped.map((s) => [s.entry.name, s.reason])).toEqual([["b", "not-managed-by-bosun"], ["c", "already-gone"]]);
+    expect(plan.skipped.map((s) => [s.entry.name, s.reason])).toEqual([
+      ["b", "not-managed-by-bosun"],
+      ["c", "already-gone"],
+    ]);
     expect(plan.refused).toBeUndefined();
   });
 
@@ -43,7 +65,13 @@ describe("planPrune", () => {
     const keep5 = prev.entries.slice(5);
     const refused = planPrune(prev, keep5, labelled);
     expect(refused.delete).toEqual([]);
-    expect(refused.refused).toMatchObject({ type: "MassDeletionRefused", wouldDelete: 5, managed: 10, share: 0.5, maxShare: 0.3 });
+    expect(refused.refused).toMatchObject({
+      type: "MassDeletionRefused",
+      wouldDelete: 5,
+      managed: 10,
+      share: 0.5,
+      maxShare: 0.3,
+    });
     expect(refused.refused?.message).toContain("bosun.dev/allow-mass-deletion");
   });
 
@@ -66,7 +94,9 @@ describe("nextInventory", () => {
 
   it("keeps failed deletes and refused candidates, drops deleted and skipped ones, adds applied ones", () => {
     const desired = [cm("d"), cm("new"), cm("failed-apply")];
-    const plan = planPrune(prev, desired, (e) => (e.name === "c" ? { managedByBosun: false } : labelled()), { allowMassDeletion: true });
+    const plan = planPrune(prev, desired, (e) => (e.name === "c" ? { managedByBosun: false } : labelled()), {
+      allowMassDeletion: true,
+    });
     expect(plan.delete.map((e) => e.name)).toEqual(["a", "b"]);
     const next = nextInventory(prev, desired, plan, { applied: [cm("d"), cm("new")], deleted: [cm("a")] });
     expect(next.entries.map((e) => e.name)).toEqual(["b", "d", "new"]);

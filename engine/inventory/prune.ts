@@ -73,10 +73,16 @@ export function planPrune(
   if (candidates.length > 0 && share > maxShare && policy.allowMassDeletion !== true) {
     const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
     return {
-      delete: [], skipped,
+      delete: [],
+      skipped,
       refused: {
-        type: "MassDeletionRefused", wouldDelete: candidates.length, managed, share, maxShare,
-        message: `refusing to delete ${candidates.length} of ${managed} managed objects (${pct(share)} > ${pct(maxShare)}); ` +
+        type: "MassDeletionRefused",
+        wouldDelete: candidates.length,
+        managed,
+        share,
+        maxShare,
+        message:
+          `refusing to delete ${candidates.length} of ${managed} managed objects (${pct(share)} > ${pct(maxShare)}); ` +
           `set metadata.annotations["${ALLOW_MASS_DELETION_ANNOTATION}"]: "true" in bosun.yaml for this commit to allow it`,
       },
     };
@@ -96,7 +102,12 @@ export interface PassOutcome {
  * inventory), plus previous entries not yet pruned — refused ones and failed deletes stay and are
  * retried next pass; skipped ones (unlabelled or already gone) are dropped.
  */
-export function nextInventory(previous: Inventory, desired: Iterable<InventoryEntry>, plan: PrunePlan, outcome: PassOutcome): Inventory {
+export function nextInventory(
+  previous: Inventory,
+  desired: Iterable<InventoryEntry>,
+  plan: PrunePlan,
+  outcome: PassOutcome,
+): Inventory {
   const prev = new Set(previous.entries.map(entryKey));
   const applied = new Set([...outcome.applied].map(entryKey));
   const deleted = new Set([...outcome.deleted].map(entryKey));

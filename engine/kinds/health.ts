@@ -21,7 +21,9 @@ export function conditionHealth(type: string): (live: JsonObject) => Health {
     const c = conditionsOf(live).find((x) => x.type === type);
     if (!c) return { ready: false, reason: `no ${type} condition reported yet` };
     const why = [c.reason, c.message].filter((x) => typeof x === "string" && x !== "").join(": ");
-    return c.status === "True" ? { ready: true, reason: why || type } : { ready: false, reason: `${type} is ${String(c.status)}${why ? ` (${why})` : ""}` };
+    return c.status === "True"
+      ? { ready: true, reason: why || type }
+      : { ready: false, reason: `${type} is ${String(c.status)}${why ? ` (${why})` : ""}` };
   };
 }
 

@@ -42,7 +42,10 @@ export class KindRegistry {
    * Where an object goes: a backend name, `inventory`/`engine-only` for kinds Bosun does not write,
    * or undefined for a registered kind without a backend (NotReconciled).
    */
-  placeOf(apiVersion: string, kind: string): { readonly backend: string } | { readonly role: "inventory" | "engine-only" } | undefined {
+  placeOf(
+    apiVersion: string,
+    kind: string,
+  ): { readonly backend: string } | { readonly role: "inventory" | "engine-only" } | undefined {
     const r = this.get(apiVersion, kind);
     if (!r) return { backend: this.defaultBackend };
     if (r.role !== "applied") return { role: r.role };

@@ -1,7 +1,11 @@
 /** A Kubernetes label selector (matchLabels AND matchExpressions). */
 export interface LabelSelector {
   readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: ReadonlyArray<{ key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: readonly string[] }>;
+  readonly matchExpressions?: ReadonlyArray<{
+    key: string;
+    operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+    values?: readonly string[];
+  }>;
 }
 
 export type Matcher = (labels: Readonly<Record<string, string>>) => boolean;
@@ -16,10 +20,18 @@ export function compileSelector(selector: LabelSelector | undefined): Matcher {
       const has = Object.prototype.hasOwnProperty.call(labels, e.key);
       const value = labels[e.key];
       switch (e.operator) {
-        case "In": if (!has || !e.set.has(value ?? "")) return false; break;
-        case "NotIn": if (has && e.set.has(value ?? "")) return false; break;
-        case "Exists": if (!has) return false; break;
-        case "DoesNotExist": if (has) return false; break;
+        case "In":
+          if (!has || !e.set.has(value ?? "")) return false;
+          break;
+        case "NotIn":
+          if (has && e.set.has(value ?? "")) return false;
+          break;
+        case "Exists":
+          if (!has) return false;
+          break;
+        case "DoesNotExist":
+          if (has) return false;
+          break;
       }
     }
     return true;

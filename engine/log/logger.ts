@@ -4,10 +4,26 @@ export type { Logger };
 
 /** Field paths whose values never reach a log line (credentials, tokens, auth headers). */
 export const REDACTED_PATHS = [
-  "password", "*.password", "token", "*.token", "secret", "*.secret",
-  "authorization", "*.authorization", "headers.authorization", "*.headers.authorization",
-  "credentials", "*.credentials", "auth", "*.auth", "bearerToken", "*.bearerToken",
-  "webhookSecret", "*.webhookSecret", "privateKey", "*.privateKey",
+  "password",
+  "*.password",
+  "token",
+  "*.token",
+  "secret",
+  "*.secret",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "*.headers.authorization",
+  "credentials",
+  "*.credentials",
+  "auth",
+  "*.auth",
+  "bearerToken",
+  "*.bearerToken",
+  "webhookSecret",
+  "*.webhookSecret",
+  "privateKey",
+  "*.privateKey",
 ];
 
 export interface LoggerConfig {

@@ -21,7 +21,15 @@ class RecordingConsumer implements DesiredStateConsumer {
   readonly calls: { revision: string; keys: string[] }[] = [];
   apply(desired: DesiredState, ctx: ApplyContext): Promise<readonly ObjectStatus[]> {
     this.calls.push({ revision: ctx.commit, keys: desired.objects.map((o) => `${o.kind}/${o.namespace}/${o.name}`) });
-    return Promise.resolve(desired.objects.map((o) => ({ kind: o.kind, namespace: o.namespace, name: o.name, observedCommit: ctx.commit, phase: "Ready" })));
+    return Promise.resolve(
+      desired.objects.map((o) => ({
+        kind: o.kind,
+        namespace: o.namespace,
+        name: o.name,
+        observedCommit: ctx.commit,
+        phase: "Ready",
+      })),
+    );
   }
   get last(): { revision: string; keys: string[] } | undefined {
     return this.calls.at(-1);
@@ -58,7 +66,9 @@ beforeAll(async () => {
   // The status folder sits inside the tree: it must be neither read as fleet files nor watched.
   statusDir = join(dir, "local-status");
   await put("apps/a.yaml", configMap("a", "1"));
-  const destination = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString().split("\n").filter(Boolean)), cb()) });
+  const destination = new Writable({
+    write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString().split("\n").filter(Boolean)), cb()),
+  });
   loop = new LocalDirLoop({
     config: { dir, debounceMs: 150, statusDir, resyncMs: 0 },
     consumer,
@@ -160,11 +170,16 @@ describe("LocalDirLoop shutdown", () => {
         await loop.stop();
         console.log("stopped after", applied);
       `;
-      const result = await new Promise<{ code: number | null; stdout: string; stderr: string; killed: boolean }>((resolve) => {
-        const child = execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 30_000 }, (err, stdout, stderr) =>
-          resolve({ code: child.exitCode, stdout, stderr, killed: err?.killed ?? false }),
-        );
-      });
+      const result = await new Promise<{ code: number | null; stdout: string; stderr: string; killed: boolean }>(
+        (resolve) => {
+          const child = execFile(
+            process.execPath,
+            ["--import", "tsx", "--input-type=module", "-e", script],
+            { timeout: 30_000 },
+            (err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr, killed: err?.killed ?? false }),
+          );
+        },
+      );
       expect(result.killed, `process did not exit by itself: ${result.stderr}`).toBe(false);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain("stopped after 2");

@@ -63,14 +63,20 @@ export class LocalDirLoop {
   async start(): Promise<void> {
     const { config, logger } = this.options;
     const dir = resolve(config.dir);
-    if (!(await isDirectory(dir))) throw new LocalDirError(dir, "is not a directory; pass the working tree of a fleet repo (--dir or local.dir)");
+    if (!(await isDirectory(dir)))
+      throw new LocalDirError(dir, "is not a directory; pass the working tree of a fleet repo (--dir or local.dir)");
     const statusDir = config.statusDir !== undefined ? resolve(config.statusDir) : undefined;
     // A status folder inside the tree is neither read as fleet files nor watched (no pass loop).
     const inside = statusDir !== undefined ? relative(dir, statusDir).split(sep).join("/") : undefined;
-    const exclude = inside !== undefined && inside !== "" && !inside.startsWith("..") && !isAbsolute(inside)
-      ? (path: string): boolean => path === inside || path.startsWith(`${inside}/`)
-      : undefined;
-    if (inside === "") throw new LocalDirError(dir, "the status folder must not be the working tree itself; choose another --status-dir");
+    const exclude =
+      inside !== undefined && inside !== "" && !inside.startsWith("..") && !isAbsolute(inside)
+        ? (path: string): boolean => path === inside || path.startsWith(`${inside}/`)
+        : undefined;
+    if (inside === "")
+      throw new LocalDirError(
+        dir,
+        "the status folder must not be the working tree itself; choose another --status-dir",
+      );
     this.deps = {
       dir,
       consumer: this.options.consumer,
@@ -81,7 +87,8 @@ export class LocalDirLoop {
     this.watch = watchLocalDir(dir, () => this.trigger("change"), {
       ...(config.debounceMs !== undefined ? { debounceMs: config.debounceMs } : {}),
       ...(exclude ? { ignore: exclude } : {}),
-      onError: (error) => logger.warn({ dir }, `watch error: ${error instanceof Error ? error.message : String(error)}`),
+      onError: (error) =>
+        logger.warn({ dir }, `watch error: ${error instanceof Error ? error.message : String(error)}`),
     });
     await this.watch.ready;
     logger.info({ dir, ...(statusDir ? { statusDir } : { status: "log only" }) }, "local directory loop started");

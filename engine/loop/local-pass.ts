@@ -18,7 +18,11 @@ import type { LoopState, PassOutcome } from "./pass.ts";
 /** The working tree could not be read (the folder vanished, permissions …) or is not usable. Code `LOCAL_DIR`. */
 export class LocalDirError extends BosunError {
   override readonly name = "LocalDirError";
-  constructor(readonly dir: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly dir: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     const advice = "check that the folder exists and is readable; Bosun retries with backoff";
     super(`local directory ${dir}`, `${detail} (${advice})`, { ...options, code: "LOCAL_DIR" });
   }
@@ -41,7 +45,11 @@ export interface LocalPassDeps {
 /** Label used as `repo` in status documents and logs. */
 const REF = "working tree";
 
-export async function runLocalPass(deps: LocalPassDeps, state: LoopState, signal: AbortSignal): Promise<LocalPassOutcome> {
+export async function runLocalPass(
+  deps: LocalPassDeps,
+  state: LoopState,
+  signal: AbortSignal,
+): Promise<LocalPassOutcome> {
   const { logger } = deps;
   state.passes++;
   let files: FleetFile[];
@@ -68,7 +76,10 @@ export async function runLocalPass(deps: LocalPassDeps, state: LoopState, signal
 
   if (!result.ok) {
     const diagnostics = result.diagnostics.map(formatDiagnostic);
-    logger.error({ revision, diagnostics: diagnostics.slice(0, 20), count: diagnostics.length }, `working tree ${revision} is invalid; keeping ${state.lastGood?.commit ?? "no desired state"}`);
+    logger.error(
+      { revision, diagnostics: diagnostics.slice(0, 20), count: diagnostics.length },
+      `working tree ${revision} is invalid; keeping ${state.lastGood?.commit ?? "no desired state"}`,
+    );
     await writeStatus(deps, state, { phase: "Invalid", observedCommit: revision, diagnostics }, signal);
     return { kind: "invalid", commit: revision, diagnostics };
   }
@@ -84,7 +95,12 @@ export async function runLocalPass(deps: LocalPassDeps, state: LoopState, signal
     statuses = state.lastGood?.commit === revision ? state.lastGood.statuses : [];
   }
   state.lastGood = { commit: revision, desired: result, statuses };
-  await writeStatus(deps, state, { phase: "Applied", observedCommit: revision, ...(applyError ? { lastError: `apply: ${applyError}` } : {}) }, signal);
+  await writeStatus(
+    deps,
+    state,
+    { phase: "Applied", observedCommit: revision, ...(applyError ? { lastError: `apply: ${applyError}` } : {}) },
+    signal,
+  );
   return { kind: "applied", commit: revision, objects: result.objects.length };
 }
 
@@ -94,22 +110,38 @@ function readFailure(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
 }
 
-async function writeStatus(deps: LocalPassDeps, state: LoopState, commitStatus: Omit<CommitStatus, "repo" | "ref" | "appliedCommit">, signal: AbortSignal): Promise<void> {
+async function writeStatus(
+  deps: LocalPassDeps,
+  state: LoopState,
+  commitStatus: Omit<CommitStatus, "repo" | "ref" | "appliedCommit">,
+  signal: AbortSignal,
+): Promise<void> {
   const writer = deps.statusWriter;
   if (!writer) return;
   const doc: CommitStatus = {
     repo: deps.dir,
     ref: REF,
     ...commitStatus,
-    ...(state.lastGood ? { appliedCommit: state.lastGood.commit, objectCount: state.lastGood.desired.objects.length } : {}),
+    ...(state.lastGood
+      ? { appliedCommit: state.lastGood.commit, objectCount: state.lastGood.desired.objects.length }
+      : {}),
   };
   const maxFileBytes = state.lastGood?.desired.config.status.maxFileBytes ?? DEFAULT_LIMITS.maxFileBytes;
-  const files = renderStatusFiles({ commit: doc, ...(commitStatus.phase === "Applied" && state.lastGood ? { objects: state.lastGood.statuses } : {}) }, { ...DEFAULT_LIMITS, maxFileBytes });
+  const files = renderStatusFiles(
+    {
+      commit: doc,
+      ...(commitStatus.phase === "Applied" && state.lastGood ? { objects: state.lastGood.statuses } : {}),
+    },
+    { ...DEFAULT_LIMITS, maxFileBytes },
+  );
   try {
     const { changed } = await writer.write(files, signal);
     if (changed.length > 0) deps.logger.info({ statusDir: writer.dir, files: changed.length }, "status written");
   } catch (err) {
     if (signal.aborted) throw err;
-    deps.logger.warn({ statusDir: writer.dir }, `status write failed: ${err instanceof Error ? err.message : String(err)}`);
+    deps.logger.warn(
+      { statusDir: writer.dir },
+      `status write failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }

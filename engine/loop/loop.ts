@@ -69,7 +69,9 @@ export class ReconcileLoop {
       ...(config.repo.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.repo.requestTimeoutMs } : {}),
     });
     const identity = config.status?.identity ?? DEFAULT_IDENTITY;
-    const trustedKeys = config.verify?.trustedKeys.length ? await TrustedKeys.fromArmored(config.verify.trustedKeys) : undefined;
+    const trustedKeys = config.verify?.trustedKeys.length
+      ? await TrustedKeys.fromArmored(config.verify.trustedKeys)
+      : undefined;
     this.deps = {
       mirror,
       reader: new FleetTreeReader(mirror.gitdir, mirror.cache),
@@ -96,13 +98,20 @@ export class ReconcileLoop {
     if (config.webhook) {
       const { secret: _inline, secretEnv: _env, secretFile: _file, ...endpoint } = config.webhook;
       const secret = await resolveWebhookSecret(config.webhook, process.env, this.scheduler.signal);
-      this.webhook = await startWebhookServer({ ...endpoint, secret, ref: this.deps.ref }, (ref) => this.trigger(`webhook ${ref}`), logger);
+      this.webhook = await startWebhookServer(
+        { ...endpoint, secret, ref: this.deps.ref },
+        (ref) => this.trigger(`webhook ${ref}`),
+        logger,
+      );
       logger.info({ url: this.webhook.url }, "webhook listening");
     }
     for (const expr of config.cron ?? []) {
       this.cronJobs.push(CronJob.from({ cronTime: expr, onTick: () => this.trigger(`cron ${expr}`), start: true }));
     }
-    logger.info({ repo: mirror.url, ref: this.deps.ref, mirror: join(config.repo.mirrorDir) }, "reconcile loop started");
+    logger.info(
+      { repo: mirror.url, ref: this.deps.ref, mirror: join(config.repo.mirrorDir) },
+      "reconcile loop started",
+    );
     this.trigger("start");
   }
 

@@ -12,10 +12,15 @@ async function sameOutside(mirror: GitMirror, a: string, b: string, prefix: read
   if (a === b) return true;
   const [head, ...rest] = prefix;
   if (head === undefined) return false;
-  const read = async (oid: string) => (await git.readTree({ fs, gitdir: mirror.gitdir, oid, cache: mirror.cache })).tree;
+  const read = async (oid: string) =>
+    (await git.readTree({ fs, gitdir: mirror.gitdir, oid, cache: mirror.cache })).tree;
   const [ea, eb] = await Promise.all([read(a), read(b)]);
   const key = (e: { path: string; oid: string; mode: string }): string => `${e.mode} ${e.oid} ${e.path}`;
-  const outside = (list: typeof ea): string[] => list.filter((e) => e.path !== head).map(key).sort();
+  const outside = (list: typeof ea): string[] =>
+    list
+      .filter((e) => e.path !== head)
+      .map(key)
+      .sort();
   if (outside(ea).join("\n") !== outside(eb).join("\n")) return false;
   if (rest.length === 0) return true;
   const sa = ea.find((e) => e.path === head && e.type === "tree");
@@ -24,7 +29,12 @@ async function sameOutside(mirror: GitMirror, a: string, b: string, prefix: read
   return sameOutside(mirror, sa.oid, sb.oid, rest);
 }
 
-export async function effectiveDesiredCommit(mirror: GitMirror, commit: string, identity: Identity, folder: string): Promise<string> {
+export async function effectiveDesiredCommit(
+  mirror: GitMirror,
+  commit: string,
+  identity: Identity,
+  folder: string,
+): Promise<string> {
   const prefix = folder.split("/").filter(Boolean);
   let cur = commit;
   for (let i = 0; i < 100; i++) {

@@ -47,7 +47,12 @@ export interface LoopState {
 
 export type PassOutcome =
   | { readonly kind: "applied"; readonly commit: string; readonly objects: number; readonly statusCommit?: string }
-  | { readonly kind: "invalid"; readonly commit: string; readonly diagnostics: readonly string[]; readonly statusCommit?: string }
+  | {
+      readonly kind: "invalid";
+      readonly commit: string;
+      readonly diagnostics: readonly string[];
+      readonly statusCommit?: string;
+    }
   | { readonly kind: "unverified"; readonly commit: string; readonly reason: string; readonly statusCommit?: string }
   | { readonly kind: "fetch-failed"; readonly error: GitSourceError; readonly statusCommit?: string };
 
@@ -81,7 +86,18 @@ export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSig
     const verdict = await verifyCommitSignature(mirror.gitdir, mirror.cache, commit, deps.trustedKeys);
     if (!verdict.ok) {
       logger.error({ commit, repo: mirror.url }, `commit not applied: ${verdict.reason}`);
-      const statusCommit = await writeStatus(deps, state, settings, { phase: "Unverified", observedCommit: commit, lastError: verdict.reason, signature: { verified: false, reason: verdict.reason } }, signal);
+      const statusCommit = await writeStatus(
+        deps,
+        state,
+        settings,
+        {
+          phase: "Unverified",
+          observedCommit: commit,
+          lastError: verdict.reason,
+          signature: { verified: false, reason: verdict.reason },
+        },
+        signal,
+      );
       return { kind: "unverified", commit, reason: verdict.reason, ...(statusCommit ? { statusCommit } : {}) };
     }
   }
@@ -97,7 +113,12 @@ export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSig
       if (signal.aborted) throw err;
       // The commit is in the mirror but a tree or blob of it cannot be read: broken objects.
       const detail = redactSecrets(err instanceof Error ? `${err.name}: ${err.message}` : String(err), mirror.secrets);
-      const error = new GitSourceError("corrupt", `${mirror.url} commit ${commit}`, `cannot read the fleet files: ${detail}`, { cause: new Error(detail) });
+      const error = new GitSourceError(
+        "corrupt",
+        `${mirror.url} commit ${commit}`,
+        `cannot read the fleet files: ${detail}`,
+        { cause: new Error(detail) },
+      );
       state.consecutiveFailures = failuresBefore; // keep backing off across read failures
       return fetchFailed(deps, state, settings, error, signal);
     }
@@ -108,8 +129,17 @@ export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSig
 
   if (!result.ok) {
     const diagnostics = result.diagnostics.map(formatDiagnostic);
-    logger.error({ commit, diagnostics: diagnostics.slice(0, 20), count: diagnostics.length }, `commit ${commit} is invalid; keeping ${state.lastGood?.commit ?? "no desired state"}`);
-    const statusCommit = await writeStatus(deps, state, settings, { phase: "Invalid", observedCommit: commit, diagnostics }, signal);
+    logger.error(
+      { commit, diagnostics: diagnostics.slice(0, 20), count: diagnostics.length },
+      `commit ${commit} is invalid; keeping ${state.lastGood?.commit ?? "no desired state"}`,
+    );
+    const statusCommit = await writeStatus(
+      deps,
+      state,
+      settings,
+      { phase: "Invalid", observedCommit: commit, diagnostics },
+      signal,
+    );
     return { kind: "invalid", commit, diagnostics, ...(statusCommit ? { statusCommit } : {}) };
   }
 
@@ -125,18 +155,35 @@ export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSig
   }
   state.lastGood = { commit, desired: result, statuses };
   const next = statusSettings(deps, state);
-  const statusCommit = await writeStatus(deps, state, next, { phase: "Applied", observedCommit: commit, ...(applyError ? { lastError: `apply: ${applyError}` } : {}) }, signal);
+  const statusCommit = await writeStatus(
+    deps,
+    state,
+    next,
+    { phase: "Applied", observedCommit: commit, ...(applyError ? { lastError: `apply: ${applyError}` } : {}) },
+    signal,
+  );
   return { kind: "applied", commit, objects: result.objects.length, ...(statusCommit ? { statusCommit } : {}) };
 }
 
 /** Logs a fetch/read failure, counts it for backoff and, when the server answered, writes it to status. */
-async function fetchFailed(deps: PassDeps, state: LoopState, settings: StatusSettings, error: GitSourceError, signal: AbortSignal): Promise<PassOutcome> {
+async function fetchFailed(
+  deps: PassDeps,
+  state: LoopState,
+  settings: StatusSettings,
+  error: GitSourceError,
+  signal: AbortSignal,
+): Promise<PassOutcome> {
   const { mirror, logger } = deps;
   state.consecutiveFailures++;
-  logger.error({ kind: error.kind, repo: mirror.url, ref: deps.ref, failures: state.consecutiveFailures }, `fetch failed: ${error.kind}: ${error.message}`);
+  logger.error(
+    { kind: error.kind, repo: mirror.url, ref: deps.ref, failures: state.consecutiveFailures },
+    `fetch failed: ${error.kind}: ${error.message}`,
+  );
   // Status is worth a try when the server answered (not for unreachable/missing repo).
   const reachable = error.kind !== "unreachable" && error.kind !== "repo-missing";
-  const statusCommit = reachable ? await writeStatus(deps, state, settings, { phase: "FetchFailed", lastError: error.message }, signal) : undefined;
+  const statusCommit = reachable
+    ? await writeStatus(deps, state, settings, { phase: "FetchFailed", lastError: error.message }, signal)
+    : undefined;
   return { kind: "fetch-failed", error, ...(statusCommit ? { statusCommit } : {}) };
 }
 
@@ -158,22 +205,42 @@ async function writeStatus(
     repo: mirror.url,
     ref: deps.ref,
     ...commitStatus,
-    ...(state.lastGood ? { appliedCommit: state.lastGood.commit, objectCount: state.lastGood.desired.objects.length } : {}),
+    ...(state.lastGood
+      ? { appliedCommit: state.lastGood.commit, objectCount: state.lastGood.desired.objects.length }
+      : {}),
   };
   const files = renderStatusFiles(
-    { commit: doc, ...(commitStatus.phase === "Applied" && state.lastGood ? { objects: state.lastGood.statuses } : {}) },
+    {
+      commit: doc,
+      ...(commitStatus.phase === "Applied" && state.lastGood ? { objects: state.lastGood.statuses } : {}),
+    },
     { ...DEFAULT_LIMITS, maxFileBytes: settings.maxFileBytes },
   );
-  const target = settings.mode === "folder" ? { branch: trackedBranch(deps.ref), prefix: settings.folder.replace(/\/?$/, "/") } : { branch: settings.branch, prefix: "" };
+  const target =
+    settings.mode === "folder"
+      ? { branch: trackedBranch(deps.ref), prefix: settings.folder.replace(/\/?$/, "/") }
+      : { branch: settings.branch, prefix: "" };
   const short = (commitStatus.observedCommit ?? "").slice(0, 12);
   try {
-    const res = await deps.writer.write(target, files, `bosun: status ${commitStatus.phase}${short ? ` for ${short}` : ""}`, signal);
-    if (res.commit) logger.info({ branch: target.branch, statusCommit: res.commit, attempts: res.attempts }, "status committed");
+    const res = await deps.writer.write(
+      target,
+      files,
+      `bosun: status ${commitStatus.phase}${short ? ` for ${short}` : ""}`,
+      signal,
+    );
+    if (res.commit)
+      logger.info({ branch: target.branch, statusCommit: res.commit, attempts: res.attempts }, "status committed");
     return res.commit;
   } catch (err) {
     if (signal.aborted) throw err;
-    const e = err instanceof GitSourceError ? err : toGitSourceError(err, `${mirror.url} branch ${target.branch}`, mirror.secrets);
-    logger.warn({ branch: target.branch, kind: e.kind }, `status write failed: ${e.kind}: ${redactSecrets(e.message, mirror.secrets)}`);
+    const e =
+      err instanceof GitSourceError
+        ? err
+        : toGitSourceError(err, `${mirror.url} branch ${target.branch}`, mirror.secrets);
+    logger.warn(
+      { branch: target.branch, kind: e.kind },
+      `status write failed: ${e.kind}: ${redactSecrets(e.message, mirror.secrets)}`,
+    );
     return undefined;
   }
 }

@@ -2,7 +2,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveWebhookSecret, webhookSecretProblem, WebhookSecretError, type WebhookSecretSource } from "./webhook-secret.ts";
+import {
+  resolveWebhookSecret,
+  webhookSecretProblem,
+  WebhookSecretError,
+  type WebhookSecretSource,
+} from "./webhook-secret.ts";
 
 const VALUE = "hm4c-S3cret-never-shown";
 let dir: string;
@@ -16,7 +21,10 @@ afterAll(async () => {
 
 /** The error a resolution throws (fails the test when it resolves). */
 async function failure(source: WebhookSecretSource, env: NodeJS.ProcessEnv = {}): Promise<WebhookSecretError> {
-  const err = await resolveWebhookSecret(source, env).then(() => undefined, (e: unknown) => e);
+  const err = await resolveWebhookSecret(source, env).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WebhookSecretError);
   expect(err).toMatchObject({ code: "WEBHOOK_SECRET", subject: "webhook secret" });
   return err as WebhookSecretError;

@@ -33,7 +33,11 @@ export function webhookSecretProblem(config: Readonly<Record<string, unknown>>):
 }
 
 /** Resolves the secret. Throws WebhookSecretError naming the source (never the value) and the fix. */
-export async function resolveWebhookSecret(source: WebhookSecretSource, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<string> {
+export async function resolveWebhookSecret(
+  source: WebhookSecretSource,
+  env: NodeJS.ProcessEnv = process.env,
+  signal?: AbortSignal,
+): Promise<string> {
   const problem = webhookSecretProblem(source);
   if (problem) throw new WebhookSecretError(`${problem}; fix the engine config`);
   if (source.secret !== undefined) return source.secret;

@@ -25,7 +25,11 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-export async function startWebhookServer(options: WebhookOptions, onPush: (ref: string) => void, logger: Logger): Promise<WebhookServer> {
+export async function startWebhookServer(
+  options: WebhookOptions,
+  onPush: (ref: string) => void,
+  logger: Logger,
+): Promise<WebhookServer> {
   const path = options.path ?? "/hooks/git";
   const max = options.maxBodyBytes ?? 1024 * 1024;
   const server: Server = createServer((req, res) => {

@@ -31,7 +31,8 @@ export type WebhookEvent =
 
 /** Reads the event type from `X-GitHub-Event` / `X-Gitea-Event` and the pushed ref from the JSON body. */
 export function parseWebhookEvent(headers: WebhookHeaders, body: Uint8Array): WebhookEvent {
-  const name = header(headers, "x-github-event") ?? header(headers, "x-gitea-event") ?? header(headers, "x-gogs-event") ?? "push";
+  const name =
+    header(headers, "x-github-event") ?? header(headers, "x-gitea-event") ?? header(headers, "x-gogs-event") ?? "push";
   if (name === "ping") return { type: "ping" };
   if (name !== "push") return { type: "other", name };
   try {

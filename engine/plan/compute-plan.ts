@@ -28,17 +28,29 @@ export async function computePlan(desired: DesiredState, options: PlanOptions, s
   const deletions: PlanInput["deletions"][number][] = [];
   const rollouts: RolloutPlan[] = [];
   const controllerOptions: ControllerOptions = {
-    logger: options.logger, clock: () => options.now, incremental: false,
-    heartbeatStaleMs: options.heartbeatStaleMs ?? 300_000, useHeartbeats: options.useHeartbeats !== false,
+    logger: options.logger,
+    clock: () => options.now,
+    incremental: false,
+    heartbeatStaleMs: options.heartbeatStaleMs ?? 300_000,
+    useHeartbeats: options.useHeartbeats !== false,
   };
   for (const backend of options.backends) {
     const name = backend.name;
     const routed = parts.byBackend.get(name) ?? [];
-    const diffs = routed.length > 0 ? await backend.live.diff(routed.map((r) => r.manifest), signal) : [];
+    const diffs =
+      routed.length > 0
+        ? await backend.live.diff(
+            routed.map((r) => r.manifest),
+            signal,
+          )
+        : [];
     routed.forEach(({ object, kind }, i) => {
       objects.push({
-        kind: object.kind, namespace: object.namespace, name: object.name,
-        diff: diffs[i] ?? { state: "missing", fields: [] }, ...(kind?.disruption ? { disruption: kind.disruption } : {}),
+        kind: object.kind,
+        namespace: object.namespace,
+        name: object.name,
+        diff: diffs[i] ?? { state: "missing", fields: [] },
+        ...(kind?.disruption ? { disruption: kind.disruption } : {}),
       });
     });
     if (desired.config.defaults.prune) {

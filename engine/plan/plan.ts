@@ -42,7 +42,10 @@ export interface DiffSummary {
 }
 
 /** Plain manifests: a change of a pod template restarts what runs (Deployments, StatefulSets, DaemonSets, Jobs). */
-const DEFAULT_DISRUPTION: NonNullable<KindRegistration["disruption"]> = { of: "restart", fields: [/^\/spec\/(template|jobTemplate)(\/|$)/] };
+const DEFAULT_DISRUPTION: NonNullable<KindRegistration["disruption"]> = {
+  of: "restart",
+  fields: [/^\/spec\/(template|jobTemplate)(\/|$)/],
+};
 const SECRET_KINDS = new Set(["Secret"]);
 
 function show(value: unknown): string {
@@ -52,13 +55,27 @@ function show(value: unknown): string {
 
 /** Field changes with values, except for Secrets, whose values are never shown. */
 export function fieldChanges(kind: string, fields: DiffSummary["fields"]): FieldChange[] {
-  return fields.map((f) => SECRET_KINDS.has(kind)
-    ? { pointer: f.pointer, ...(f.live !== undefined ? { from: "(redacted)" } : {}), ...(f.desired !== undefined ? { to: "(redacted)" } : {}) }
-    : { pointer: f.pointer, ...(f.live !== undefined ? { from: show(f.live) } : {}), ...(f.desired !== undefined ? { to: show(f.desired) } : {}) });
+  return fields.map((f) =>
+    SECRET_KINDS.has(kind)
+      ? {
+          pointer: f.pointer,
+          ...(f.live !== undefined ? { from: "(redacted)" } : {}),
+          ...(f.desired !== undefined ? { to: "(redacted)" } : {}),
+        }
+      : {
+          pointer: f.pointer,
+          ...(f.live !== undefined ? { from: show(f.live) } : {}),
+          ...(f.desired !== undefined ? { to: show(f.desired) } : {}),
+        },
+  );
 }
 
 /** What applying a change disturbs, by the kind's disruption rule (plain manifests: their pod template). */
-export function disruptionOf(rule: KindRegistration["disruption"], action: PlanAction, fields: readonly FieldChange[]): Disruption {
+export function disruptionOf(
+  rule: KindRegistration["disruption"],
+  action: PlanAction,
+  fields: readonly FieldChange[],
+): Disruption {
   if (action === "delete") return "delete";
   if (action === "create" || action === "noop") return "none";
   const { of, fields: pointers } = rule ?? DEFAULT_DISRUPTION;
@@ -67,7 +84,13 @@ export function disruptionOf(rule: KindRegistration["disruption"], action: PlanA
 
 export interface PlanInput {
   readonly commit: string;
-  readonly objects: readonly { kind: string; namespace: string; name: string; diff: DiffSummary; disruption?: KindRegistration["disruption"] }[];
+  readonly objects: readonly {
+    kind: string;
+    namespace: string;
+    name: string;
+    diff: DiffSummary;
+    disruption?: KindRegistration["disruption"];
+  }[];
   readonly deletions: readonly { kind: string; namespace: string; name: string }[];
   readonly rollouts: readonly RolloutPlan[];
   readonly order?: readonly DependencyStep[];
@@ -77,16 +100,40 @@ export interface PlanInput {
 export function buildPlan(input: PlanInput): Plan {
   const changes: PlanChange[] = [];
   for (const o of input.objects) {
-    const action: PlanAction = o.diff.state === "missing" ? "create" : o.diff.state === "changed" ? "update" : o.diff.state === "drifted" ? "drift" : "noop";
+    const action: PlanAction =
+      o.diff.state === "missing"
+        ? "create"
+        : o.diff.state === "changed"
+          ? "update"
+          : o.diff.state === "drifted"
+            ? "drift"
+            : "noop";
     const fields = fieldChanges(o.kind, o.diff.fields);
-    changes.push({ kind: o.kind, namespace: o.namespace, name: o.name, action, disruption: disruptionOf(o.disruption, action, fields), fields });
+    changes.push({
+      kind: o.kind,
+      namespace: o.namespace,
+      name: o.name,
+      action,
+      disruption: disruptionOf(o.disruption, action, fields),
+      fields,
+    });
   }
   for (const d of input.deletions) changes.push({ ...d, action: "delete", disruption: "delete", fields: [] });
-  changes.sort((a, b) => `${a.kind}/${a.namespace}/${a.name}` < `${b.kind}/${b.namespace}/${b.name}` ? -1 : 1);
-  const rollouts = [...input.rollouts].sort((a, b) => (`${a.kind}/${a.namespace}/${a.name}` < `${b.kind}/${b.namespace}/${b.name}` ? -1 : 1));
-  const hasChanges = changes.some((c) => c.action !== "noop") || rollouts.some((r) => r.toDelete > 0 || r.waves.some((w) => w.toUpdate > 0));
+  changes.sort((a, b) => (`${a.kind}/${a.namespace}/${a.name}` < `${b.kind}/${b.namespace}/${b.name}` ? -1 : 1));
+  const rollouts = [...input.rollouts].sort((a, b) =>
+    `${a.kind}/${a.namespace}/${a.name}` < `${b.kind}/${b.namespace}/${b.name}` ? -1 : 1,
+  );
+  const hasChanges =
+    changes.some((c) => c.action !== "noop") ||
+    rollouts.some((r) => r.toDelete > 0 || r.waves.some((w) => w.toUpdate > 0));
   const order = input.order ?? [];
   const body = { changes, rollouts };
   // The order is part of what is planned only when there is one (digests of plans without dependsOn stay as they were).
-  return { commit: input.commit, digest: digest(order.length > 0 ? { ...body, order } : body, 16), ...body, order, hasChanges };
+  return {
+    commit: input.commit,
+    digest: digest(order.length > 0 ? { ...body, order } : body, 16),
+    ...body,
+    order,
+    hasChanges,
+  };
 }

@@ -6,7 +6,8 @@ function counts(plan: Plan): string {
   const by = new Map<string, number>();
   for (const c of plan.changes) by.set(c.action, (by.get(c.action) ?? 0) + 1);
   const targets = new Map<string, number>();
-  for (const r of plan.rollouts) targets.set(r.unit, (targets.get(r.unit) ?? 0) + r.waves.reduce((m, w) => m + w.toUpdate, 0));
+  for (const r of plan.rollouts)
+    targets.set(r.unit, (targets.get(r.unit) ?? 0) + r.waves.reduce((m, w) => m + w.toUpdate, 0));
   const parts = ACTION_ORDER.filter((a) => a !== "noop" && by.has(a)).map((a) => `${by.get(a)} to ${a}`);
   for (const [unit, n] of targets) if (n > 0) parts.push(`${n} ${plural(unit, n)} to update`);
   return parts.length === 0 ? "no changes" : parts.join(", ");
@@ -26,7 +27,10 @@ function orderLines(plan: Plan): string[] {
 }
 
 function changeLine(c: PlanChange): string {
-  const fields = c.fields.length > 0 ? `: ${c.fields.map((f) => (f.from !== undefined || f.to !== undefined ? `${f.pointer} ${f.from ?? "∅"} → ${f.to ?? "∅"}` : f.pointer)).join("; ")}` : "";
+  const fields =
+    c.fields.length > 0
+      ? `: ${c.fields.map((f) => (f.from !== undefined || f.to !== undefined ? `${f.pointer} ${f.from ?? "∅"} → ${f.to ?? "∅"}` : f.pointer)).join("; ")}`
+      : "";
   const ns = c.namespace === "" ? "" : `${c.namespace}/`;
   return `${c.action} ${c.kind} ${ns}${c.name} [${c.disruption}]${fields}`;
 }
@@ -41,9 +45,13 @@ export function renderPlanText(plan: Plan): string {
   }
   for (const r of plan.rollouts) {
     if (!r.waves.some((w) => w.toUpdate > 0) && r.toDelete === 0) continue;
-    lines.push("", `Rollout ${r.kind} ${r.namespace}/${r.name} → revision ${r.revision} (${r.strategy}, maxUnavailable ${r.maxUnavailable}, ${r.targets} ${plural(r.unit, r.targets)}):`);
+    lines.push(
+      "",
+      `Rollout ${r.kind} ${r.namespace}/${r.name} → revision ${r.revision} (${r.strategy}, maxUnavailable ${r.maxUnavailable}, ${r.targets} ${plural(r.unit, r.targets)}):`,
+    );
     r.waves.forEach((w, i) => lines.push(`  ${waveLine(r, w, i)}`));
-    if (r.toDelete > 0) lines.push(`  ${r.toDelete} ${plural(r.unit, r.toDelete)} no longer selected: their targets will be deleted`);
+    if (r.toDelete > 0)
+      lines.push(`  ${r.toDelete} ${plural(r.unit, r.toDelete)} no longer selected: their targets will be deleted`);
   }
   if (plan.order.length > 0) {
     lines.push("", "Order (dependsOn; each step waits for the one before to be Ready):");
@@ -59,17 +67,39 @@ export function renderPlanMarkdown(plan: Plan, maxRows = 50): string {
   if (changed.length > 0) {
     lines.push("", "| action | object | disruption | fields |", "| --- | --- | --- | --- |");
     for (const c of changed.slice(0, maxRows)) {
-      const fields = c.fields.map((f) => `\`${f.pointer}\``).join(", ").replace(/\|/g, "\\|");
-      lines.push(`| ${c.action} | ${c.kind} ${c.namespace === "" ? "" : `${c.namespace}/`}${c.name} | ${c.disruption} | ${fields} |`);
+      const fields = c.fields
+        .map((f) => `\`${f.pointer}\``)
+        .join(", ")
+        .replace(/\|/g, "\\|");
+      lines.push(
+        `| ${c.action} | ${c.kind} ${c.namespace === "" ? "" : `${c.namespace}/`}${c.name} | ${c.disruption} | ${fields} |`,
+      );
     }
-    if (changed.length > maxRows) lines.push("", `…and ${changed.length - maxRows} more changes (${counts(plan)}); run \`bosun plan\` for all of them.`);
+    if (changed.length > maxRows)
+      lines.push(
+        "",
+        `…and ${changed.length - maxRows} more changes (${counts(plan)}); run \`bosun plan\` for all of them.`,
+      );
   }
   for (const r of plan.rollouts) {
     if (!r.waves.some((w) => w.toUpdate > 0) && r.toDelete === 0) continue;
     const units = plural(r.unit, 2);
-    lines.push("", `#### Rollout ${r.kind} \`${r.namespace}/${r.name}\` → revision \`${r.revision}\``, "", `${r.strategy}, maxUnavailable ${r.maxUnavailable}, ${r.targets} ${plural(r.unit, r.targets)}.`, "", `| wave | ${units} to update | disruption | approval |`, "| --- | --- | --- | --- |");
+    lines.push(
+      "",
+      `#### Rollout ${r.kind} \`${r.namespace}/${r.name}\` → revision \`${r.revision}\``,
+      "",
+      `${r.strategy}, maxUnavailable ${r.maxUnavailable}, ${r.targets} ${plural(r.unit, r.targets)}.`,
+      "",
+      `| wave | ${units} to update | disruption | approval |`,
+      "| --- | --- | --- | --- |",
+    );
     for (const w of r.waves) {
-      const gate = w.approval === "required" ? (w.approved ? "approved" : `**waits** — \`bosun approve ${r.kind}/${r.name} --wave ${w.name}\``) : "auto";
+      const gate =
+        w.approval === "required"
+          ? w.approved
+            ? "approved"
+            : `**waits** — \`bosun approve ${r.kind}/${r.name} --wave ${w.name}\``
+          : "auto";
       lines.push(`| ${w.name} | ${w.toUpdate} / ${w.targets} | ${w.disruption} | ${gate} |`);
     }
   }

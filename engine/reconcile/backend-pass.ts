@@ -1,4 +1,11 @@
-import { entryKey, nextInventory, planPrune, type Inventory, type LiveFacts, type PrunePlan } from "../inventory/index.ts";
+import {
+  entryKey,
+  nextInventory,
+  planPrune,
+  type Inventory,
+  type LiveFacts,
+  type PrunePlan,
+} from "../inventory/index.ts";
 import { refOf, type ObjectRef } from "../model/object-ref.ts";
 import type { Backend, Change, JsonObject } from "./ports.ts";
 
@@ -28,7 +35,11 @@ export interface BackendPassResult {
  * the mass-deletion guard) → delete → record the inventory. A crash between apply and the inventory
  * write is safe: the next pass re-applies (no write when unchanged) and records it then.
  */
-export async function backendPass(backend: Backend, desired: readonly JsonObject[], options: BackendPassOptions): Promise<BackendPassResult> {
+export async function backendPass(
+  backend: Backend,
+  desired: readonly JsonObject[],
+  options: BackendPassOptions,
+): Promise<BackendPassResult> {
   const { signal } = options;
   const previous = await backend.inventory.load(backend.name, signal);
   const applied = desired.length > 0 ? await backend.sink.apply(desired, signal) : [];
@@ -46,7 +57,12 @@ export async function backendPass(backend: Backend, desired: readonly JsonObject
   return { changes, ...(plan.refused ? { pruneRefused: `${plan.refused.type}: ${plan.refused.message}` } : {}) };
 }
 
-async function prunePlan(backend: Backend, previous: Inventory, desired: readonly ObjectRef[], options: BackendPassOptions): Promise<PrunePlan> {
+async function prunePlan(
+  backend: Backend,
+  previous: Inventory,
+  desired: readonly ObjectRef[],
+  options: BackendPassOptions,
+): Promise<PrunePlan> {
   const want = new Set(desired.map(entryKey));
   const candidates = previous.entries.filter((e) => !want.has(entryKey(e)));
   const observed = candidates.length > 0 ? await backend.sink.observe(candidates, options.signal) : [];
@@ -64,13 +80,15 @@ async function prunePlan(backend: Backend, previous: Inventory, desired: readonl
 /** Candidates left alone, as changes: unmarked or already gone, or all of them when the guard refused. */
 function pruneNotes(previous: Inventory, desired: readonly ObjectRef[], plan: PrunePlan): Change[] {
   const out: Change[] = plan.skipped.map((s) => ({
-    action: "skipped", ref: s.entry,
+    action: "skipped",
+    ref: s.entry,
     reason: s.reason === "already-gone" ? "already gone" : "not managed by bosun: left alone",
   }));
   if (plan.refused) {
     const want = new Set([...desired.map(entryKey), ...plan.skipped.map((s) => entryKey(s.entry))]);
     for (const e of previous.entries) {
-      if (!want.has(entryKey(e))) out.push({ action: "skipped", ref: e, reason: `${plan.refused.type}: ${plan.refused.message}` });
+      if (!want.has(entryKey(e)))
+        out.push({ action: "skipped", ref: e, reason: `${plan.refused.type}: ${plan.refused.message}` });
     }
   }
   return out;

@@ -43,15 +43,35 @@ export interface PassReport {
   readonly progressing: boolean;
 }
 
-function base(object: FleetObject, commit: string): Pick<ObjectStatus, "kind" | "namespace" | "name" | "source" | "observedCommit"> {
-  return { kind: object.kind, namespace: object.namespace, name: object.name, source: `${object.source.file}:${object.source.line}`, observedCommit: commit };
+function base(
+  object: FleetObject,
+  commit: string,
+): Pick<ObjectStatus, "kind" | "namespace" | "name" | "source" | "observedCommit"> {
+  return {
+    kind: object.kind,
+    namespace: object.namespace,
+    name: object.name,
+    source: `${object.source.file}:${object.source.line}`,
+    observedCommit: commit,
+  };
 }
 
-function statusOfChange(object: FleetObject, change: Change | undefined, commit: string, pruneRefused: string | undefined): ObjectStatus {
-  if (!change) return { ...base(object, commit), phase: "Unknown", lastError: "the backend reported nothing for this object" };
+function statusOfChange(
+  object: FleetObject,
+  change: Change | undefined,
+  commit: string,
+  pruneRefused: string | undefined,
+): ObjectStatus {
+  if (!change)
+    return { ...base(object, commit), phase: "Unknown", lastError: "the backend reported nothing for this object" };
   if (change.error !== undefined) {
     const error = change.error.message;
-    return { ...base(object, commit), phase: "Failed", lastError: error, conditions: [{ type: "Ready", status: "False", reason: "ApplyFailed", message: error }] };
+    return {
+      ...base(object, commit),
+      phase: "Failed",
+      lastError: error,
+      conditions: [{ type: "Ready", status: "False", reason: "ApplyFailed", message: error }],
+    };
   }
   const fields = changedPointers(change);
   const message = fields.length > 0 ? `${change.reason}: ${fields.join(", ")}` : change.reason;
@@ -65,7 +85,11 @@ function statusOfChange(object: FleetObject, change: Change | undefined, commit:
 }
 
 function waitingStatus(held: Held, commit: string): ObjectStatus {
-  return { ...base(held.object, commit), phase: "Waiting", conditions: [{ type: "Ready", status: "False", reason: "DependencyNotReady", message: held.waitingFor }] };
+  return {
+    ...base(held.object, commit),
+    phase: "Waiting",
+    conditions: [{ type: "Ready", status: "False", reason: "DependencyNotReady", message: held.waitingFor }],
+  };
 }
 
 /**
@@ -94,7 +118,10 @@ export class FleetReconciler implements DesiredStateConsumer {
     const parts = this.route(desired);
     const held = await this.gate(parts, desired, signal);
 
-    const statuses: ObjectStatus[] = [...this.inventoryStatuses(parts, commit), ...this.notReconciledStatuses(parts, commit)];
+    const statuses: ObjectStatus[] = [
+      ...this.inventoryStatuses(parts, commit),
+      ...this.notReconciledStatuses(parts, commit),
+    ];
     const changes: Change[] = [];
     const rollouts: RolloutReport[] = [];
     const refused: string[] = [];
@@ -120,14 +147,27 @@ export class FleetReconciler implements DesiredStateConsumer {
         } else statuses.push(statusOfChange(object, byRef.get(refKey(object)), commit, result.pruneRefused));
       }
       for (const [kind, objects] of driven) {
-        const out = await this.controllerOf(kind, backend).reconcile({ objects, desired, changes: byRef, commit, now, signal });
+        const out = await this.controllerOf(kind, backend).reconcile({
+          objects,
+          desired,
+          changes: byRef,
+          commit,
+          now,
+          signal,
+        });
         statuses.push(...out.statuses);
         changes.push(...out.changes);
         rollouts.push(...out.rollouts);
       }
     }
     const progressing = held.size > 0 || rollouts.some((r) => r.progressing);
-    this.options.onPass?.({ commit, changes, rollouts, ...(refused.length > 0 ? { pruneRefused: refused.join("; ") } : {}), progressing });
+    this.options.onPass?.({
+      commit,
+      changes,
+      rollouts,
+      ...(refused.length > 0 ? { pruneRefused: refused.join("; ") } : {}),
+      progressing,
+    });
     return statuses;
   }
 
@@ -152,10 +192,20 @@ export class FleetReconciler implements DesiredStateConsumer {
     };
   }
 
-  private async reconcileBackend(backend: Backend, routed: readonly Routed[], held: ReadonlyMap<string, Held>, desired: DesiredState, signal: AbortSignal) {
+  private async reconcileBackend(
+    backend: Backend,
+    routed: readonly Routed[],
+    held: ReadonlyMap<string, Held>,
+    desired: DesiredState,
+    signal: AbortSignal,
+  ) {
     const config = desired.config;
-    const manifests = held.size === 0 ? routed.map((r) => r.manifest) : routed.filter((r) => !held.has(refKey(r.object))).map((r) => r.manifest);
-    const heldRefs: ObjectRef[] = held.size === 0 ? [] : routed.filter((r) => held.has(refKey(r.object))).map((r) => r.object);
+    const manifests =
+      held.size === 0
+        ? routed.map((r) => r.manifest)
+        : routed.filter((r) => !held.has(refKey(r.object))).map((r) => r.manifest);
+    const heldRefs: ObjectRef[] =
+      held.size === 0 ? [] : routed.filter((r) => held.has(refKey(r.object))).map((r) => r.object);
     return backendPass(backend, manifests, {
       prune: config.defaults.prune,
       maxDeletionShare: percent(config.defaults.maxDeletionShare),
@@ -167,7 +217,10 @@ export class FleetReconciler implements DesiredStateConsumer {
 
   private route(desired: DesiredState): Partition {
     if (this.lastPartition?.objects !== desired.objects) {
-      this.lastPartition = { objects: desired.objects, parts: partition(desired.objects, this.options.kinds, new Set(this.backends.keys())) };
+      this.lastPartition = {
+        objects: desired.objects,
+        parts: partition(desired.objects, this.options.kinds, new Set(this.backends.keys())),
+      };
     }
     return this.lastPartition.parts;
   }
@@ -182,20 +235,44 @@ export class FleetReconciler implements DesiredStateConsumer {
         if (dependsOn.length > 0) dependent.push({ object, dependsOn });
       }
     }
-    return gateDependencies({ dependent, backendOf: (ref) => backendByRef.get(refKey(ref)), kinds: this.options.kinds, signal });
+    return gateDependencies({
+      dependent,
+      backendOf: (ref) => backendByRef.get(refKey(ref)),
+      kinds: this.options.kinds,
+      signal,
+    });
   }
 
   private inventoryStatuses(parts: Partition, commit: string): ObjectStatus[] {
     return parts.inventory.map((object) => ({
-      kind: object.kind, namespace: object.namespace, name: object.name, observedCommit: commit, phase: "Inventory",
-      conditions: [{ type: "Ready", status: "Unknown", reason: "InventoryKind", message: "inventory is read from the cluster, not written by Bosun" }],
+      kind: object.kind,
+      namespace: object.namespace,
+      name: object.name,
+      observedCommit: commit,
+      phase: "Inventory",
+      conditions: [
+        {
+          type: "Ready",
+          status: "Unknown",
+          reason: "InventoryKind",
+          message: "inventory is read from the cluster, not written by Bosun",
+        },
+      ],
     }));
   }
 
   private notReconciledStatuses(parts: Partition, commit: string): ObjectStatus[] {
     return parts.notReconciled.map(({ object, reason }) => ({
-      ...base(object, commit), phase: "NotReconciled",
-      conditions: [{ type: "Ready", status: "Unknown", reason: "NoBackend", message: `${objectRef(object)} is valid, but ${reason}; nothing was applied` }],
+      ...base(object, commit),
+      phase: "NotReconciled",
+      conditions: [
+        {
+          type: "Ready",
+          status: "Unknown",
+          reason: "NoBackend",
+          message: `${objectRef(object)} is valid, but ${reason}; nothing was applied`,
+        },
+      ],
     }));
   }
 }

@@ -30,12 +30,17 @@ export function manifestOf(object: FleetObject, kind: KindRegistration | undefin
   const labels = (metadata["labels"] ?? {}) as Record<string, string>;
   metadata["labels"] = { ...labels, [Labels.managedBy]: MANAGER, ...(kind?.labels?.(object) ?? {}) };
   const spec = body["spec"];
-  if (kind && typeof spec === "object" && spec !== null && "dependsOn" in spec) delete (spec as JsonObject)["dependsOn"];
+  if (kind && typeof spec === "object" && spec !== null && "dependsOn" in spec)
+    delete (spec as JsonObject)["dependsOn"];
   return body;
 }
 
 /** Sorts the desired state by where each object goes: a registered backend, inventory, or nowhere yet. */
-export function partition(objects: readonly FleetObject[], kinds: KindRegistry, backends: ReadonlySet<string>): Partition {
+export function partition(
+  objects: readonly FleetObject[],
+  kinds: KindRegistry,
+  backends: ReadonlySet<string>,
+): Partition {
   const byBackend = new Map<string, Routed[]>();
   const inventory: FleetObject[] = [];
   const notReconciled: { object: FleetObject; reason: string }[] = [];

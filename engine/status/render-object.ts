@@ -18,7 +18,12 @@ export function renderObjectStatus(s: ObjectStatus, maxBytes: number): string {
   const doc = compact({
     apiVersion: "bosun.dev/v1alpha1",
     kind: "ObjectStatus",
-    object: compact({ kind: s.kind, namespace: s.namespace === "" ? undefined : s.namespace, name: s.name, source: s.source }),
+    object: compact({
+      kind: s.kind,
+      namespace: s.namespace === "" ? undefined : s.namespace,
+      name: s.name,
+      source: s.source,
+    }),
     observedCommit: s.observedCommit,
     planDigest: s.planDigest,
     phase: s.phase,
@@ -30,7 +35,16 @@ export function renderObjectStatus(s: ObjectStatus, maxBytes: number): string {
           .map((c) => compact({ type: c.type, status: c.status, reason: c.reason, message: c.message }))
       : undefined,
     waves: s.waves?.length
-      ? s.waves.map((w) => ({ name: w.name, state: w.state, approval: w.approval, total: w.total, updated: w.updated, ready: w.ready, failed: w.failed, unreachable: w.unreachable }))
+      ? s.waves.map((w) => ({
+          name: w.name,
+          state: w.state,
+          approval: w.approval,
+          total: w.total,
+          updated: w.updated,
+          ready: w.ready,
+          failed: w.failed,
+          unreachable: w.unreachable,
+        }))
       : undefined,
     failingDevices: s.failingDevices?.length ? [...s.failingDevices] : undefined,
     failingDevicesOmitted: s.failingDevicesOmitted,
@@ -48,7 +62,9 @@ export function renderCommitStatus(s: CommitStatus, maxBytes: number): string {
     list.push(d);
     byFile.set(file, list);
   }
-  const errors = [...byFile.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([file, list]) => ({ file, diagnostics: [...list].sort() }));
+  const errors = [...byFile.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([file, list]) => ({ file, diagnostics: [...list].sort() }));
   const doc = compact({
     apiVersion: "bosun.dev/v1alpha1",
     kind: "CommitStatus",
@@ -58,7 +74,9 @@ export function renderCommitStatus(s: CommitStatus, maxBytes: number): string {
     observedCommit: s.observedCommit,
     appliedCommit: s.appliedCommit,
     objectCount: s.objectCount,
-    signature: s.signature ? compact({ verified: s.signature.verified, keyId: s.signature.keyId, reason: s.signature.reason }) : undefined,
+    signature: s.signature
+      ? compact({ verified: s.signature.verified, keyId: s.signature.keyId, reason: s.signature.reason })
+      : undefined,
     lastError: s.lastError,
     errors: errors.length ? errors : undefined,
   });

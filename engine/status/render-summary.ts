@@ -15,7 +15,11 @@ function ref(o: ObjectStatus): string {
 }
 
 /** `objects` undefined: the object files were left as they were (no pass applied since). */
-export function renderSummary(commit: CommitStatus, objects: readonly ObjectStatus[] | undefined, maxBytes: number): string {
+export function renderSummary(
+  commit: CommitStatus,
+  objects: readonly ObjectStatus[] | undefined,
+  maxBytes: number,
+): string {
   const lines: string[] = [
     "# Bosun status",
     "",
@@ -36,7 +40,9 @@ export function renderSummary(commit: CommitStatus, objects: readonly ObjectStat
   lines.push("| object | phase | commit | source | message |", "|---|---|---|---|---|");
   for (const o of sorted) {
     const msg = o.lastError ?? o.conditions?.find((c) => c.status !== "True")?.message;
-    lines.push(`| ${cell(ref(o))} | ${cell(o.phase)} | \`${short(o.observedCommit)}\` | ${cell(o.source)} | ${cell(msg)} |`);
+    lines.push(
+      `| ${cell(ref(o))} | ${cell(o.phase)} | \`${short(o.observedCommit)}\` | ${cell(o.source)} | ${cell(msg)} |`,
+    );
   }
   return capText(lines.join("\n") + "\n", maxBytes, "<!-- ").replace(/(<!-- truncated by bosun: .*)\n$/, "$1 -->\n");
 }

@@ -23,13 +23,34 @@ const obj: ObjectStatus = {
 describe("status rendering", () => {
   it("renders an object with a deterministic key order, sorted counts and conditions", () => {
     const text = renderObjectStatus(obj, 65_536);
-    expect(text).toBe(renderObjectStatus({ ...obj, counts: { ready: 2, targets: 10, updated: 3 }, conditions: [...obj.conditions!].reverse() }, 65_536));
-    expect(Object.keys(parse(text) as object)).toEqual(["apiVersion", "kind", "object", "observedCommit", "phase", "counts", "conditions"]);
+    expect(text).toBe(
+      renderObjectStatus(
+        { ...obj, counts: { ready: 2, targets: 10, updated: 3 }, conditions: [...obj.conditions!].reverse() },
+        65_536,
+      ),
+    );
+    expect(Object.keys(parse(text) as object)).toEqual([
+      "apiVersion",
+      "kind",
+      "object",
+      "observedCommit",
+      "phase",
+      "counts",
+      "conditions",
+    ]);
     expect(text).toContain("counts:\n  ready: 2\n  targets: 10\n  updated: 3\n");
     expect(text.indexOf("type: Available")).toBeLessThan(text.indexOf("type: Ready"));
   });
   it("groups an invalid commit's diagnostics per file", () => {
-    const text = renderCommitStatus({ repo: "r", ref: "main", phase: "Invalid", diagnostics: ["b.yaml:2:1: YAML_SYNTAX x", "a.yaml:9:3: MISSING_KIND y", "a.yaml:1:1: UNKNOWN_KIND z"] }, 65_536);
+    const text = renderCommitStatus(
+      {
+        repo: "r",
+        ref: "main",
+        phase: "Invalid",
+        diagnostics: ["b.yaml:2:1: YAML_SYNTAX x", "a.yaml:9:3: MISSING_KIND y", "a.yaml:1:1: UNKNOWN_KIND z"],
+      },
+      65_536,
+    );
     const doc = parse(text) as { errors: { file: string; diagnostics: string[] }[] };
     expect(doc.errors).toEqual([
       { file: "a.yaml", diagnostics: ["a.yaml:1:1: UNKNOWN_KIND z", "a.yaml:9:3: MISSING_KIND y"] },
@@ -44,11 +65,17 @@ describe("status rendering", () => {
   });
   it("puts files at safe paths and knows which ones it owns", () => {
     expect(objectStatusPath(obj)).toBe("objects/DeviceProcessDeployment/edge/switch-agent.yaml");
-    expect(objectStatusPath({ kind: "Namespace", namespace: "", name: "../x" })).toBe("objects/Namespace/_cluster/.._x.yaml");
+    expect(objectStatusPath({ kind: "Namespace", namespace: "", name: "../x" })).toBe(
+      "objects/Namespace/_cluster/.._x.yaml",
+    );
     expect(isOwnedStatusPath("objects/A/b/c.yaml")).toBe(true);
     expect(isOwnedStatusPath("notes/human.md")).toBe(false);
     const files = renderStatusFiles({ commit: { repo: "r", ref: "main", phase: "Applied" }, objects: [obj] });
-    expect([...files.files.keys()].sort()).toEqual(["STATUS.md", "_commit.yaml", "objects/DeviceProcessDeployment/edge/switch-agent.yaml"]);
+    expect([...files.files.keys()].sort()).toEqual([
+      "STATUS.md",
+      "_commit.yaml",
+      "objects/DeviceProcessDeployment/edge/switch-agent.yaml",
+    ]);
     expect(files.files.get("STATUS.md")).toContain("| DeviceProcessDeployment/edge/switch-agent | Progressing |");
   });
 });

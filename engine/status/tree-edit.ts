@@ -23,7 +23,13 @@ const encoder = new TextEncoder();
  * Returns the oid of `baseTree` with `changes` applied below `prefix` (`""` or `status/`).
  * Returns `baseTree` itself when nothing changes. `baseTree` undefined: start from empty.
  */
-export async function editTree(gitdir: string, cache: object, baseTree: string | undefined, prefix: string, changes: TreeChanges): Promise<string> {
+export async function editTree(
+  gitdir: string,
+  cache: object,
+  baseTree: string | undefined,
+  prefix: string,
+  changes: TreeChanges,
+): Promise<string> {
   const ctx: Ctx = { gitdir, cache };
   const parts = prefix.split("/").filter(Boolean);
   const result = await editAt(ctx, baseTree, parts, changes);
@@ -36,7 +42,12 @@ async function readEntries(ctx: Ctx, oid: string | undefined): Promise<TreeEntry
 }
 
 /** Walks down the prefix, edits the root there, and rebuilds the trees above it. */
-async function editAt(ctx: Ctx, treeOid: string | undefined, prefix: readonly string[], changes: TreeChanges): Promise<string | undefined> {
+async function editAt(
+  ctx: Ctx,
+  treeOid: string | undefined,
+  prefix: readonly string[],
+  changes: TreeChanges,
+): Promise<string | undefined> {
   if (prefix.length === 0) return editDir(ctx, treeOid, "", groupChanges(changes.set), changes.deleteOwned);
   const [head, ...rest] = prefix as [string, ...string[]];
   const entries = await readEntries(ctx, treeOid);
@@ -69,7 +80,13 @@ function groupChanges(set: ReadonlyMap<string, string | Uint8Array | null>): Gro
 }
 
 /** Edits one directory level; `rel` is its path below the edited root (for deleteOwned). */
-async function editDir(ctx: Ctx, treeOid: string | undefined, rel: string, group: Group, deleteOwned: ((path: string) => boolean) | undefined): Promise<string | undefined> {
+async function editDir(
+  ctx: Ctx,
+  treeOid: string | undefined,
+  rel: string,
+  group: Group,
+  deleteOwned: ((path: string) => boolean) | undefined,
+): Promise<string | undefined> {
   const entries = await readEntries(ctx, treeOid);
   const out: TreeEntry[] = [];
   let changed = false;
@@ -109,7 +126,11 @@ async function editDir(ctx: Ctx, treeOid: string | undefined, rel: string, group
   }
   for (const [name, content] of group.files) {
     if (seen.has(name) || content === null) continue;
-    const oid = await git.writeBlob({ fs, gitdir: ctx.gitdir, blob: typeof content === "string" ? encoder.encode(content) : content });
+    const oid = await git.writeBlob({
+      fs,
+      gitdir: ctx.gitdir,
+      blob: typeof content === "string" ? encoder.encode(content) : content,
+    });
     out.push({ mode: "100644", path: name, oid, type: "blob" });
     changed = true;
   }

@@ -75,15 +75,20 @@ export class StatusWriter {
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
       const head = await mirror.fetchBranch(target.branch, signal);
-      const baseTree = head ? (await git.readCommit({ fs, gitdir: mirror.gitdir, oid: head, cache: mirror.cache })).commit.tree : undefined;
+      const baseTree = head
+        ? (await git.readCommit({ fs, gitdir: mirror.gitdir, oid: head, cache: mirror.cache })).commit.tree
+        : undefined;
       const key = `${target.branch}\0${target.prefix}`;
       const prev = this.last.get(key);
-      const tree = prev && baseTree !== undefined && prev.tree === baseTree
-        ? await editTree(mirror.gitdir, mirror.cache, baseTree, target.prefix, { set: delta(prev.files, files) })
-        : await editTree(mirror.gitdir, mirror.cache, baseTree, target.prefix, {
-            set: files.files,
-            ...(files.replaceObjects ? { deleteOwned: (p: string) => isOwnedStatusPath(p) && !files.files.has(p) } : {}),
-          });
+      const tree =
+        prev && baseTree !== undefined && prev.tree === baseTree
+          ? await editTree(mirror.gitdir, mirror.cache, baseTree, target.prefix, { set: delta(prev.files, files) })
+          : await editTree(mirror.gitdir, mirror.cache, baseTree, target.prefix, {
+              set: files.files,
+              ...(files.replaceObjects
+                ? { deleteOwned: (p: string) => isOwnedStatusPath(p) && !files.files.has(p) }
+                : {}),
+            });
       if (tree === baseTree) {
         this.last.set(key, { tree, files: merged(prev?.files, files) });
         return { attempts: attempt - 1 };
@@ -93,7 +98,13 @@ export class StatusWriter {
       const commit = await git.writeCommit({
         fs,
         gitdir: mirror.gitdir,
-        commit: { tree, parent: head ? [head] : [], author: who, committer: who, message: message.endsWith("\n") ? message : `${message}\n` },
+        commit: {
+          tree,
+          parent: head ? [head] : [],
+          author: who,
+          committer: who,
+          message: message.endsWith("\n") ? message : `${message}\n`,
+        },
       });
       const outcome = await mirror.push(commit, target.branch, signal);
       if (outcome === "ok") {
@@ -117,7 +128,8 @@ export class StatusWriter {
 function delta(prev: ReadonlyMap<string, string>, next: StatusFiles): Map<string, string | null> {
   const out = new Map<string, string | null>();
   for (const [p, text] of next.files) if (prev.get(p) !== text) out.set(p, text);
-  if (next.replaceObjects) for (const p of prev.keys()) if (!next.files.has(p) && isOwnedStatusPath(p)) out.set(p, null);
+  if (next.replaceObjects)
+    for (const p of prev.keys()) if (!next.files.has(p) && isOwnedStatusPath(p)) out.set(p, null);
   return out;
 }
 

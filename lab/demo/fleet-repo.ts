@@ -27,14 +27,30 @@ export async function seedFleetRepo(server: GitServer, exampleDir: string, workD
   for (const object of loaded.objects.filter((o) => o.kind === "DeviceProcessDeployment")) {
     const deployment = readDeployment(object, loaded.config);
     for (const wave of deployment.waves.filter((w) => w.approval === "required")) {
-      const doc = approvalDocument({ namespace: object.namespace, name: object.name, wave: wave.name, revision: deployment.revision, approvedBy: "lab bootstrap", folder: loaded.config.paths.approvals });
+      const doc = approvalDocument({
+        namespace: object.namespace,
+        name: object.name,
+        wave: wave.name,
+        revision: deployment.revision,
+        approvedBy: "lab bootstrap",
+        folder: loaded.config.paths.approvals,
+      });
       await mkdir(dirname(join(clone, doc.path)), { recursive: true });
       await writeFile(join(clone, doc.path), doc.text);
     }
   }
   const identity = ["-c", "user.name=Lab Operator", "-c", "user.email=operator@lab.invalid"];
   await git([...identity, "-C", clone, "add", "-A", "."]);
-  await git([...identity, "-C", clone, "commit", "--quiet", "--no-gpg-sign", "-m", "Example fleet with approvals for its first release"]);
+  await git([
+    ...identity,
+    "-C",
+    clone,
+    "commit",
+    "--quiet",
+    "--no-gpg-sign",
+    "-m",
+    "Example fleet with approvals for its first release",
+  ]);
   await git(["-C", clone, "push", "--quiet", "origin", "HEAD:main"]);
   await git(["-C", clone, "config", "user.name", "Lab Operator"]);
   await git(["-C", clone, "config", "user.email", "operator@lab.invalid"]);

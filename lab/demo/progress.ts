@@ -6,11 +6,22 @@ export class ProgressPrinter {
   private readonly last = new Map<string, string>();
   private complete = false;
 
-  constructor(private readonly write: (line: string) => void, private readonly onComplete: () => void) {}
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly onComplete: () => void,
+  ) {}
 
   report(report: PassReport): void {
-    const changed = report.changes.filter((c) => c.action === "created" || c.action === "configured" || c.action === "deleted");
-    if (changed.length > 0) this.write(`applied ${changed.length} object change(s) from ${report.commit.slice(0, 12)}: ${changed.slice(0, 5).map((c) => `${c.action} ${c.ref.kind}/${c.ref.name}`).join(", ")}${changed.length > 5 ? ", …" : ""}`);
+    const changed = report.changes.filter(
+      (c) => c.action === "created" || c.action === "configured" || c.action === "deleted",
+    );
+    if (changed.length > 0)
+      this.write(
+        `applied ${changed.length} object change(s) from ${report.commit.slice(0, 12)}: ${changed
+          .slice(0, 5)
+          .map((c) => `${c.action} ${c.ref.kind}/${c.ref.name}`)
+          .join(", ")}${changed.length > 5 ? ", …" : ""}`,
+      );
     if (report.pruneRefused) this.write(`prune refused: ${report.pruneRefused}`);
     for (const rollout of report.rollouts) {
       const id = `${rollout.object.kind}/${rollout.object.namespace}/${rollout.object.name}`;
@@ -29,7 +40,10 @@ export class ProgressPrinter {
 
   pass(outcome: PassOutcome): void {
     if (outcome.statusCommit) this.write(`status commit ${outcome.statusCommit.slice(0, 12)} on bosun/status`);
-    if (outcome.kind === "invalid") this.write(`commit ${outcome.commit.slice(0, 12)} is invalid, not applied:\n  ${outcome.diagnostics.join("\n  ")}`);
+    if (outcome.kind === "invalid")
+      this.write(
+        `commit ${outcome.commit.slice(0, 12)} is invalid, not applied:\n  ${outcome.diagnostics.join("\n  ")}`,
+      );
     if (outcome.kind === "fetch-failed") this.write(`fetch failed: ${outcome.error.message}`);
   }
 }

@@ -46,8 +46,14 @@ async function installCrds(client: KubeClient): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      switches: { type: "string", default: "120" }, socs: { type: "string", default: "80" }, dpus: { type: "string", default: "40" },
-      bmcs: { type: "string", default: "20" }, "lab-dir": { type: "string", default: join(process.env["BOSUN_CACHE_DIR"] ?? join(homedir(), ".cache/bosun"), "lab") },
+      switches: { type: "string", default: "120" },
+      socs: { type: "string", default: "80" },
+      dpus: { type: "string", default: "40" },
+      bmcs: { type: "string", default: "20" },
+      "lab-dir": {
+        type: "string",
+        default: join(process.env["BOSUN_CACHE_DIR"] ?? join(homedir(), ".cache/bosun"), "lab"),
+      },
     },
   });
   const labDir = values["lab-dir"];
@@ -70,7 +76,9 @@ async function main(): Promise<void> {
   try {
     let kubeconfig = process.env["BOSUN_LAB_KUBECONFIG"];
     if (!kubeconfig) {
-      say("1/5 Kubernetes: etcd + kube-apiserver + kube-controller-manager on 127.0.0.1 (first run builds them, several minutes)");
+      say(
+        "1/5 Kubernetes: etcd + kube-apiserver + kube-controller-manager on 127.0.0.1 (first run builds them, several minutes)",
+      );
       const env: KubeEnv = await startKubeEnv({ onProgress: (line) => say(`    ${line}`) });
       stops.push(() => env.stop());
       kubeconfig = env.kubeconfigPath;
@@ -85,10 +93,29 @@ async function main(): Promise<void> {
     stops.push(() => server.stop());
     const repo = await seedFleetRepo(server, join(root, "fleet-repo-example"), labDir);
 
-    const spec = { switches: Number(values.switches), socs: Number(values.socs), dpus: Number(values.dpus), bmcs: Number(values.bmcs) };
-    say(`4/5 device simulator: ${Object.entries(spec).map(([k, v]) => `${v} ${k}`).join(", ")} in infra-system`);
-    await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "infra-system" } }, { fieldManager: "bosun-lab" });
-    const sim: Simulator = await startSimulator({ client, namespace: "infra-system", devices: spec, seed: 1, delayMs: [300, 1500], log: logger });
+    const spec = {
+      switches: Number(values.switches),
+      socs: Number(values.socs),
+      dpus: Number(values.dpus),
+      bmcs: Number(values.bmcs),
+    };
+    say(
+      `4/5 device simulator: ${Object.entries(spec)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(", ")} in infra-system`,
+    );
+    await client.apply(
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "infra-system" } },
+      { fieldManager: "bosun-lab" },
+    );
+    const sim: Simulator = await startSimulator({
+      client,
+      namespace: "infra-system",
+      devices: spec,
+      seed: 1,
+      delayMs: [300, 1500],
+      log: logger,
+    });
     stops.push(() => sim.stop());
 
     say("5/5 bosun serve");
@@ -99,12 +126,19 @@ async function main(): Promise<void> {
       say(`  kubectl:           KUBECONFIG=${kubeconfig} kubectl get deviceprocessdeployment -n infra-system`);
       say(`  metrics:           ${engineRef.current?.url ?? ""}/metrics    engine log: ${logFile}`);
     });
-    const engine = await startEngine({
-      git: { repo: { url: repo.url, ref: "main", mirrorDir: join(labDir, "mirror") }, poll: { intervalMs: 3000, jitter: 0.1 } },
-      kubernetes: { kubeconfig, qps: 100, burst: 200 },
-      engine: { requeueMs: 1000 },
-      listen: { host: "127.0.0.1", port: 0 },
-    }, logger, { onReport: (r) => printer.report(r), onPass: (o) => printer.pass(o) });
+    const engine = await startEngine(
+      {
+        git: {
+          repo: { url: repo.url, ref: "main", mirrorDir: join(labDir, "mirror") },
+          poll: { intervalMs: 3000, jitter: 0.1 },
+        },
+        kubernetes: { kubeconfig, qps: 100, burst: 200 },
+        engine: { requeueMs: 1000 },
+        listen: { host: "127.0.0.1", port: 0 },
+      },
+      logger,
+      { onReport: (r) => printer.report(r), onPass: (o) => printer.pass(o) },
+    );
     engineRef.current = engine;
     stops.push(() => engine.stop());
     say(`engine up: ${engine.url}/healthz, repo ${repo.url}`);

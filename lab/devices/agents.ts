@@ -70,14 +70,26 @@ export class Agents {
   /** Resolves once the first list has been handled. */
   readonly ready: Promise<void>;
 
-  constructor(private readonly opts: AgentsOptions, decide: FailureDecider) {
+  constructor(
+    private readonly opts: AgentsOptions,
+    decide: FailureDecider,
+  ) {
     this.decide = decide;
     this.now = opts.now ?? Date.now;
-    this.ready = new Promise((resolve) => { this.readyResolve = resolve; });
+    this.ready = new Promise((resolve) => {
+      this.readyResolve = resolve;
+    });
   }
 
   stats(): AgentStats {
-    const s: AgentStats = { processes: this.records.size, updating: 0, running: 0, failed: 0, statusWrites: this.writes, statusWriteErrors: this.writeErrors };
+    const s: AgentStats = {
+      processes: this.records.size,
+      updating: 0,
+      running: 0,
+      failed: 0,
+      statusWrites: this.writes,
+      statusWriteErrors: this.writeErrors,
+    };
     for (const r of this.records.values()) s[r.state]++;
     return s;
   }
@@ -117,7 +129,12 @@ export class Agents {
           for (const name of [...this.records.keys()]) if (!seen.has(name)) this.forget(name);
           this.readyResolve?.();
         }
-        for await (const ev of client.watch(DP_API_VERSION, DP_KIND, { namespace, resourceVersion: rv, timeoutSeconds: 300, signal })) {
+        for await (const ev of client.watch(DP_API_VERSION, DP_KIND, {
+          namespace,
+          resourceVersion: rv,
+          timeoutSeconds: 300,
+          signal,
+        })) {
           if (ev.type === "DELETED") this.forget(ev.object.metadata.name);
           else if (ev.type !== "BOOKMARK") this.observe(ev.object);
           rv = ev.object.metadata.resourceVersion ?? rv;
@@ -154,7 +171,18 @@ export class Agents {
       this.play(r, true);
       return;
     }
-    const rec: Rec = { name: v.name, device: v.device, specKey: v.specKey, generation: v.generation, version: v.version, url: v.url, labels: v.labels, state: "updating", installed: undefined, seq: 0 };
+    const rec: Rec = {
+      name: v.name,
+      device: v.device,
+      specKey: v.specKey,
+      generation: v.generation,
+      version: v.version,
+      url: v.url,
+      labels: v.labels,
+      state: "updating",
+      installed: undefined,
+      seq: 0,
+    };
     this.records.set(v.name, rec);
     if (this.adoptable(rec, v)) return;
     rec.installed = v.observed.artifactVersion;
@@ -192,13 +220,33 @@ export class Agents {
       if (signal === undefined) return;
       if (announce) {
         const prev = r.installed;
-        if (!(await this.write(r, seq, renderUpdating({ generation: r.generation, url: r.url, ...(prev !== undefined ? { previousVersion: prev } : {}), now: startedAt })))) return;
+        if (
+          !(await this.write(
+            r,
+            seq,
+            renderUpdating({
+              generation: r.generation,
+              url: r.url,
+              ...(prev !== undefined ? { previousVersion: prev } : {}),
+              now: startedAt,
+            }),
+          ))
+        )
+          return;
       }
       const wait = startedAt + delay - this.now();
       if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
       if (signal.aborted || r.seq !== seq) return;
       const v = this.verdict(r);
-      const done = { generation: r.generation, version: r.version, url: r.url, startedAt, finishedAt: this.now(), pid: simulatedPid(this.opts.seed, r.device, r.specKey), upgraded: r.installed !== undefined && r.installed !== r.version };
+      const done = {
+        generation: r.generation,
+        version: r.version,
+        url: r.url,
+        startedAt,
+        finishedAt: this.now(),
+        pid: simulatedPid(this.opts.seed, r.device, r.specKey),
+        upgraded: r.installed !== undefined && r.installed !== r.version,
+      };
       const status = v === undefined ? renderRunning(done) : renderFailed(done, v);
       if (!(await this.write(r, seq, status))) return;
       if (r.seq === seq) {
@@ -206,7 +254,9 @@ export class Agents {
         r.installed = r.version;
       }
     };
-    run().catch((err: unknown) => this.opts.log.error({ process: r.name, err: errorMessage(err) }, "simulated agent failed"));
+    run().catch((err: unknown) =>
+      this.opts.log.error({ process: r.name, err: errorMessage(err) }, "simulated agent failed"),
+    );
   }
 
   /** Writes the status; retries transient failures while this play is current. False when it should stop. */
@@ -224,8 +274,16 @@ export class Agents {
         if (signal.aborted) return false;
         this.writeErrors++;
         if (isNotFound(err)) return false; // deleted meanwhile
-        const permanent = isKubeApiError(err) && err.statusCode >= 400 && err.statusCode < 500 && err.statusCode !== 409 && err.statusCode !== 429;
-        log.warn({ process: r.name, err: errorMessage(err), ...(permanent ? {} : { retryInMs: backoff }) }, permanent ? "status write rejected" : "status write failed; retrying");
+        const permanent =
+          isKubeApiError(err) &&
+          err.statusCode >= 400 &&
+          err.statusCode < 500 &&
+          err.statusCode !== 409 &&
+          err.statusCode !== 429;
+        log.warn(
+          { process: r.name, err: errorMessage(err), ...(permanent ? {} : { retryInMs: backoff }) },
+          permanent ? "status write rejected" : "status write failed; retrying",
+        );
         if (permanent) return false;
         await sleep(backoff, undefined, { signal }).catch(() => undefined);
         backoff = Math.min(backoff * 2, 10_000);

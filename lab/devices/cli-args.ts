@@ -38,10 +38,21 @@ export interface CliArgs {
   readonly statsEverySeconds: number;
 }
 
-function num(name: string, v: string | undefined, fallback: number, opts: { integer?: boolean; max?: number } = {}): number {
+function num(
+  name: string,
+  v: string | undefined,
+  fallback: number,
+  opts: { integer?: boolean; max?: number } = {},
+): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || n < 0 || (opts.integer === true && !Number.isInteger(n)) || (opts.max !== undefined && n > opts.max)) {
+  if (
+    v.trim() === "" ||
+    !Number.isFinite(n) ||
+    n < 0 ||
+    (opts.integer === true && !Number.isInteger(n)) ||
+    (opts.max !== undefined && n > opts.max)
+  ) {
     throw new SimulatorError("InvalidArgs", `--${name}: invalid value ${JSON.stringify(v)}`);
   }
   return n;
@@ -51,14 +62,32 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   let values;
   try {
     ({ values } = parseArgs({
-      args: [...argv], strict: true, allowPositionals: false,
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
       options: {
-        kubeconfig: { type: "string" }, context: { type: "string" }, namespace: { type: "string" },
-        switches: { type: "string" }, socs: { type: "string" }, dpus: { type: "string" }, bmcs: { type: "string" }, servers: { type: "string" },
-        racks: { type: "string" }, spines: { type: "string" }, seed: { type: "string" }, "delay-ms": { type: "string" },
-        "fail-share": { type: "string" }, "fail-selector": { type: "string" }, "fail-version": { type: "string", multiple: true },
-        "unreachable-share": { type: "string" }, qps: { type: "string" }, burst: { type: "string" },
-        "install-crds": { type: "boolean" }, "create-namespace": { type: "boolean" }, "no-heartbeats": { type: "boolean" }, "stats-every": { type: "string" },
+        kubeconfig: { type: "string" },
+        context: { type: "string" },
+        namespace: { type: "string" },
+        switches: { type: "string" },
+        socs: { type: "string" },
+        dpus: { type: "string" },
+        bmcs: { type: "string" },
+        servers: { type: "string" },
+        racks: { type: "string" },
+        spines: { type: "string" },
+        seed: { type: "string" },
+        "delay-ms": { type: "string" },
+        "fail-share": { type: "string" },
+        "fail-selector": { type: "string" },
+        "fail-version": { type: "string", multiple: true },
+        "unreachable-share": { type: "string" },
+        qps: { type: "string" },
+        burst: { type: "string" },
+        "install-crds": { type: "boolean" },
+        "create-namespace": { type: "boolean" },
+        "no-heartbeats": { type: "boolean" },
+        "stats-every": { type: "string" },
       },
     }));
   } catch (err) {
@@ -74,14 +103,23 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   const max = Number(m[2] ?? m[1]);
   if (max < min) throw new SimulatorError("InvalidArgs", `--delay-ms: max ${max} < min ${min}`);
   const failure: FailureRule[] = [];
-  if (values["fail-share"] !== undefined) failure.push({ share: num("fail-share", values["fail-share"], 0, { max: 1 }) });
+  if (values["fail-share"] !== undefined)
+    failure.push({ share: num("fail-share", values["fail-share"], 0, { max: 1 }) });
   if (values["fail-selector"] !== undefined) failure.push({ selector: values["fail-selector"] });
   if (values["fail-version"] !== undefined) failure.push({ versions: values["fail-version"] });
   return {
     kubeconfig: values.kubeconfig,
     ...(values.context !== undefined ? { context: values.context } : {}),
     namespace: values.namespace ?? "infra-system",
-    devices: { ...int("switches"), ...int("socs"), ...int("dpus"), ...int("bmcs"), ...int("servers"), ...int("racks"), ...int("spines") },
+    devices: {
+      ...int("switches"),
+      ...int("socs"),
+      ...int("dpus"),
+      ...int("bmcs"),
+      ...int("servers"),
+      ...int("racks"),
+      ...int("spines"),
+    },
     seed: values.seed ?? "1",
     delayMs: [min, max],
     failure,

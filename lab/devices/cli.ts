@@ -24,27 +24,44 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`);
     return 2;
   }
-  const kc = loadKubeConfig({ kubeconfigPath: args.kubeconfig, ...(args.context !== undefined ? { context: args.context } : {}) });
+  const kc = loadKubeConfig({
+    kubeconfigPath: args.kubeconfig,
+    ...(args.context !== undefined ? { context: args.context } : {}),
+  });
   const client = new KubeClient(kc, { qps: args.qps, burst: args.burst, userAgent: "bosun-device-sim" });
   const abort = new AbortController();
   const stop = (): void => abort.abort();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   try {
-    if (args.installCrds) log.info({ crds: await installDeviceCrds(client, { signal: abort.signal }) }, "CRDs installed");
+    if (args.installCrds)
+      log.info({ crds: await installDeviceCrds(client, { signal: abort.signal }) }, "CRDs installed");
     if (args.createNamespace) {
       try {
-        await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: args.namespace } }, { signal: abort.signal });
+        await client.create(
+          { apiVersion: "v1", kind: "Namespace", metadata: { name: args.namespace } },
+          { signal: abort.signal },
+        );
       } catch (err) {
         if (!(isKubeApiError(err) && err.statusCode === 409)) throw err;
       }
     }
     const sim = await startSimulator({
-      client, namespace: args.namespace, devices: args.devices, seed: args.seed, delayMs: args.delayMs,
-      ...(args.failure.length > 0 ? { failure: args.failure } : {}), unreachableShare: args.unreachableShare,
-      heartbeats: args.heartbeats, log, signal: abort.signal,
+      client,
+      namespace: args.namespace,
+      devices: args.devices,
+      seed: args.seed,
+      delayMs: args.delayMs,
+      ...(args.failure.length > 0 ? { failure: args.failure } : {}),
+      unreachableShare: args.unreachableShare,
+      heartbeats: args.heartbeats,
+      log,
+      signal: abort.signal,
     });
-    const timer = args.statsEverySeconds > 0 ? setInterval(() => log.info(sim.stats(), "device simulator stats"), args.statsEverySeconds * 1000) : undefined;
+    const timer =
+      args.statsEverySeconds > 0
+        ? setInterval(() => log.info(sim.stats(), "device simulator stats"), args.statsEverySeconds * 1000)
+        : undefined;
     await new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true }));
     if (timer) clearInterval(timer);
     await sim.stop();
@@ -52,7 +69,14 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (abort.signal.aborted) return 0;
-    log.error({ err: errorMessage(err), code: err instanceof SimulatorError ? err.code : undefined, cause: err instanceof Error && err.cause !== undefined ? errorMessage(err.cause) : undefined }, "device simulator failed");
+    log.error(
+      {
+        err: errorMessage(err),
+        code: err instanceof SimulatorError ? err.code : undefined,
+        cause: err instanceof Error && err.cause !== undefined ? errorMessage(err.cause) : undefined,
+      },
+      "device simulator failed",
+    );
     return 1;
   } finally {
     client.close();

@@ -12,7 +12,11 @@ import { SimulatorError } from "./errors.ts";
 
 export const CRD_DIR = resolve(import.meta.dirname, "../../deploy/crds");
 
-interface CrdNames { group: string; version: string; kind: string }
+interface CrdNames {
+  group: string;
+  version: string;
+  kind: string;
+}
 
 function namesOf(crd: KubeObject): CrdNames {
   const spec = crd["spec"] as { group: string; names: { kind: string }; versions: { name: string; served: boolean }[] };
@@ -20,12 +24,15 @@ function namesOf(crd: KubeObject): CrdNames {
 }
 
 function established(o: KubeObject | undefined): boolean {
-  const conds = ((o?.["status"] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions) ?? [];
+  const conds = (o?.["status"] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
   return conds.some((c) => c.type === "Established" && c.status === "True");
 }
 
 /** Applies every `azure.com_*.yaml` CRD (server-side apply) and waits until each is served. */
-export async function installDeviceCrds(client: KubeClient, opts: { dir?: string; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string[]> {
+export async function installDeviceCrds(
+  client: KubeClient,
+  opts: { dir?: string; signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<string[]> {
   const dir = opts.dir ?? CRD_DIR;
   const signal = opts.signal;
   const sig = signal ? { signal } : {};
@@ -37,10 +44,16 @@ export async function installDeviceCrds(client: KubeClient, opts: { dir?: string
     for (const crd of crds) {
       const n = namesOf(crd);
       for (;;) {
-        const live = await client.get({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: crd.metadata.name }, signal);
+        const live = await client.get(
+          { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: crd.metadata.name },
+          signal,
+        );
         if (established(live)) {
           client.mapper.invalidate(`${n.group}/${n.version}`);
-          const served = await client.mapping(`${n.group}/${n.version}`, n.kind, signal).then(() => true, () => false);
+          const served = await client.mapping(`${n.group}/${n.version}`, n.kind, signal).then(
+            () => true,
+            () => false,
+          );
           if (served) break;
         }
         if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} not established in time`);

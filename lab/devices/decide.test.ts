@@ -4,7 +4,11 @@ import { SimulatorError } from "./errors.ts";
 import { matchesSelector, parseSelector } from "./selector.ts";
 
 const names = Array.from({ length: 1000 }, (_, i) => `dev-${i}`);
-const ctx = (device: string, labels: Record<string, string> = {}, version = "v1"): { device: string; labels: Record<string, string>; version: string } => ({ device, labels, version });
+const ctx = (
+  device: string,
+  labels: Record<string, string> = {},
+  version = "v1",
+): { device: string; labels: Record<string, string>; version: string } => ({ device, labels, version });
 
 describe("decisions", () => {
   it("delays are jittered within the range and deterministic", () => {
@@ -25,8 +29,18 @@ describe("decisions", () => {
   });
 
   it("rules AND their criteria and OR across rules; the verdict carries the message", () => {
-    const decide = compileFailure([{ selector: "sim.bosun.dev/fail=true", versions: ["v2"] }, { devices: ["tor1-01"], message: "boom" }], 1);
-    expect(decide(ctx("a", { "sim.bosun.dev/fail": "true" }, "v2"))).toEqual({ message: "health check failing: exit code 1", exitCode: 1, restarts: 3 });
+    const decide = compileFailure(
+      [
+        { selector: "sim.bosun.dev/fail=true", versions: ["v2"] },
+        { devices: ["tor1-01"], message: "boom" },
+      ],
+      1,
+    );
+    expect(decide(ctx("a", { "sim.bosun.dev/fail": "true" }, "v2"))).toEqual({
+      message: "health check failing: exit code 1",
+      exitCode: 1,
+      restarts: 3,
+    });
     expect(decide(ctx("a", { "sim.bosun.dev/fail": "true" }, "v1"))).toBeUndefined();
     expect(decide(ctx("a", {}, "v2"))).toBeUndefined();
     expect(decide(ctx("tor1-01"))?.message).toBe("boom");

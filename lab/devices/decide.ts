@@ -44,7 +44,8 @@ export interface FailureVerdict {
 export type FailureDecider = (ctx: FailureContext) => FailureVerdict | undefined;
 
 function checkShare(name: string, share: number | undefined): void {
-  if (share !== undefined && !(share >= 0 && share <= 1)) throw new SimulatorError("InvalidSpec", `${name} must be in 0..1, got ${share}`);
+  if (share !== undefined && !(share >= 0 && share <= 1))
+    throw new SimulatorError("InvalidSpec", `${name} must be in 0..1, got ${share}`);
 }
 
 /** Compiles a failure config once (selectors parsed up front) into a decider. */
@@ -55,9 +56,21 @@ export function compileFailure(failure: Failure | undefined, seed: string | numb
     checkShare("failure share", r.share);
     const selector: LabelSelector | undefined = r.selector === undefined ? undefined : parseSelector(r.selector);
     const devices = r.devices;
-    const byName = devices === undefined ? undefined : typeof devices === "function" ? devices : ((set) => (d: string) => set.has(d))(new Set(devices));
+    const byName =
+      devices === undefined
+        ? undefined
+        : typeof devices === "function"
+          ? devices
+          : (
+              (set) => (d: string) =>
+                set.has(d)
+            )(new Set(devices));
     const exitCode = r.exitCode ?? 1;
-    const verdict: FailureVerdict = { message: r.message ?? `health check failing: exit code ${exitCode}`, exitCode, restarts: r.restarts ?? 3 };
+    const verdict: FailureVerdict = {
+      message: r.message ?? `health check failing: exit code ${exitCode}`,
+      exitCode,
+      restarts: r.restarts ?? 3,
+    };
     return (ctx: FailureContext): FailureVerdict | undefined => {
       if (r.share !== undefined && !(unit(seed, "fail", ctx.device) < r.share)) return undefined;
       if (byName !== undefined && !byName(ctx.device)) return undefined;

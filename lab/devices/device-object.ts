@@ -7,11 +7,24 @@ import { hash32, hex } from "./hash.ts";
 export const SIM_LABEL = "sim.bosun.dev/simulated";
 
 const MODELS: Readonly<Record<DeviceType, readonly { vendor: string; model: string; arch: string }[]>> = {
-  switch: [{ vendor: "Arista", model: "7050X3", arch: "x86_64" }, { vendor: "Celestica", model: "DX010", arch: "x86_64" }, { vendor: "Nvidia", model: "SN2700", arch: "x86_64" }],
-  soc: [{ vendor: "Ampere", model: "Altra-Q64", arch: "arm64" }, { vendor: "NXP", model: "LX2160A", arch: "arm64" }],
-  dpu: [{ vendor: "Nvidia", model: "BlueField-3", arch: "arm64" }, { vendor: "AMD", model: "Pensando-DSC2", arch: "arm64" }],
+  switch: [
+    { vendor: "Arista", model: "7050X3", arch: "x86_64" },
+    { vendor: "Celestica", model: "DX010", arch: "x86_64" },
+    { vendor: "Nvidia", model: "SN2700", arch: "x86_64" },
+  ],
+  soc: [
+    { vendor: "Ampere", model: "Altra-Q64", arch: "arm64" },
+    { vendor: "NXP", model: "LX2160A", arch: "arm64" },
+  ],
+  dpu: [
+    { vendor: "Nvidia", model: "BlueField-3", arch: "arm64" },
+    { vendor: "AMD", model: "Pensando-DSC2", arch: "arm64" },
+  ],
   bmc: [{ vendor: "Aspeed", model: "AST2600", arch: "armv7" }],
-  server: [{ vendor: "Dell", model: "R760", arch: "x86_64" }, { vendor: "HPE", model: "DL380-Gen11", arch: "x86_64" }],
+  server: [
+    { vendor: "Dell", model: "R760", arch: "x86_64" },
+    { vendor: "HPE", model: "DL380-Gen11", arch: "x86_64" },
+  ],
 };
 
 function mac(seed: string | number, name: string): string {

@@ -2,17 +2,16 @@ import { BosunError } from "../../engine/model/errors.ts";
 
 /** What went wrong in the device simulator; `code` is `SIMULATOR_` + the kind in upper snake case. */
 export type SimulatorErrorKind =
-  | "InvalidSpec"
-  | "InvalidSelector"
-  | "InventoryFailed"
-  | "CrdInstallFailed"
-  | "WatchFailed"
-  | "InvalidArgs";
+  "InvalidSpec" | "InvalidSelector" | "InventoryFailed" | "CrdInstallFailed" | "WatchFailed" | "InvalidArgs";
 
 /** Typed errors of the device simulator (subject "device simulator"); the underlying failure is kept as `cause`. */
 export class SimulatorError extends BosunError {
   override readonly name = "SimulatorError";
-  constructor(readonly kind: SimulatorErrorKind, message: string, opts: { cause?: unknown } = {}) {
+  constructor(
+    readonly kind: SimulatorErrorKind,
+    message: string,
+    opts: { cause?: unknown } = {},
+  ) {
     super("device simulator", message, { ...opts, code: `SIMULATOR_${upperSnake(kind)}` });
   }
 }

@@ -31,7 +31,10 @@ describe("generateFleet", () => {
     expect(soc && deviceLabels(soc)["role"]).toBeUndefined();
     expect(new Set(fleet.map((d) => d.site))).toEqual(new Set(["site-a", "site-b"]));
     expect(fleet.find((d) => d.rack === 15)?.site).toBe("site-b");
-    for (const d of fleet) expect(d.name).toMatch(d.type === "switch" ? /^(tor\d+|spine)-\d{2,}$/ : /^(soc-node|dpu-rack\d+|bmc-rack\d+)-\d{2,}$/);
+    for (const d of fleet)
+      expect(d.name).toMatch(
+        d.type === "switch" ? /^(tor\d+|spine)-\d{2,}$/ : /^(soc-node|dpu-rack\d+|bmc-rack\d+)-\d{2,}$/,
+      );
   });
 
   it("is deterministic and objects depend only on the seed", () => {
@@ -41,7 +44,11 @@ describe("generateFleet", () => {
     const a = deviceObject(d, "ns", 7);
     expect(deviceObject(d, "ns", 7)).toEqual(a);
     expect(deviceObject(d, "ns", 8)["spec"]).not.toEqual(a["spec"]);
-    expect(a).toMatchObject({ apiVersion: "azure.com/v1alpha1", kind: "DPU", metadata: { name: "dpu-rack1-01", namespace: "ns", labels: { type: "dpu", rack: "rack1", site: "site-a" } } });
+    expect(a).toMatchObject({
+      apiVersion: "azure.com/v1alpha1",
+      kind: "DPU",
+      metadata: { name: "dpu-rack1-01", namespace: "ns", labels: { type: "dpu", rack: "rack1", site: "site-a" } },
+    });
     expect((a["spec"] as Record<string, string>)["macAddress"]).toMatch(/^02(:[0-9a-f]{2}){5}$/);
   });
 

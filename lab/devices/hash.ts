@@ -33,6 +33,9 @@ export function unit(seed: string | number, ...parts: readonly (string | number)
 /** A deterministic hex string of `len` characters. */
 export function hex(len: number, seed: string | number, ...parts: readonly (string | number)[]): string {
   let out = "";
-  for (let i = 0; out.length < len; i++) out += hash32(seed, ...parts, i).toString(16).padStart(8, "0");
+  for (let i = 0; out.length < len; i++)
+    out += hash32(seed, ...parts, i)
+      .toString(16)
+      .padStart(8, "0");
   return out.slice(0, len);
 }

@@ -30,20 +30,28 @@ export async function runHeartbeats(opts: HeartbeatOptions, stats: HeartbeatStat
   const now = opts.now ?? Date.now;
   const acquiredAt = now();
   let lastError = 0;
-  const renew = (device: string): Promise<void> => opts.pool.run(async () => {
-    if (signal.aborted) return;
-    try {
-      await opts.client.apply(leaseObject(device, opts.namespace, opts.plan.durationSeconds, acquiredAt, now()), { fieldManager: "bosun-device-sim", force: true, signal });
-      stats.renewals++;
-    } catch (err) {
+  const renew = (device: string): Promise<void> =>
+    opts.pool.run(async () => {
       if (signal.aborted) return;
-      stats.errors++;
-      if (now() - lastError > 10_000) {
-        lastError = now();
-        opts.log.warn({ device, err: errorMessage(err) }, "lease renewal failed (further failures within 10 s not logged)");
+      try {
+        await opts.client.apply(leaseObject(device, opts.namespace, opts.plan.durationSeconds, acquiredAt, now()), {
+          fieldManager: "bosun-device-sim",
+          force: true,
+          signal,
+        });
+        stats.renewals++;
+      } catch (err) {
+        if (signal.aborted) return;
+        stats.errors++;
+        if (now() - lastError > 10_000) {
+          lastError = now();
+          opts.log.warn(
+            { device, err: errorMessage(err) },
+            "lease renewal failed (further failures within 10 s not logged)",
+          );
+        }
       }
-    }
-  });
+    });
   // First pass: every device gets its lease as fast as the rate limit allows.
   await Promise.all(opts.devices().map(renew));
   // Then the steady spread; half an interval first keeps every gap under 1.5 intervals.

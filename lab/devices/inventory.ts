@@ -24,15 +24,28 @@ export interface InventoryResult {
   readonly existing: number;
 }
 
-async function existingNames(client: KubeClient, kind: DeviceKind, namespace: string, signal?: AbortSignal): Promise<Set<string>> {
+async function existingNames(
+  client: KubeClient,
+  kind: DeviceKind,
+  namespace: string,
+  signal?: AbortSignal,
+): Promise<Set<string>> {
   const names = new Set<string>();
-  for await (const page of client.listPages(DEVICE_API_VERSION, kind, { namespace, limit: 500, ...(signal ? { signal } : {}) })) {
+  for await (const page of client.listPages(DEVICE_API_VERSION, kind, {
+    namespace,
+    limit: 500,
+    ...(signal ? { signal } : {}),
+  })) {
     for (const o of page.items) names.add(o.metadata.name);
   }
   return names;
 }
 
-export async function createInventory(client: KubeClient, devices: readonly SimDevice[], opts: InventoryOptions): Promise<InventoryResult> {
+export async function createInventory(
+  client: KubeClient,
+  devices: readonly SimDevice[],
+  opts: InventoryOptions,
+): Promise<InventoryResult> {
   const { namespace, signal } = opts;
   const kinds = [...new Set(devices.map((d) => d.kind))];
   const existing = new Map<DeviceKind, Set<string>>();
@@ -45,18 +58,26 @@ export async function createInventory(client: KubeClient, devices: readonly SimD
   const pool = new Pool(opts.concurrency ?? 16);
   let created = 0;
   let failure: unknown;
-  await Promise.all(missing.map((d) => pool.run(async () => {
-    if (failure !== undefined || signal?.aborted === true) return;
-    try {
-      await client.create(deviceObject(d, namespace, opts.seed), { fieldManager: "bosun-device-sim", ...(signal ? { signal } : {}) });
-      created++;
-    } catch (err) {
-      if (isKubeApiError(err) && err.statusCode === 409) return; // created meanwhile: leave it alone
-      failure ??= err;
-    }
-  })));
+  await Promise.all(
+    missing.map((d) =>
+      pool.run(async () => {
+        if (failure !== undefined || signal?.aborted === true) return;
+        try {
+          await client.create(deviceObject(d, namespace, opts.seed), {
+            fieldManager: "bosun-device-sim",
+            ...(signal ? { signal } : {}),
+          });
+          created++;
+        } catch (err) {
+          if (isKubeApiError(err) && err.statusCode === 409) return; // created meanwhile: leave it alone
+          failure ??= err;
+        }
+      }),
+    ),
+  );
   signal?.throwIfAborted();
-  if (failure !== undefined) throw new SimulatorError("InventoryFailed", `creating devices in ${namespace} failed`, { cause: failure });
+  if (failure !== undefined)
+    throw new SimulatorError("InventoryFailed", `creating devices in ${namespace} failed`, { cause: failure });
   opts.log?.info({ namespace, created, existing: devices.length - missing.length }, "device inventory ready");
   return { created, existing: devices.length - missing.length };
 }

@@ -14,12 +14,23 @@ export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
-export function leaseObject(device: string, namespace: string, durationSeconds: number, acquiredAt: number, renewedAt: number): KubeObject {
+export function leaseObject(
+  device: string,
+  namespace: string,
+  durationSeconds: number,
+  acquiredAt: number,
+  renewedAt: number,
+): KubeObject {
   return {
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
     metadata: { name: leaseName(device), namespace, labels: { [DEVICE_LABEL]: device, [SIM_LABEL]: "true" } },
-    spec: { holderIdentity: device, leaseDurationSeconds: durationSeconds, acquireTime: microTime(acquiredAt), renewTime: microTime(renewedAt) },
+    spec: {
+      holderIdentity: device,
+      leaseDurationSeconds: durationSeconds,
+      acquireTime: microTime(acquiredAt),
+      renewTime: microTime(renewedAt),
+    },
   };
 }
 
@@ -42,7 +53,11 @@ export interface HeartbeatPlan {
  * fleet (10,000 devices at 50 QPS → 1000 s); the lease lasts 2.5 intervals so one late renewal does
  * not make a device look unreachable.
  */
-export function heartbeatPlan(count: number, qps: number, wanted: { intervalMs?: number; durationSeconds?: number; budgetShare?: number } = {}): HeartbeatPlan {
+export function heartbeatPlan(
+  count: number,
+  qps: number,
+  wanted: { intervalMs?: number; durationSeconds?: number; budgetShare?: number } = {},
+): HeartbeatPlan {
   const share = wanted.budgetShare ?? 0.2;
   const floor = count > 0 ? Math.ceil((count / (qps * share)) * 1000) : 0;
   const intervalMs = Math.max(wanted.intervalMs ?? 120_000, floor);

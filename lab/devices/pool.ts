@@ -4,7 +4,8 @@ export class Pool {
   private readonly queue: (() => void)[] = [];
 
   constructor(readonly size: number) {
-    if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`pool size must be a positive integer, got ${size}`);
+    if (!(Number.isInteger(size) && size >= 1))
+      throw new RangeError(`pool size must be a positive integer, got ${size}`);
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {

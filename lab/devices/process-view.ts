@@ -19,15 +19,27 @@ export interface ProcessView {
   readonly url: string;
   readonly labels: Readonly<Record<string, string>>;
   /** What the status currently says (to adopt processes already rolled by an earlier run). */
-  readonly observed: { readonly phase?: string; readonly observedGeneration?: number; readonly artifactVersion?: string };
+  readonly observed: {
+    readonly phase?: string;
+    readonly observedGeneration?: number;
+    readonly artifactVersion?: string;
+  };
 }
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {});
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
-/** The version the agent reports: spec.artifact.version, else the OCI tag, else the checksum's first 12 hex (as agent/supervise/launch.ts). */
-export function artifactVersionOf(artifact: { type?: string; url?: string; version?: string; checksumSHA256?: string }): string {
+/**
+ * The version the agent reports: spec.artifact.version, else the OCI tag, else the checksum's first 12 hex (as
+ * agent/supervise/launch.ts).
+ */
+export function artifactVersionOf(artifact: {
+  type?: string;
+  url?: string;
+  version?: string;
+  checksumSHA256?: string;
+}): string {
   if (artifact.version !== undefined && artifact.version !== "") return artifact.version;
   if (artifact.type === "oci" && artifact.url !== undefined) {
     const tag = /:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(artifact.url.split("/").pop() ?? "");
@@ -59,6 +71,10 @@ export function processView(o: KubeObject): ProcessView {
     version: artifactVersionOf(artifact),
     url: artifact.url,
     labels,
-    observed: { ...(phase !== undefined ? { phase } : {}), ...(typeof og === "number" ? { observedGeneration: og } : {}), ...(av !== undefined ? { artifactVersion: av } : {}) },
+    observed: {
+      ...(phase !== undefined ? { phase } : {}),
+      ...(typeof og === "number" ? { observedGeneration: og } : {}),
+      ...(av !== undefined ? { artifactVersion: av } : {}),
+    },
   };
 }

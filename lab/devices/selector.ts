@@ -32,7 +32,11 @@ const KEY = /^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/;
 
 function key(k: string, whole: string): string {
   const t = k.trim();
-  if (!KEY.test(t)) throw new SimulatorError("InvalidSelector", `label selector ${JSON.stringify(whole)}: invalid key ${JSON.stringify(t)}`);
+  if (!KEY.test(t))
+    throw new SimulatorError(
+      "InvalidSelector",
+      `label selector ${JSON.stringify(whole)}: invalid key ${JSON.stringify(t)}`,
+    );
   return t;
 }
 
@@ -40,7 +44,10 @@ export function parseSelector(s: string): LabelSelector {
   return splitTerms(s).map((t): Term => {
     const set = /^(.+?)\s+(in|notin)\s*\((.*)\)$/.exec(t);
     if (set) {
-      const values = (set[3] ?? "").split(",").map((v) => v.trim()).filter((v) => v !== "");
+      const values = (set[3] ?? "")
+        .split(",")
+        .map((v) => v.trim())
+        .filter((v) => v !== "");
       return { op: set[2] === "in" ? "in" : "notin", key: key(set[1] ?? "", s), values };
     }
     const ne = /^(.+?)!=(.*)$/.exec(t);
@@ -56,12 +63,18 @@ export function matchesSelector(sel: LabelSelector, labels: Readonly<Record<stri
   return sel.every((t) => {
     const v = labels[t.key];
     switch (t.op) {
-      case "eq": return v === t.value;
-      case "ne": return v !== t.value;
-      case "in": return v !== undefined && t.values.includes(v);
-      case "notin": return v === undefined || !t.values.includes(v);
-      case "exists": return v !== undefined;
-      case "absent": return v === undefined;
+      case "eq":
+        return v === t.value;
+      case "ne":
+        return v !== t.value;
+      case "in":
+        return v !== undefined && t.values.includes(v);
+      case "notin":
+        return v === undefined || !t.values.includes(v);
+      case "exists":
+        return v !== undefined;
+      case "absent":
+        return v === undefined;
     }
   });
 }

@@ -32,7 +32,8 @@ export interface SimulatorOptions {
   /** Create the inventory objects (default true). */
   readonly createInventory?: boolean;
   /** Heartbeat leases (default true); interval/duration are raised to fit the client's QPS. */
-  readonly heartbeats?: boolean | { readonly intervalMs?: number; readonly durationSeconds?: number; readonly budgetShare?: number };
+  readonly heartbeats?:
+    boolean | { readonly intervalMs?: number; readonly durationSeconds?: number; readonly budgetShare?: number };
   /** Requests in flight at once (default 32); the rate itself is the client's token bucket. */
   readonly concurrency?: number;
   readonly log?: Logger;
@@ -67,7 +68,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const share = opts.unreachableShare ?? 0;
   const log = (opts.log ?? createLogger()).child({ component: "device-sim", namespace });
   const fleet = generateFleet(opts.devices);
-  const devices: Device[] = fleet.map((d) => ({ ...d, labels: deviceLabels(d), unreachable: isUnreachable(seed, d.name, share) }));
+  const devices: Device[] = fleet.map((d) => ({
+    ...d,
+    labels: deviceLabels(d),
+    unreachable: isUnreachable(seed, d.name, share),
+  }));
   const byName = new Map(devices.map((d) => [d.name, d]));
   const decide = compileFailure(opts.failure, seed);
 
@@ -80,13 +85,22 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const pool = new Pool(opts.concurrency ?? 32);
 
   let inventory: InventoryResult = { created: 0, existing: 0 };
-  if (opts.createInventory !== false) inventory = await createInventory(opts.client, fleet, { namespace, seed, concurrency: pool.size, signal, log });
+  if (opts.createInventory !== false)
+    inventory = await createInventory(opts.client, fleet, { namespace, seed, concurrency: pool.size, signal, log });
 
-  const agents = new Agents({
-    client: opts.client, namespace, seed, delayMs, pool, log,
-    deviceLabels: (name) => byName.get(name)?.labels,
-    unreachable: (name) => byName.get(name)?.unreachable === true,
-  }, decide);
+  const agents = new Agents(
+    {
+      client: opts.client,
+      namespace,
+      seed,
+      delayMs,
+      pool,
+      log,
+      deviceLabels: (name) => byName.get(name)?.labels,
+      unreachable: (name) => byName.get(name)?.unreachable === true,
+    },
+    decide,
+  );
   const loops: Promise<void>[] = [agents.run(signal)];
   await Promise.race([agents.ready, loops[0]]);
 
@@ -94,16 +108,32 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   let plan: HeartbeatPlan | undefined;
   if (opts.heartbeats !== false) {
     const reachable = devices.filter((d) => !d.unreachable).map((d) => d.name);
-    plan = heartbeatPlan(reachable.length, opts.client.rest.limiter.qps, typeof opts.heartbeats === "object" ? opts.heartbeats : {});
-    loops.push(runHeartbeats({ client: opts.client, namespace, devices: () => reachable, plan, pool, log }, hb, signal));
+    plan = heartbeatPlan(
+      reachable.length,
+      opts.client.rest.limiter.qps,
+      typeof opts.heartbeats === "object" ? opts.heartbeats : {},
+    );
+    loops.push(
+      runHeartbeats({ client: opts.client, namespace, devices: () => reachable, plan, pool, log }, hb, signal),
+    );
   }
-  log.info({ devices: devices.length, unreachable: devices.filter((d) => d.unreachable).length, heartbeat: plan }, "device simulator running");
+  log.info(
+    { devices: devices.length, unreachable: devices.filter((d) => d.unreachable).length, heartbeat: plan },
+    "device simulator running",
+  );
 
   return {
     devices,
     namespace,
     heartbeat: plan,
-    stats: () => ({ ...agents.stats(), devices: devices.length, unreachable: devices.filter((d) => d.unreachable).length, inventory, leaseRenewals: hb.renewals, leaseErrors: hb.errors }),
+    stats: () => ({
+      ...agents.stats(),
+      devices: devices.length,
+      unreachable: devices.filter((d) => d.unreachable).length,
+      inventory,
+      leaseRenewals: hb.renewals,
+      leaseErrors: hb.errors,
+    }),
     setFailure: (failure) => agents.setFailure(compileFailure(failure, seed)),
     async stop() {
       opts.signal?.removeEventListener("abort", onAbort);

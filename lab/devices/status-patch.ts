@@ -16,11 +16,21 @@ export function statusPatch(status: SimStatus): { status: Record<string, unknown
   return { status: { pid: null, startTime: null, artifactVersion: null, ...status } };
 }
 
-export async function patchStatus(client: KubeClient, namespace: string, name: string, status: SimStatus, opts: { fieldManager: string; signal?: AbortSignal }): Promise<KubeObject> {
+export async function patchStatus(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  status: SimStatus,
+  opts: { fieldManager: string; signal?: AbortSignal },
+): Promise<KubeObject> {
   const m = await client.mapping(DP_API_VERSION, DP_KIND, opts.signal);
   return client.rest.request<KubeObject>({
-    method: "PATCH", path: resourcePath(m, namespace, name, "status"), body: statusPatch(status), contentType: "application/merge-patch+json",
-    query: { fieldManager: opts.fieldManager }, subject: `patch status ${DP_KIND} ${namespace}/${name}`,
+    method: "PATCH",
+    path: resourcePath(m, namespace, name, "status"),
+    body: statusPatch(status),
+    contentType: "application/merge-patch+json",
+    query: { fieldManager: opts.fieldManager },
+    subject: `patch status ${DP_KIND} ${namespace}/${name}`,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
 }

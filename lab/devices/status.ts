@@ -45,7 +45,13 @@ export function renderUpdating(i: UpdatingInput): SimStatus {
   return {
     phase: "Pending",
     conditions: [
-      { type: "ArtifactDownloaded", status: "False", lastTransitionTime: t, reason: "Downloading", message: `downloading ${i.url}` },
+      {
+        type: "ArtifactDownloaded",
+        status: "False",
+        lastTransitionTime: t,
+        reason: "Downloading",
+        message: `downloading ${i.url}`,
+      },
       { type: "ProcessStarted", status: "False", lastTransitionTime: t, reason: "NotStarted" },
       { type: "Healthy", status: "Unknown", lastTransitionTime: t, reason: "NotRunning" },
     ],
@@ -70,7 +76,11 @@ export interface DoneInput {
 /** Transition instants between seeing the spec and finishing: download done at 50 %, process started at 75 %. */
 function instants(i: DoneInput): { downloaded: string; started: string; done: string } {
   const span = Math.max(0, i.finishedAt - i.startedAt);
-  return { downloaded: kubeTime(i.startedAt + span * 0.5), started: kubeTime(i.startedAt + span * 0.75), done: kubeTime(i.finishedAt) };
+  return {
+    downloaded: kubeTime(i.startedAt + span * 0.5),
+    started: kubeTime(i.startedAt + span * 0.75),
+    done: kubeTime(i.finishedAt),
+  };
 }
 
 /** The new version runs and passes its health check. Available. */
@@ -79,9 +89,27 @@ export function renderRunning(i: DoneInput): SimStatus {
   return {
     phase: "Running",
     conditions: [
-      { type: "ArtifactDownloaded", status: "True", lastTransitionTime: t.downloaded, reason: "ChecksumVerified", message: `Successfully downloaded artifact from ${i.url}` },
-      { type: "ProcessStarted", status: "True", lastTransitionTime: t.started, reason: "Started", message: `Started process (PID: ${i.pid})` },
-      { type: "Healthy", status: "True", lastTransitionTime: t.done, reason: "HealthCheckPassed", message: "Health check passed" },
+      {
+        type: "ArtifactDownloaded",
+        status: "True",
+        lastTransitionTime: t.downloaded,
+        reason: "ChecksumVerified",
+        message: `Successfully downloaded artifact from ${i.url}`,
+      },
+      {
+        type: "ProcessStarted",
+        status: "True",
+        lastTransitionTime: t.started,
+        reason: "Started",
+        message: `Started process (PID: ${i.pid})`,
+      },
+      {
+        type: "Healthy",
+        status: "True",
+        lastTransitionTime: t.done,
+        reason: "HealthCheckPassed",
+        message: "Health check passed",
+      },
     ],
     artifactVersion: i.version,
     pid: i.pid,
@@ -98,7 +126,13 @@ export function renderFailed(i: DoneInput, v: FailureVerdict): SimStatus {
   return {
     phase: "Failed",
     conditions: [
-      { type: "ArtifactDownloaded", status: "True", lastTransitionTime: t.downloaded, reason: "ChecksumVerified", message: `Successfully downloaded artifact from ${i.url}` },
+      {
+        type: "ArtifactDownloaded",
+        status: "True",
+        lastTransitionTime: t.downloaded,
+        reason: "ChecksumVerified",
+        message: `Successfully downloaded artifact from ${i.url}`,
+      },
       { type: "ProcessStarted", status: "False", lastTransitionTime: t.done, reason: "Exited" },
       { type: "Healthy", status: "False", lastTransitionTime: t.done, reason: "HealthCheckFailed", message: v.message },
     ],

@@ -66,7 +66,11 @@ export interface PushDirectoryOptions {
  * Commits the whole content of `dir` (one commit, in a throwaway .git next to it) and pushes it to
  * `remoteUrl` as `branch` (force). Returns the commit SHA.
  */
-export async function pushDirectory(dir: string, remoteUrl: string, options: PushDirectoryOptions = {}): Promise<string> {
+export async function pushDirectory(
+  dir: string,
+  remoteUrl: string,
+  options: PushDirectoryOptions = {},
+): Promise<string> {
   const gitdir = await mkdtemp(join(tmpdir(), "bosun-push-"));
   const base = { auth: options.auth, signal: options.signal, env: { GIT_DIR: gitdir, GIT_WORK_TREE: dir } };
   const run = (args: string[]): Promise<string> => git(args, pruneUndefined(base));
@@ -143,7 +147,12 @@ export class WorkTree {
   }
 
   /** write + commit + push in one go; returns the SHA. */
-  async commitAndPush(branch: string, files: Readonly<Record<string, string | null>>, message: string, sign?: SigningKey): Promise<string> {
+  async commitAndPush(
+    branch: string,
+    files: Readonly<Record<string, string | null>>,
+    message: string,
+    sign?: SigningKey,
+  ): Promise<string> {
     await this.write(files);
     const sha = await this.commit(message, sign);
     await this.push(branch);
@@ -160,7 +169,10 @@ export class WorkTree {
 }
 
 /** Creates a throwaway GNUPGHOME with a fresh ed25519 signing key; returns it and the armored public key. */
-export async function createSigningKey(name = "Fleet Signer", email = "signer@lab.invalid"): Promise<SigningKey & { publicKey: string }> {
+export async function createSigningKey(
+  name = "Fleet Signer",
+  email = "signer@lab.invalid",
+): Promise<SigningKey & { publicKey: string }> {
   const gnupgHome = await mkdtemp(join(tmpdir(), "bosun-gpg-"));
   const gpg = (args: string[]): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -177,5 +189,7 @@ export async function createSigningKey(name = "Fleet Signer", email = "signer@la
 }
 
 function pruneUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }

@@ -69,6 +69,7 @@ export async function ensureKubeBinaries(opts: EnsureOptions = {}): Promise<Kube
       else reject(new KubeLabError(`kube binaries installer failed (exit ${code ?? sig}):\n${tail.join("\n")}`));
     });
   });
-  if (!(await kubeBinariesCached(env))) throw new KubeLabError("installer finished but the cached binaries are missing");
+  if (!(await kubeBinariesCached(env)))
+    throw new KubeLabError("installer finished but the cached binaries are missing");
   return kubeBinaries(env);
 }

@@ -16,7 +16,9 @@ function probeOnce(p: Probe, signal?: AbortSignal): Promise<{ status: number; bo
     const headers: Record<string, string> = {};
     if (p.token !== undefined) headers["authorization"] = `Bearer ${p.token}`;
     const opts = {
-      method: "GET", headers, timeout: 2_000,
+      method: "GET",
+      headers,
+      timeout: 2_000,
       ...(signal ? { signal } : {}),
       ...(p.caFile !== undefined ? { ca: readFileSync(p.caFile) } : {}),
     };
@@ -38,7 +40,10 @@ function probeOnce(p: Probe, signal?: AbortSignal): Promise<{ status: number; bo
  * Not a timed assertion: the timeout only bounds a hung start.
  */
 export async function waitReady(
-  what: string, p: Probe, alive: () => boolean, opts: { timeoutMs?: number; signal?: AbortSignal; logFile?: string } = {},
+  what: string,
+  p: Probe,
+  alive: () => boolean,
+  opts: { timeoutMs?: number; signal?: AbortSignal; logFile?: string } = {},
 ): Promise<void> {
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   let last = "";
@@ -54,7 +59,9 @@ export async function waitReady(
     }
     await sleep(100, undefined, opts.signal ? { signal: opts.signal } : {});
   }
-  throw new KubeLabError(`${what} not ready after ${opts.timeoutMs ?? 90_000} ms (last: ${last})${logHint(opts.logFile)}`);
+  throw new KubeLabError(
+    `${what} not ready after ${opts.timeoutMs ?? 90_000} ms (last: ${last})${logHint(opts.logFile)}`,
+  );
 }
 
 function logHint(logFile?: string): string {

@@ -39,17 +39,23 @@ describe("lab kube environment", () => {
     const kc = loadKubeConfig({ kubeconfigPath: conn.kubeconfigPath });
     kc.users[0] = { ...kc.users[0]!, token: "not-the-token" };
     const bad = new Client(kc);
-    await expect(bad.rest.request({ method: "GET", path: "/api/v1/namespaces" })).rejects.toMatchObject({ statusCode: 401 });
+    await expect(bad.rest.request({ method: "GET", path: "/api/v1/namespaces" })).rejects.toMatchObject({
+      statusCode: 401,
+    });
     bad.close();
     const kc2 = loadKubeConfig({ kubeconfigPath: conn.kubeconfigPath });
     kc2.clusters[0] = { ...kc2.clusters[0]!, caFile: "/etc/ssl/certs/ca-certificates.crt" };
     const wrongCa = new Client(kc2);
-    await expect(wrongCa.rest.request({ method: "GET", path: "/version" })).rejects.toMatchObject({ reason: "ConnectionFailed" });
+    await expect(wrongCa.rest.request({ method: "GET", path: "/version" })).rejects.toMatchObject({
+      reason: "ConnectionFailed",
+    });
     wrongCa.close();
   });
 
   it("kubectl works against it", async () => {
-    const { stdout } = await run("kubectl", ["get", "namespace", ns.name, "-o", "name"], { env: { ...process.env, KUBECONFIG: kubeConnection().kubeconfigPath } });
+    const { stdout } = await run("kubectl", ["get", "namespace", ns.name, "-o", "name"], {
+      env: { ...process.env, KUBECONFIG: kubeConnection().kubeconfigPath },
+    });
     expect(stdout.trim()).toBe(`namespace/${ns.name}`);
   });
 
@@ -70,19 +76,40 @@ describe("lab kube environment", () => {
     const name = `csr-${ns.name}`;
     const dir = await mkdtemp(join(tmpdir(), "csr-"));
     await run("openssl", ["genrsa", "-out", join(dir, "k.pem"), "2048"]);
-    const { stdout: csrPem } = await run("openssl", ["req", "-new", "-key", join(dir, "k.pem"), "-subj", "/CN=device:tor1-01/O=bosun:devices"]);
+    const { stdout: csrPem } = await run("openssl", [
+      "req",
+      "-new",
+      "-key",
+      join(dir, "k.pem"),
+      "-subj",
+      "/CN=device:tor1-01/O=bosun:devices",
+    ]);
     await rm(dir, { recursive: true, force: true });
     await client.create({
-      apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name },
-      spec: { request: Buffer.from(csrPem).toString("base64"), signerName: "kubernetes.io/kube-apiserver-client", usages: ["client auth"] },
+      apiVersion: "certificates.k8s.io/v1",
+      kind: "CertificateSigningRequest",
+      metadata: { name },
+      spec: {
+        request: Buffer.from(csrPem).toString("base64"),
+        signerName: "kubernetes.io/kube-apiserver-client",
+        usages: ["client auth"],
+      },
     } as never);
     const csr = await client.get({ apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", name });
     await client.rest.request({
-      method: "PUT", path: `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}/approval`,
-      body: { ...csr, status: { conditions: [{ type: "Approved", status: "True", reason: "Test", message: "approved by test" }] } },
+      method: "PUT",
+      path: `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}/approval`,
+      body: {
+        ...csr,
+        status: { conditions: [{ type: "Approved", status: "True", reason: "Test", message: "approved by test" }] },
+      },
     });
     for (;;) {
-      const signed = await client.get({ apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", name });
+      const signed = await client.get({
+        apiVersion: "certificates.k8s.io/v1",
+        kind: "CertificateSigningRequest",
+        name,
+      });
       const cert = (signed?.["status"] as { certificate?: string } | undefined)?.certificate;
       if (cert !== undefined) {
         expect(Buffer.from(cert, "base64").toString("utf8")).toContain("BEGIN CERTIFICATE");
@@ -94,17 +121,30 @@ describe("lab kube environment", () => {
   });
 
   it("authenticates bootstrap tokens (--enable-bootstrap-token-auth)", async () => {
-    const id = ns.name.slice(-6).replace(/[^a-z0-9]/g, "a").padStart(6, "b");
+    const id = ns.name
+      .slice(-6)
+      .replace(/[^a-z0-9]/g, "a")
+      .padStart(6, "b");
     await client.create({
-      apiVersion: "v1", kind: "Secret", metadata: { name: `bootstrap-token-${id}`, namespace: "kube-system" },
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: `bootstrap-token-${id}`, namespace: "kube-system" },
       type: "bootstrap.kubernetes.io/token",
-      stringData: { "token-id": id, "token-secret": "0123456789abcdef", "usage-bootstrap-authentication": "true", "auth-extra-groups": "system:bootstrappers:bosun" },
+      stringData: {
+        "token-id": id,
+        "token-secret": "0123456789abcdef",
+        "usage-bootstrap-authentication": "true",
+        "auth-extra-groups": "system:bootstrappers:bosun",
+      },
     });
     const kc = loadKubeConfig({ kubeconfigPath: kubeConnection().kubeconfigPath });
     kc.users[0] = { ...kc.users[0]!, token: `${id}.0123456789abcdef` };
     const boot = new Client(kc);
     // Authenticated (403, not 401) as system:bootstrap:<id>, which RBAC does not let list namespaces.
-    await expect(boot.rest.request({ method: "GET", path: "/api/v1/namespaces" })).rejects.toMatchObject({ statusCode: 403, message: expect.stringContaining(`system:bootstrap:${id}`) });
+    await expect(boot.rest.request({ method: "GET", path: "/api/v1/namespaces" })).rejects.toMatchObject({
+      statusCode: 403,
+      message: expect.stringContaining(`system:bootstrap:${id}`),
+    });
     boot.close();
     await client.delete({ apiVersion: "v1", kind: "Secret", namespace: "kube-system", name: `bootstrap-token-${id}` });
   });

@@ -57,23 +57,38 @@ function shmOrTmp(): string {
 function apiserverArgs(pki: LabPki, dir: string, apiPort: number, etcdPort: number): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-    "--bind-address=127.0.0.1", `--secure-port=${apiPort}`, "--advertise-address=127.0.0.1", "--insecure-port=0",
-    `--tls-cert-file=${pki.servingCert}`, `--tls-private-key-file=${pki.servingKey}`, `--client-ca-file=${pki.caCert}`,
-    `--token-auth-file=${join(dir, "tokens.csv")}`, "--enable-bootstrap-token-auth=true",
+    "--bind-address=127.0.0.1",
+    `--secure-port=${apiPort}`,
+    "--advertise-address=127.0.0.1",
+    "--insecure-port=0",
+    `--tls-cert-file=${pki.servingCert}`,
+    `--tls-private-key-file=${pki.servingKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    `--token-auth-file=${join(dir, "tokens.csv")}`,
+    "--enable-bootstrap-token-auth=true",
     "--authorization-mode=RBAC",
-    `--service-account-key-file=${pki.saPub}`, `--service-account-signing-key-file=${pki.saKey}`,
-    "--service-account-issuer=https://kubernetes.default.svc", "--service-cluster-ip-range=10.0.0.0/24",
-    "--allow-privileged=true", "--endpoint-reconciler-type=none", "--profiling=false",
+    `--service-account-key-file=${pki.saPub}`,
+    `--service-account-signing-key-file=${pki.saKey}`,
+    "--service-account-issuer=https://kubernetes.default.svc",
+    "--service-cluster-ip-range=10.0.0.0/24",
+    "--allow-privileged=true",
+    "--endpoint-reconciler-type=none",
+    "--profiling=false",
     `--cert-dir=${join(dir, "certs")}`,
   ];
 }
 
 function controllerManagerArgs(pki: LabPki, dir: string): string[] {
   return [
-    `--kubeconfig=${join(dir, "controller-manager.kubeconfig")}`, "--leader-elect=false",
-    "--bind-address=127.0.0.1", "--secure-port=0", "--port=0",
-    `--service-account-private-key-file=${pki.saKey}`, `--root-ca-file=${pki.caCert}`,
-    `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
+    `--kubeconfig=${join(dir, "controller-manager.kubeconfig")}`,
+    "--leader-elect=false",
+    "--bind-address=127.0.0.1",
+    "--secure-port=0",
+    "--port=0",
+    `--service-account-private-key-file=${pki.saKey}`,
+    `--root-ca-file=${pki.caCert}`,
+    `--cluster-signing-cert-file=${pki.caCert}`,
+    `--cluster-signing-key-file=${pki.caKey}`,
     "--controllers=*,bootstrapsigner,tokencleaner,-nodeipam,-nodelifecycle,-cloud-node-lifecycle",
     "--profiling=false",
   ];
@@ -87,7 +102,9 @@ export async function reapStaleKubeEnvs(): Promise<void> {
     const dir = join(root, name);
     const state = await readState(dir).catch(() => undefined);
     if (state === undefined || state.ownerPid === null || pidRunning(state.ownerPid, "")) continue;
-    await attachKubeEnv(dir).then((e) => e.stop()).catch(() => undefined);
+    await attachKubeEnv(dir)
+      .then((e) => e.stop())
+      .catch(() => undefined);
   }
 }
 
@@ -98,7 +115,11 @@ export async function reapStaleKubeEnvs(): Promise<void> {
  */
 export async function startKubeEnv(opts: StartOptions = {}): Promise<KubeEnv> {
   const { signal } = opts;
-  const bins = await ensureKubeBinaries({ ...(signal ? { signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  const bins = await ensureKubeBinaries({
+    ...(signal ? { signal } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   await reapStaleKubeEnvs();
   const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), WORKDIR_PREFIX)));
   await mkdir(workDir, { recursive: true, mode: 0o700 });
@@ -108,27 +129,55 @@ export async function startKubeEnv(opts: StartOptions = {}): Promise<KubeEnv> {
     const pki = await createLabPki(workDir, signal);
     const token = randomToken();
     const cmToken = randomToken();
-    await writeFile(join(workDir, "tokens.csv"),
-      `${token},bosun-admin,bosun-admin,system:masters\n${cmToken},system:kube-controller-manager,kcm,system:masters\n`, { mode: 0o600 });
+    await writeFile(
+      join(workDir, "tokens.csv"),
+      `${token},bosun-admin,bosun-admin,system:masters\n${cmToken},system:kube-controller-manager,kcm,system:masters\n`,
+      { mode: 0o600 },
+    );
     const [etcdPort, etcdPeerPort, apiPort] = (await freeLoopbackPorts(3)) as [number, number, number];
     const etcdLog = join(workDir, "etcd.log");
-    pids.etcd = startDetached(bins.etcd, [
-      "--name=bosun", `--data-dir=${etcdDataDir}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdPort}`, `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-cluster=bosun=http://127.0.0.1:${etcdPeerPort}`,
-    ], etcdLog);
+    pids.etcd = startDetached(
+      bins.etcd,
+      [
+        "--name=bosun",
+        `--data-dir=${etcdDataDir}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-cluster=bosun=http://127.0.0.1:${etcdPeerPort}`,
+      ],
+      etcdLog,
+    );
     opts.onProgress?.(`[bosun-kube] etcd starting on 127.0.0.1:${etcdPort}`);
-    await waitReady("etcd", { url: `http://127.0.0.1:${etcdPort}/health` }, () => pidRunning(pids.etcd, "etcd"),
-      { logFile: etcdLog, ...(signal ? { signal } : {}) });
+    await waitReady("etcd", { url: `http://127.0.0.1:${etcdPort}/health` }, () => pidRunning(pids.etcd, "etcd"), {
+      logFile: etcdLog,
+      ...(signal ? { signal } : {}),
+    });
     const server = `https://127.0.0.1:${apiPort}`;
     const kubeconfigPath = join(workDir, "kubeconfig");
     await writeKubeconfig(kubeconfigPath, server, pki.caCert, "bosun-admin", token);
-    await writeKubeconfig(join(workDir, "controller-manager.kubeconfig"), server, pki.caCert, "kube-controller-manager", cmToken);
+    await writeKubeconfig(
+      join(workDir, "controller-manager.kubeconfig"),
+      server,
+      pki.caCert,
+      "kube-controller-manager",
+      cmToken,
+    );
     const state: KubeEnvState = {
-      version: 1, workDir, etcdDataDir, ownerPid: opts.ownerPid === undefined ? process.pid : opts.ownerPid,
-      server, apiPort, etcdPort, caFile: pki.caCert, kubeconfigPath, token, bins,
-      apiserverArgs: apiserverArgs(pki, workDir, apiPort, etcdPort), pids,
+      version: 1,
+      workDir,
+      etcdDataDir,
+      ownerPid: opts.ownerPid === undefined ? process.pid : opts.ownerPid,
+      server,
+      apiPort,
+      etcdPort,
+      caFile: pki.caCert,
+      kubeconfigPath,
+      token,
+      bins,
+      apiserverArgs: apiserverArgs(pki, workDir, apiPort, etcdPort),
+      pids,
     };
     await writeState(state);
     const env = await attachKubeEnv(workDir);
@@ -136,13 +185,19 @@ export async function startKubeEnv(opts: StartOptions = {}): Promise<KubeEnv> {
     await env.startApiServer(signal ? { signal } : {});
     const cmLog = join(workDir, "controller-manager.log");
     const cmPid = startDetached(bins.kubeControllerManager, controllerManagerArgs(pki, workDir), cmLog);
-    await writeState({ ...(await readState(workDir)), pids: { ...(await readState(workDir)).pids, controllerManager: cmPid } });
+    await writeState({
+      ...(await readState(workDir)),
+      pids: { ...(await readState(workDir)).pids, controllerManager: cmPid },
+    });
     opts.onProgress?.("[bosun-kube] kube-controller-manager starting");
     // The controller-manager has no serving port here; its first visible work (the default
     // ServiceAccount) says its informers and controllers run.
-    await waitReady("kube-controller-manager",
+    await waitReady(
+      "kube-controller-manager",
       { url: `${server}/api/v1/namespaces/default/serviceaccounts/default`, caFile: pki.caCert, token },
-      () => pidRunning(cmPid, "kube-controller-manager"), { logFile: cmLog, ...(signal ? { signal } : {}) });
+      () => pidRunning(cmPid, "kube-controller-manager"),
+      { logFile: cmLog, ...(signal ? { signal } : {}) },
+    );
     opts.onProgress?.(`[bosun-kube] ready: ${server} (kubeconfig ${kubeconfigPath})`);
     return attachKubeEnv(workDir);
   } catch (err) {
@@ -172,11 +227,19 @@ export async function attachKubeEnv(workDir: string): Promise<KubeEnv> {
     if (pidRunning(s.pids.apiserver, "kube-apiserver")) throw new KubeLabError("kube-apiserver already running");
     const pid = startDetached(bins.kubeApiServer, s.apiserverArgs, apiLog);
     await writeState({ ...s, pids: { ...s.pids, apiserver: pid } });
-    await waitReady("kube-apiserver", { url: `${s.server}/readyz`, caFile: s.caFile, token: s.token },
-      () => pidRunning(pid, "kube-apiserver"), { logFile: apiLog, ...(o.signal ? { signal: o.signal } : {}) });
+    await waitReady(
+      "kube-apiserver",
+      { url: `${s.server}/readyz`, caFile: s.caFile, token: s.token },
+      () => pidRunning(pid, "kube-apiserver"),
+      { logFile: apiLog, ...(o.signal ? { signal: o.signal } : {}) },
+    );
   };
   return {
-    kubeconfigPath: s0.kubeconfigPath, server: s0.server, token: s0.token, caFile: s0.caFile, workDir,
+    kubeconfigPath: s0.kubeconfigPath,
+    server: s0.server,
+    token: s0.token,
+    caFile: s0.caFile,
+    workDir,
     stopApiServer,
     startApiServer,
     async restartApiServer(o = {}) {

@@ -2,7 +2,13 @@ import { writeFile } from "node:fs/promises";
 import { stringify } from "yaml";
 
 /** Writes a token kubeconfig that verifies the server against `caFile` (mode 0600). */
-export async function writeKubeconfig(path: string, server: string, caFile: string, user: string, token: string): Promise<void> {
+export async function writeKubeconfig(
+  path: string,
+  server: string,
+  caFile: string,
+  user: string,
+  token: string,
+): Promise<void> {
   const doc = {
     apiVersion: "v1",
     kind: "Config",

@@ -34,30 +34,71 @@ async function openssl(args: string[], signal?: AbortSignal): Promise<void> {
 export async function createLabPki(dir: string, signal?: AbortSignal): Promise<LabPki> {
   const p = (f: string): string => join(dir, f);
   const pki: LabPki = {
-    caCert: p("ca.crt"), caKey: p("ca.key"),
-    servingCert: p("apiserver.crt"), servingKey: p("apiserver.key"),
-    saKey: p("sa.key"), saPub: p("sa.pub"),
+    caCert: p("ca.crt"),
+    caKey: p("ca.key"),
+    servingCert: p("apiserver.crt"),
+    servingKey: p("apiserver.key"),
+    saKey: p("sa.key"),
+    saPub: p("sa.pub"),
   };
-  await openssl([
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", pki.caKey, "-out", pki.caCert,
-    "-days", "3650", "-subj", "/CN=bosun-lab-ca",
-    "-addext", "basicConstraints=critical,CA:TRUE",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
-  ], signal);
+  await openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      pki.caKey,
+      "-out",
+      pki.caCert,
+      "-days",
+      "3650",
+      "-subj",
+      "/CN=bosun-lab-ca",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+    ],
+    signal,
+  );
   const csr = p("apiserver.csr");
-  await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", pki.servingKey, "-out", csr, "-subj", "/CN=kube-apiserver"], signal);
+  await openssl(
+    ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", pki.servingKey, "-out", csr, "-subj", "/CN=kube-apiserver"],
+    signal,
+  );
   const ext = p("apiserver.ext");
-  await writeFile(ext, [
-    "basicConstraints=critical,CA:FALSE",
-    "keyUsage=critical,digitalSignature,keyEncipherment",
-    "extendedKeyUsage=serverAuth",
-    "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc",
-    "",
-  ].join("\n"));
-  await openssl([
-    "x509", "-req", "-in", csr, "-CA", pki.caCert, "-CAkey", pki.caKey, "-CAcreateserial",
-    "-out", pki.servingCert, "-days", "3650", "-extfile", ext,
-  ], signal);
+  await writeFile(
+    ext,
+    [
+      "basicConstraints=critical,CA:FALSE",
+      "keyUsage=critical,digitalSignature,keyEncipherment",
+      "extendedKeyUsage=serverAuth",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc",
+      "",
+    ].join("\n"),
+  );
+  await openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      pki.caCert,
+      "-CAkey",
+      pki.caKey,
+      "-CAcreateserial",
+      "-out",
+      pki.servingCert,
+      "-days",
+      "3650",
+      "-extfile",
+      ext,
+    ],
+    signal,
+  );
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   await writeFile(pki.saKey, privateKey.export({ type: "pkcs1", format: "pem" }), { mode: 0o600 });
   await writeFile(pki.saPub, publicKey.export({ type: "spki", format: "pem" }));

@@ -2,8 +2,18 @@ import type { KubeClient } from "../../clients/kubernetes/client.ts";
 import { isConflict } from "../../clients/kubernetes/errors.ts";
 import type { KubeObject } from "../../clients/kubernetes/types.ts";
 import {
-  diffObject, FIELD_MANAGER, ignoreFor, prepareDesired, removePointers, sameLiveObject, selfHealEnabled,
-  type FieldDiff, type IgnoreRules, type JsonObject as DiffJson, type ObjectDiff, type SelfHealPolicy,
+  diffObject,
+  FIELD_MANAGER,
+  ignoreFor,
+  prepareDesired,
+  removePointers,
+  sameLiveObject,
+  selfHealEnabled,
+  type FieldDiff,
+  type IgnoreRules,
+  type JsonObject as DiffJson,
+  type ObjectDiff,
+  type SelfHealPolicy,
 } from "../../engine/diff/index.ts";
 import type { Logger } from "../../engine/log/logger.ts";
 import type { Change } from "../../engine/model/change.ts";

@@ -8,7 +8,14 @@ import { KubernetesSink } from "./sink.ts";
 
 const signal = (): AbortSignal => AbortSignal.timeout(120_000);
 const rv = async (c: KubeClient, o: KubeObject): Promise<string | undefined> =>
-  (await c.get({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) }))?.metadata.resourceVersion;
+  (
+    await c.get({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      name: o.metadata.name,
+      ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+    })
+  )?.metadata.resourceVersion;
 
 describe("KubernetesSink apply", () => {
   let client: KubeClient;
@@ -29,24 +36,57 @@ describe("KubernetesSink apply", () => {
   it("applies CRDs and Namespaces before the objects that need them, then a second pass writes nothing", async () => {
     const group = `${ns.name}.bosun.test`;
     const widgetCrd: KubeObject = {
-      apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: `widgets.${group}` },
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: `widgets.${group}` },
       spec: {
-        group, scope: "Namespaced", names: { kind: "Widget", plural: "widgets", singular: "widget", listKind: "WidgetList" },
-        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: { size: { type: "integer" } } } } } } }],
+        group,
+        scope: "Namespaced",
+        names: { kind: "Widget", plural: "widgets", singular: "widget", listKind: "WidgetList" },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: "object",
+                properties: { spec: { type: "object", properties: { size: { type: "integer" } } } },
+              },
+            },
+          },
+        ],
       },
     };
     const target = `${ns.name}-target`;
     const desired: KubeObject[] = [
       // Deliberately out of order: the objects come before their CRD and Namespace.
       { apiVersion: `${group}/v1`, kind: "Widget", metadata: { name: "w1", namespace: target }, spec: { size: 3 } },
-      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: target }, data: { a: "1", b: "2" } },
       {
-        apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: target },
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "settings", namespace: target },
+        data: { a: "1", b: "2" },
+      },
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "web", namespace: target },
         spec: {
-          replicas: 2, selector: { matchLabels: { app: "web" } },
+          replicas: 2,
+          selector: { matchLabels: { app: "web" } },
           template: {
             metadata: { labels: { app: "web" } },
-            spec: { containers: [{ name: "web", image: "registry.invalid/web:1", ports: [{ containerPort: 8080 }], env: [{ name: "MODE", value: "prod" }] }] },
+            spec: {
+              containers: [
+                {
+                  name: "web",
+                  image: "registry.invalid/web:1",
+                  ports: [{ containerPort: 8080 }],
+                  env: [{ name: "MODE", value: "prod" }],
+                },
+              ],
+            },
           },
         },
       },
@@ -67,13 +107,24 @@ describe("KubernetesSink apply", () => {
     // (pods stay Pending: there is no scheduler) so resourceVersions only move if Bosun writes.
     for (;;) {
       const d = await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: target, name: "web" });
-      const st = (d?.["status"] ?? {}) as { observedGeneration?: number; replicas?: number; unavailableReplicas?: number };
+      const st = (d?.["status"] ?? {}) as {
+        observedGeneration?: number;
+        replicas?: number;
+        unavailableReplicas?: number;
+      };
       if (st.observedGeneration === d?.metadata.generation && st.replicas === 2 && st.unavailableReplicas === 2) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const before = await Promise.all(desired.map((o) => rv(client, o)));
     const second = await sink.apply(desired, signal());
-    expect(second.map((e) => e.action)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged", "unchanged", "unchanged"]);
+    expect(second.map((e) => e.action)).toEqual([
+      "unchanged",
+      "unchanged",
+      "unchanged",
+      "unchanged",
+      "unchanged",
+      "unchanged",
+    ]);
     const after = await Promise.all(desired.map((o) => rv(client, o)));
     expect(after).toEqual(before);
     // Everything Bosun applied carries the managed-by label.
@@ -81,18 +132,32 @@ describe("KubernetesSink apply", () => {
     expect(live?.metadata.labels?.["app.kubernetes.io/managed-by"]).toBe("bosun");
     expect(live?.metadata.managedFields?.some((m) => m.manager === "bosun" && m.operation === "Apply")).toBe(true);
     await client.delete({ apiVersion: "v1", kind: "Namespace", name: target });
-    await client.delete({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: `widgets.${group}` });
+    await client.delete({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      name: `widgets.${group}`,
+    });
   });
 
   it("a changed desired object is configured and only then written", async () => {
-    const cm: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "changing", namespace: ns.name }, data: { a: "1", b: "2" } };
+    const cm: KubeObject = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "changing", namespace: ns.name },
+      data: { a: "1", b: "2" },
+    };
     expect((await sink.applyObject(cm, signal())).action).toBe("created");
     const changed = { ...cm, data: { a: "1", c: "3" } };
     const e = await sink.applyObject(changed, signal());
     expect(e.action).toBe("configured");
     // b is removed (Bosun owned it, Git dropped it), c is missing from live.
     const fields = e.fields?.map((f) => [f.pointer, f.desired, f.live]);
-    expect(fields).toEqual(expect.arrayContaining([["/data/b", undefined, "2"], ["/data/c", "3", undefined]]));
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        ["/data/b", undefined, "2"],
+        ["/data/c", "3", undefined],
+      ]),
+    );
     const live = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: ns.name, name: "changing" });
     expect(live?.["data"]).toEqual({ a: "1", c: "3" });
   });
@@ -100,11 +165,22 @@ describe("KubernetesSink apply", () => {
   it("updates the status subresource, and an identical status is not written", async () => {
     const dpd = switchAgentDeployment(ns.name, "status-demo");
     await sink.applyObject(dpd, signal());
-    const status = { desiredNumberScheduled: 4, currentNumberScheduled: 4, numberReady: 3, numberAvailable: 3, numberUnavailable: 1 };
+    const status = {
+      desiredNumberScheduled: 4,
+      currentNumberScheduled: 4,
+      numberReady: 3,
+      numberAvailable: 3,
+      numberUnavailable: 1,
+    };
     const withStatus = { ...dpd, status };
     expect((await sink.applyStatus(withStatus, signal())).action).toBe("configured");
     expect((await sink.applyStatus(withStatus, signal())).action).toBe("unchanged");
-    const live = await client.get({ apiVersion: dpd.apiVersion, kind: dpd.kind, namespace: ns.name, name: "status-demo" });
+    const live = await client.get({
+      apiVersion: dpd.apiVersion,
+      kind: dpd.kind,
+      namespace: ns.name,
+      name: "status-demo",
+    });
     expect(live?.["status"]).toMatchObject(status);
     // A spec apply leaves the status alone.
     expect((await sink.applyObject(dpd, signal())).action).toBe("unchanged");
@@ -112,8 +188,17 @@ describe("KubernetesSink apply", () => {
 
   it("deletes with Foreground propagation and returns once the object and its dependents are gone", async () => {
     const dep: KubeObject = {
-      apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "doomed", namespace: ns.name },
-      spec: { replicas: 1, selector: { matchLabels: { app: "doomed" } }, template: { metadata: { labels: { app: "doomed" } }, spec: { containers: [{ name: "c", image: "registry.invalid/c:1" }] } } },
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "doomed", namespace: ns.name },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "doomed" } },
+        template: {
+          metadata: { labels: { app: "doomed" } },
+          spec: { containers: [{ name: "c", image: "registry.invalid/c:1" }] },
+        },
+      },
     };
     await sink.applyObject(dep, signal());
     for (;;) {
@@ -124,8 +209,12 @@ describe("KubernetesSink apply", () => {
     const doomed = { apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" };
     const e = await sink.deleteObject(doomed, signal(), "Foreground");
     expect(e).toMatchObject({ action: "deleted", reason: "deleted (Foreground)" });
-    expect(await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" })).toBeUndefined();
-    expect((await client.list("apps/v1", "ReplicaSet", { namespace: ns.name, labelSelector: "app=doomed" })).items).toEqual([]);
+    expect(
+      await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "doomed" }),
+    ).toBeUndefined();
+    expect(
+      (await client.list("apps/v1", "ReplicaSet", { namespace: ns.name, labelSelector: "app=doomed" })).items,
+    ).toEqual([]);
     const [again] = await sink.delete([doomed], signal());
     expect(again).toMatchObject({ action: "skipped", reason: "already gone" });
   });
@@ -151,7 +240,10 @@ describe("KubernetesSink apply", () => {
     // Self-heal off: a Git change to a field another manager took is refused by the server, not forced.
     const strict = new KubernetesSink({ client, selfHeal: { global: false } });
     const cm = (v: string): KubeObject => ({
-      apiVersion: "v1", kind: "ConfigMap", metadata: { name: "contested", namespace: ns.name }, data: { v },
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "contested", namespace: ns.name },
+      data: { v },
     });
     await strict.applyObject(cm("1"), signal());
     await client.apply({ ...cm("theirs") }, { fieldManager: "other-controller", force: true });

@@ -30,7 +30,10 @@ export function kubernetesBackend(options: KubernetesBackendOptions): Backend {
   const { client, logger } = options;
   const sink = new KubernetesSink({ ...options, logger });
   const fleet = new KubernetesDeviceFleet({
-    client, sink, logger, ...(options.live ? { live: options.live } : {}),
+    client,
+    sink,
+    logger,
+    ...(options.live ? { live: options.live } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
   });
   return {
@@ -38,10 +41,13 @@ export function kubernetesBackend(options: KubernetesBackendOptions): Backend {
     sink,
     live: new KubernetesLiveSource(sink, options.concurrency),
     inventory: new ConfigMapInventoryStore({
-      client, ...(options.stateNamespace ? { namespace: options.stateNamespace } : {}),
+      client,
+      ...(options.stateNamespace ? { namespace: options.stateNamespace } : {}),
     }),
     events: new KubernetesEventRecorder({
-      client, logger, ...(options.component ? { component: options.component } : {}),
+      client,
+      logger,
+      ...(options.component ? { component: options.component } : {}),
     }),
     ports: new BackendPorts().with(DEVICE_FLEET, fleet),
   };

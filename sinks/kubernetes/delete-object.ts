@@ -17,7 +17,10 @@ export interface DeleteOptions {
  * stays in the inventory). Only an aborted signal throws.
  */
 export async function deleteObject(
-  client: KubeClient, ref: ObjectRef, signal: AbortSignal, opts: DeleteOptions = {},
+  client: KubeClient,
+  ref: ObjectRef,
+  signal: AbortSignal,
+  opts: DeleteOptions = {},
 ): Promise<Change> {
   const propagationPolicy = opts.propagationPolicy ?? "Background";
   try {

@@ -119,9 +119,14 @@ export class KubernetesDeviceFleet implements DeviceFleet {
   }
 
   async listLabelled(
-    apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal,
+    apiVersion: string,
+    kind: string,
+    labels: Readonly<Record<string, string>>,
+    signal: AbortSignal,
   ): Promise<JsonObject[]> {
-    const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+    const labelSelector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
     return (await this.client.list(apiVersion, kind, { labelSelector, signal })).items;
   }
 

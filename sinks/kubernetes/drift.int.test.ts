@@ -16,7 +16,10 @@ describe("drift: detection, self-heal and field ownership", () => {
   const reporting = (): KubernetesSink => new KubernetesSink({ client, selfHeal: { global: false } });
   const cmRef = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", namespace: ns.name, name });
   const cm = (name: string, annotations?: Record<string, string>): KubeObject => ({
-    apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns.name, ...(annotations ? { annotations } : {}) }, data: { level: "info", mode: "prod" },
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace: ns.name, ...(annotations ? { annotations } : {}) },
+    data: { level: "info", mode: "prod" },
   });
 
   beforeAll(async () => {
@@ -35,7 +38,9 @@ describe("drift: detection, self-heal and field ownership", () => {
     await client.mergePatch(cmRef("heal-me"), { data: { level: "debug" } }, { fieldManager: "kubectl-edit" });
     const d = await healing().diff(desired, signal());
     expect(d.state).toBe("drifted");
-    expect(d.fields).toEqual([{ pointer: "/data/level", kind: "changed", desired: "info", live: "debug", owners: ["kubectl-edit"] }]);
+    expect(d.fields).toEqual([
+      { pointer: "/data/level", kind: "changed", desired: "info", live: "debug", owners: ["kubectl-edit"] },
+    ]);
     // What `bosun plan` sees through the backend's LiveSource.
     const plan = kubernetesBackend({ client, logger: createLogger({ level: "silent" }) }).live;
     expect(await plan.diff([desired, cm("not-there")], signal())).toEqual([
@@ -84,14 +89,26 @@ describe("drift: detection, self-heal and field ownership", () => {
     const desired = switchAgentDeployment(ns.name, "shared");
     await healing().applyObject(desired, signal());
     // Another controller sets a label and a spec field Bosun does not manage, with its own apply.
-    await client.apply({
-      apiVersion: desired.apiVersion, kind: desired.kind, metadata: { name: "shared", namespace: ns.name, labels: { team: "network" } },
-      spec: { paused: true },
-    }, { fieldManager: "rollout-controller" });
-    const rvBefore = (await client.get({ apiVersion: desired.apiVersion, kind: desired.kind, namespace: ns.name, name: "shared" }))?.metadata.resourceVersion;
+    await client.apply(
+      {
+        apiVersion: desired.apiVersion,
+        kind: desired.kind,
+        metadata: { name: "shared", namespace: ns.name, labels: { team: "network" } },
+        spec: { paused: true },
+      },
+      { fieldManager: "rollout-controller" },
+    );
+    const rvBefore = (
+      await client.get({ apiVersion: desired.apiVersion, kind: desired.kind, namespace: ns.name, name: "shared" })
+    )?.metadata.resourceVersion;
     expect(await healing().diff(desired, signal())).toEqual({ state: "in-sync", fields: [] });
     expect((await healing().applyObject(desired, signal())).action).toBe("unchanged");
-    const live = await client.get({ apiVersion: desired.apiVersion, kind: desired.kind, namespace: ns.name, name: "shared" });
+    const live = await client.get({
+      apiVersion: desired.apiVersion,
+      kind: desired.kind,
+      namespace: ns.name,
+      name: "shared",
+    });
     expect(live?.metadata.resourceVersion).toBe(rvBefore);
     expect(live?.metadata.labels?.["team"]).toBe("network");
     expect((live?.["spec"] as { paused?: boolean }).paused).toBe(true);
@@ -102,57 +119,102 @@ describe("drift: detection, self-heal and field ownership", () => {
     await healing().applyObject(desired, signal());
     // restartPolicy etc. are defaulted by the CRD schema (healthCheck.timeoutSeconds: 5): not drift.
     expect((await healing().diff(desired, signal())).state).toBe("in-sync");
-    await client.mergePatch({ apiVersion: desired.apiVersion, kind: desired.kind, namespace: ns.name, name: "nested" },
-      { spec: { template: { spec: { artifact: { url: "ghcr.io/evil/agent:v6.6.6" } } } } }, { fieldManager: "kubectl-edit" });
+    await client.mergePatch(
+      { apiVersion: desired.apiVersion, kind: desired.kind, namespace: ns.name, name: "nested" },
+      { spec: { template: { spec: { artifact: { url: "ghcr.io/evil/agent:v6.6.6" } } } } },
+      { fieldManager: "kubectl-edit" },
+    );
     const d = await healing().diff(desired, signal());
     expect(d.state).toBe("drifted");
     expect(d.fields.map((f) => f.pointer)).toEqual(["/spec/template/spec/artifact/url"]);
     expect((await healing().applyObject(desired, signal())).action).toBe("configured");
-    const live = await client.get({ apiVersion: desired.apiVersion, kind: desired.kind, namespace: ns.name, name: "nested" });
-    expect((live?.["spec"] as { template: { spec: { artifact: { url: string } } } }).template.spec.artifact.url).toBe("ghcr.io/apollo/switch-agent:v1.2.3");
+    const live = await client.get({
+      apiVersion: desired.apiVersion,
+      kind: desired.kind,
+      namespace: ns.name,
+      name: "nested",
+    });
+    expect((live?.["spec"] as { template: { spec: { artifact: { url: string } } } }).template.spec.artifact.url).toBe(
+      "ghcr.io/apollo/switch-agent:v1.2.3",
+    );
   });
 
   it("associative lists match by key: a container added by another manager is not drift, an edited env var is", async () => {
     const dep: KubeObject = {
-      apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "lists", namespace: ns.name },
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "lists", namespace: ns.name },
       spec: {
-        replicas: 1, selector: { matchLabels: { app: "lists" } },
-        template: { metadata: { labels: { app: "lists" } }, spec: { containers: [{ name: "main", image: "registry.invalid/main:1", env: [{ name: "A", value: "1" }] }] } },
+        replicas: 1,
+        selector: { matchLabels: { app: "lists" } },
+        template: {
+          metadata: { labels: { app: "lists" } },
+          spec: { containers: [{ name: "main", image: "registry.invalid/main:1", env: [{ name: "A", value: "1" }] }] },
+        },
       },
     };
     await healing().applyObject(dep, signal());
-    await client.apply({
-      apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "lists", namespace: ns.name },
-      spec: { template: { spec: { containers: [{ name: "sidecar", image: "registry.invalid/sidecar:1" }] } } },
-    }, { fieldManager: "injector" });
+    await client.apply(
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "lists", namespace: ns.name },
+        spec: { template: { spec: { containers: [{ name: "sidecar", image: "registry.invalid/sidecar:1" }] } } },
+      },
+      { fieldManager: "injector" },
+    );
     expect((await healing().diff(dep, signal())).state).toBe("in-sync");
     const live = await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "lists" });
-    const containers = ((live?.["spec"] as { template: { spec: { containers: Array<{ name: string; env?: Array<{ name: string; value: string }> }> } } }).template.spec.containers);
+    const containers = (
+      live?.["spec"] as {
+        template: { spec: { containers: Array<{ name: string; env?: Array<{ name: string; value: string }> }> } };
+      }
+    ).template.spec.containers;
     expect(containers.map((c) => c.name).sort()).toEqual(["main", "sidecar"]);
     const patched = structuredClone(containers);
     patched[containers.findIndex((c) => c.name === "main")]!.env = [{ name: "A", value: "2" }];
     await client.rest.request({
-      method: "PATCH", path: `/apis/apps/v1/namespaces/${ns.name}/deployments/lists`, contentType: "application/strategic-merge-patch+json",
-      query: { fieldManager: "kubectl-edit" }, body: { spec: { template: { spec: { containers: [{ name: "main", env: [{ name: "A", value: "2" }] }] } } } },
+      method: "PATCH",
+      path: `/apis/apps/v1/namespaces/${ns.name}/deployments/lists`,
+      contentType: "application/strategic-merge-patch+json",
+      query: { fieldManager: "kubectl-edit" },
+      body: { spec: { template: { spec: { containers: [{ name: "main", env: [{ name: "A", value: "2" }] }] } } } },
     });
     const d = await healing().diff(dep, signal());
     expect(d.state).toBe("drifted");
-    expect(d.fields.map((f) => [f.pointer, f.desired, f.live])).toEqual([["/spec/template/spec/containers/0/env/0/value", "1", "2"]]);
+    expect(d.fields.map((f) => [f.pointer, f.desired, f.live])).toEqual([
+      ["/spec/template/spec/containers/0/env/0/value", "1", "2"],
+    ]);
   });
 
   it("ignore rules by JSON pointer per kind hide a field from drift and from the apply", async () => {
     const dep: KubeObject = {
-      apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "scaled", namespace: ns.name },
-      spec: { replicas: 1, selector: { matchLabels: { app: "scaled" } }, template: { metadata: { labels: { app: "scaled" } }, spec: { containers: [{ name: "c", image: "registry.invalid/c:1" }] } } },
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "scaled", namespace: ns.name },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "scaled" } },
+        template: {
+          metadata: { labels: { app: "scaled" } },
+          spec: { containers: [{ name: "c", image: "registry.invalid/c:1" }] },
+        },
+      },
     };
     const sink = new KubernetesSink({ client, selfHeal: { global: true }, ignore: { Deployment: ["/spec/replicas"] } });
     await sink.applyObject(dep, signal());
-    await client.mergePatch({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "scaled" }, { spec: { replicas: 5 } }, { fieldManager: "autoscaler" });
+    await client.mergePatch(
+      { apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "scaled" },
+      { spec: { replicas: 5 } },
+      { fieldManager: "autoscaler" },
+    );
     expect((await sink.diff(dep, signal())).state).toBe("in-sync");
     expect((await sink.applyObject(dep, signal())).action).toBe("unchanged");
     // A Git change elsewhere in the object is applied without taking replicas back.
     const changed = structuredClone(dep);
-    (changed["spec"] as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]!.image = "registry.invalid/c:2";
+    (
+      changed["spec"] as { template: { spec: { containers: Array<{ image: string }> } } }
+    ).template.spec.containers[0]!.image = "registry.invalid/c:2";
     expect((await sink.applyObject(changed, signal())).action).toBe("configured");
     const live = await client.get({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns.name, name: "scaled" });
     expect((live?.["spec"] as { replicas: number }).replicas).toBe(5);

@@ -18,17 +18,28 @@ export class KubernetesEventRecorder implements EventRecorder {
   async record(ref: ObjectRef & { readonly uid?: string }, event: FleetEvent, signal: AbortSignal): Promise<void> {
     const now = new Date().toISOString();
     try {
-      await this.opts.client.create({
-        apiVersion: "v1", kind: "Event",
-        metadata: { name: `${ref.name}.${randomBytes(8).toString("hex")}`, namespace: ref.namespace },
-        involvedObject: {
-          apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace,
-          ...(ref.uid ? { uid: ref.uid } : {}),
+      await this.opts.client.create(
+        {
+          apiVersion: "v1",
+          kind: "Event",
+          metadata: { name: `${ref.name}.${randomBytes(8).toString("hex")}`, namespace: ref.namespace },
+          involvedObject: {
+            apiVersion: ref.apiVersion,
+            kind: ref.kind,
+            name: ref.name,
+            namespace: ref.namespace,
+            ...(ref.uid ? { uid: ref.uid } : {}),
+          },
+          reason: event.reason,
+          message: event.message,
+          type: event.type,
+          source: { component: this.opts.component ?? "bosun" },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
         },
-        reason: event.reason, message: event.message, type: event.type,
-        source: { component: this.opts.component ?? "bosun" },
-        firstTimestamp: now, lastTimestamp: now, count: 1,
-      }, { signal });
+        { signal },
+      );
     } catch (error) {
       if (signal.aborted) throw error;
       this.opts.logger.warn({ reason: event.reason, err: (error as Error).message }, "could not record event");

@@ -13,10 +13,13 @@ export async function bosunCrds(): Promise<KubeObject[]> {
 
 /** A DeviceProcessDeployment like seed 004's switch-agent. */
 export function switchAgentDeployment(
-  namespace: string, name = "switch-agent", url = "ghcr.io/apollo/switch-agent:v1.2.3",
+  namespace: string,
+  name = "switch-agent",
+  url = "ghcr.io/apollo/switch-agent:v1.2.3",
 ): KubeObject {
   return {
-    apiVersion: "azure.com/v1alpha1", kind: "DeviceProcessDeployment",
+    apiVersion: "azure.com/v1alpha1",
+    kind: "DeviceProcessDeployment",
     metadata: { name, namespace, labels: { app: "switch-agent" } },
     spec: {
       selector: { matchLabels: { role: "tor", type: "switch" } },
@@ -26,7 +29,9 @@ export function switchAgentDeployment(
         spec: {
           artifact: { type: "oci", url, checksumSHA256: "a".repeat(64) },
           execution: {
-            backend: "systemd", command: ["/usr/bin/switch-agent"], args: ["--config", "/etc/switch-agent/config.yaml"],
+            backend: "systemd",
+            command: ["/usr/bin/switch-agent"],
+            args: ["--config", "/etc/switch-agent/config.yaml"],
           },
           restartPolicy: "Always",
           healthCheck: { exec: { command: ["/usr/bin/switch-agent", "health"] }, periodSeconds: 30 },

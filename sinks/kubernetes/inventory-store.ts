@@ -32,15 +32,17 @@ const isString = (v: unknown): v is string => typeof v === "string";
 function parse(text: string, key: string): Inventory {
   const value: unknown = JSON.parse(text);
   if (!Array.isArray(value)) throw new Error(`${key} is not a JSON array`);
-  return makeInventory(value.map((e: unknown, i): InventoryEntry => {
-    const fields = (typeof e === "object" && e !== null ? e : {}) as Record<string, unknown>;
-    const { apiVersion, kind, namespace, name } = fields;
-    const refOk = isString(apiVersion) && isString(kind) && isString(name);
-    if (!refOk || !(namespace === undefined || isString(namespace))) {
-      throw new Error(`${key}[${i}] is not an object reference`);
-    }
-    return { apiVersion, kind, namespace: namespace ?? "", name };
-  }));
+  return makeInventory(
+    value.map((e: unknown, i): InventoryEntry => {
+      const fields = (typeof e === "object" && e !== null ? e : {}) as Record<string, unknown>;
+      const { apiVersion, kind, namespace, name } = fields;
+      const refOk = isString(apiVersion) && isString(kind) && isString(name);
+      if (!refOk || !(namespace === undefined || isString(namespace))) {
+        throw new Error(`${key}[${i}] is not an object reference`);
+      }
+      return { apiVersion, kind, namespace: namespace ?? "", name };
+    }),
+  );
 }
 
 /**
@@ -86,10 +88,15 @@ export class ConfigMapInventoryStore implements InventoryStore {
         await client.apply(namespace, { fieldManager: MANAGER, signal });
         this.namespaceReady = true;
       }
-      await client.apply({
-        apiVersion: "v1", kind: "ConfigMap", metadata: { name: this.ref.name, namespace: this.ref.namespace, labels },
-        data: { [inventoryKey(backend)]: JSON.stringify(inventory.entries) },
-      }, { fieldManager: managerOf(backend), force: true, signal });
+      await client.apply(
+        {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: this.ref.name, namespace: this.ref.namespace, labels },
+          data: { [inventoryKey(backend)]: JSON.stringify(inventory.entries) },
+        },
+        { fieldManager: managerOf(backend), force: true, signal },
+      );
       this.cache.set(backend, inventory);
     } catch (err) {
       if (signal.aborted) throw err;

@@ -13,7 +13,10 @@ import type { KubernetesSink } from "./sink.ts";
  * Any other read failure throws its typed SinkError.
  */
 export class KubernetesLiveSource implements LiveSource {
-  constructor(private readonly sink: KubernetesSink, private readonly concurrency = 16) {}
+  constructor(
+    private readonly sink: KubernetesSink,
+    private readonly concurrency = 16,
+  ) {}
 
   diff(objects: readonly JsonObject[], signal: AbortSignal): Promise<ObjectDiffSummary[]> {
     signal.throwIfAborted();

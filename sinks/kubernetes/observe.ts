@@ -12,7 +12,10 @@ import { mapLimit } from "./order.ts";
  * that fails throws its typed SinkError (the caller cannot decide on what it could not see).
  */
 export async function observeObjects(
-  client: KubeClient, refs: readonly ObjectRef[], signal: AbortSignal, concurrency: number,
+  client: KubeClient,
+  refs: readonly ObjectRef[],
+  signal: AbortSignal,
+  concurrency: number,
 ): Promise<(Observed | undefined)[]> {
   signal.throwIfAborted();
   return mapLimit(refs, concurrency, async (ref): Promise<Observed | undefined> => {

@@ -24,7 +24,9 @@ describe("inventory and prune (the generic backend pass) against the lab apiserv
     backendPass(b, desired, { ...PASS, signal: signal(), ...opts });
   const cmRef = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", namespace: ns.name, name });
   const cm = (i: number): KubeObject => ({
-    apiVersion: "v1", kind: "ConfigMap", metadata: { name: `obj-${String(i).padStart(2, "0")}`, namespace: ns.name },
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: `obj-${String(i).padStart(2, "0")}`, namespace: ns.name },
     data: { i: String(i) },
   });
   const exists = async (name: string): Promise<boolean> => (await client.get(cmRef(name))) !== undefined;

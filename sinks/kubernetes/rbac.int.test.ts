@@ -6,12 +6,17 @@ import { loadManifests } from "./manifests.ts";
 import { describeRef } from "../../engine/model/object-ref.ts";
 import { KubernetesSink } from "./sink.ts";
 
-interface Review { status: { allowed: boolean } }
+interface Review {
+  status: { allowed: boolean };
+}
 
 describe("deploy/rbac", () => {
   let client: KubeClient;
   let ns: TestNamespace;
-  const sa = ["system:serviceaccount:bosun-system:bosun", ["system:serviceaccounts", "system:serviceaccounts:bosun-system"]] as const;
+  const sa = [
+    "system:serviceaccount:bosun-system:bosun",
+    ["system:serviceaccounts", "system:serviceaccounts:bosun-system"],
+  ] as const;
   beforeAll(async () => {
     client = kubeClient();
     ns = await createTestNamespace(client, "rbac");
@@ -21,16 +26,36 @@ describe("deploy/rbac", () => {
     client.close();
   });
 
-  async function can(user: string, groups: string[], verb: string, group: string, resource: string, subresource = ""): Promise<boolean> {
+  async function can(
+    user: string,
+    groups: string[],
+    verb: string,
+    group: string,
+    resource: string,
+    subresource = "",
+  ): Promise<boolean> {
     const r = await client.rest.request<Review>({
-      method: "POST", path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
-      body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user, groups, resourceAttributes: { namespace: ns.name, verb, group, resource, subresource } } },
+      method: "POST",
+      path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+      body: {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: { user, groups, resourceAttributes: { namespace: ns.name, verb, group, resource, subresource } },
+      },
     });
     return r.status.allowed;
   }
 
-  /** A grant just applied reaches the apiserver's RBAC authorizer through its informers: ask until it is there (10 s). */
-  async function granted(user: string, groups: string[], verb: string, group: string, resource: string): Promise<boolean> {
+  /**
+   * A grant just applied reaches the apiserver's RBAC authorizer through its informers: ask until it is there (10 s).
+   */
+  async function granted(
+    user: string,
+    groups: string[],
+    verb: string,
+    group: string,
+    resource: string,
+  ): Promise<boolean> {
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
       if (await can(user, groups, verb, group, resource)) return true;
     }
@@ -50,10 +75,13 @@ describe("deploy/rbac", () => {
   });
 
   it("with deploy/rbac/bosun-agent-rbac.yaml the engine may keep the per-device Roles (agents.rbac), still without reading Secrets", async () => {
-    const objs = await loadManifests(fileURLToPath(new URL("../../deploy/rbac/bosun-agent-rbac.yaml", import.meta.url)));
+    const objs = await loadManifests(
+      fileURLToPath(new URL("../../deploy/rbac/bosun-agent-rbac.yaml", import.meta.url)),
+    );
     const entries = await new KubernetesSink({ client }).apply(objs, AbortSignal.timeout(120_000));
     expect(entries.filter((e) => e.error !== undefined).map((e) => `${describeRef(e.ref)}: ${e.reason}`)).toEqual([]);
-    for (const verb of ["create", "patch", "delete", "escalate", "bind"]) expect(await granted(sa[0], [...sa[1]], verb, "rbac.authorization.k8s.io", "roles"), verb).toBe(true);
+    for (const verb of ["create", "patch", "delete", "escalate", "bind"])
+      expect(await granted(sa[0], [...sa[1]], verb, "rbac.authorization.k8s.io", "roles"), verb).toBe(true);
     expect(await granted(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "rolebindings")).toBe(true);
     expect(await can(sa[0], [...sa[1]], "create", "rbac.authorization.k8s.io", "clusterroles")).toBe(false);
     expect(await can(sa[0], [...sa[1]], "get", "", "secrets")).toBe(false);

@@ -14,8 +14,11 @@ import { mapLimit } from "./order.ts";
  * conflict with another manager is taken back (Bosun owns what it renders), as self-heal does.
  */
 export async function applyTargetsDirect(
-  client: KubeClient, objects: readonly JsonObject[], known: (ref: ObjectRef) => boolean,
-  signal: AbortSignal, concurrency = 16,
+  client: KubeClient,
+  objects: readonly JsonObject[],
+  known: (ref: ObjectRef) => boolean,
+  signal: AbortSignal,
+  concurrency = 16,
 ): Promise<Change[]> {
   return mapLimit(objects, concurrency, async (object): Promise<Change> => {
     const ref = refOf(object);

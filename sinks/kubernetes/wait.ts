@@ -14,7 +14,10 @@ export class WaitTimeoutError extends BosunError {
 
 /** Polls `check`, pausing 50 ms → 1 s, until it gives a value, the signal aborts or `timeoutMs` passes. */
 async function poll<T>(
-  what: string, check: () => Promise<T | undefined>, signal: AbortSignal | undefined, timeoutMs: number,
+  what: string,
+  check: () => Promise<T | undefined>,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
 ): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   let pause = 50;
@@ -35,19 +38,30 @@ function conditionTrue(o: KubeObject, type: string): boolean {
 
 /** Waits until the CRD `name` reports Established=True. */
 export async function waitEstablished(
-  client: KubeClient, name: string, signal?: AbortSignal, timeoutMs = 60_000,
+  client: KubeClient,
+  name: string,
+  signal?: AbortSignal,
+  timeoutMs = 60_000,
 ): Promise<KubeObject> {
   const ref: KubeRef = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name };
-  return poll(`CRD ${name} Established`, async () => {
-    const o = await client.get(ref, signal);
-    return o !== undefined && conditionTrue(o, "Established") ? o : undefined;
-  }, signal, timeoutMs);
+  return poll(
+    `CRD ${name} Established`,
+    async () => {
+      const o = await client.get(ref, signal);
+      return o !== undefined && conditionTrue(o, "Established") ? o : undefined;
+    },
+    signal,
+    timeoutMs,
+  );
 }
 
 /** Waits until the object no longer exists (finalizers and foreground deletion done). */
 export async function waitGone(
-  client: KubeClient, ref: KubeRef, signal?: AbortSignal, timeoutMs = 120_000,
+  client: KubeClient,
+  ref: KubeRef,
+  signal?: AbortSignal,
+  timeoutMs = 120_000,
 ): Promise<void> {
-  const gone = async (): Promise<true | undefined> => ((await client.get(ref, signal)) === undefined || undefined);
+  const gone = async (): Promise<true | undefined> => (await client.get(ref, signal)) === undefined || undefined;
   await poll(`${describeRef(ref)} gone`, gone, signal, timeoutMs);
 }

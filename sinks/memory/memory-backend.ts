@@ -52,8 +52,13 @@ export function memoryBackend(options: MemoryBackendOptions = {}): MemoryBackend
     ports: new BackendPorts().with(DEVICE_FLEET, fleet),
   };
   return {
-    backend, storage, fleet,
-    store: storage.store, writes: storage.writes, calls: storage.calls, generated: storage.generated,
+    backend,
+    storage,
+    fleet,
+    store: storage.store,
+    writes: storage.writes,
+    calls: storage.calls,
+    generated: storage.generated,
     addDevice: (device) => storage.addDevice(device),
     agentsReport: (report) => storage.agentsReport(report),
   };

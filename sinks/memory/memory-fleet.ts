@@ -34,9 +34,13 @@ export class MemoryDeviceFleet implements DeviceFleet {
     const live = this.storage.store.deployment(ref.namespace, ref.name).value;
     if (!live) return undefined;
     return {
-      apiVersion: ref.apiVersion, kind: ref.kind,
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
       metadata: {
-        name: ref.name, namespace: ref.namespace, generation: live.generation, ...(live.uid ? { uid: live.uid } : {}),
+        name: ref.name,
+        namespace: ref.namespace,
+        generation: live.generation,
+        ...(live.uid ? { uid: live.uid } : {}),
       },
       ...(live.status ? { status: live.status } : {}),
     };
@@ -74,8 +78,14 @@ export class MemoryDeviceFleet implements DeviceFleet {
       if (old?.revision === revision) return { action: "unchanged", ref, reason: "in sync" };
       // A new spec: the agent has not reported on it yet (observedGeneration behind).
       store.upsertProcess(ref.namespace, deployment, {
-        name: ref.name, device: labels[Labels.device] ?? "", revision, phase: old?.phase, healthy: old?.healthy,
-        restartCount: old?.restartCount ?? 0, observed: false, reason: old?.reason,
+        name: ref.name,
+        device: labels[Labels.device] ?? "",
+        revision,
+        phase: old?.phase,
+        healthy: old?.healthy,
+        restartCount: old?.restartCount ?? 0,
+        observed: false,
+        reason: old?.reason,
       });
       return old ? { action: "configured", ref, reason: "configured" } : { action: "created", ref, reason: "created" };
     });
@@ -94,7 +104,10 @@ export class MemoryDeviceFleet implements DeviceFleet {
   }
 
   async listLabelled(
-    apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal,
+    apiVersion: string,
+    kind: string,
+    labels: Readonly<Record<string, string>>,
+    signal: AbortSignal,
   ): Promise<JsonObject[]> {
     signal.throwIfAborted();
     this.storage.calls.lists++;

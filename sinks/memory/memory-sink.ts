@@ -38,7 +38,10 @@ const pointers = (fields: readonly { pointer: string }[]): string => fields.map(
  * checked first, so it writes nothing.
  */
 export class MemorySink implements Sink {
-  constructor(private readonly storage: MemoryStorage, private readonly options: MemorySinkOptions = {}) {}
+  constructor(
+    private readonly storage: MemoryStorage,
+    private readonly options: MemorySinkOptions = {},
+  ) {}
 
   async apply(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]> {
     signal.throwIfAborted();
@@ -65,8 +68,14 @@ export class MemorySink implements Sink {
     }
     if (!old) {
       this.storage.objects.set(key, {
-        body: object, text, applied: object, appliedText: text,
-        version: this.storage.nextVersion(), uid: this.storage.nextUid(), marked: true, heldBy: undefined,
+        body: object,
+        text,
+        applied: object,
+        appliedText: text,
+        version: this.storage.nextVersion(),
+        uid: this.storage.nextUid(),
+        marked: true,
+        heldBy: undefined,
       });
       this.storage.deploymentWritten(ref, true);
       return { action: "created", ref, reason: "created" };
@@ -86,8 +95,13 @@ export class MemorySink implements Sink {
     }
     const specChanged = canonicalJson(old.body["spec"]) !== canonicalJson(object["spec"]);
     Object.assign(old, {
-      body: object, text, applied: object, appliedText: text,
-      version: this.storage.nextVersion(), marked: true, heldBy: undefined,
+      body: object,
+      text,
+      applied: object,
+      appliedText: text,
+      version: this.storage.nextVersion(),
+      marked: true,
+      heldBy: undefined,
     });
     this.storage.deploymentWritten(ref, specChanged);
     const reason = drifted ? `drift corrected: ${pointers(fields)}` : `configured: ${pointers(fields) || "marked"}`;

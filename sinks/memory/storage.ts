@@ -84,7 +84,9 @@ export class MemoryStorage {
     return {
       ...stored.body,
       metadata: {
-        ...meta, uid: stored.uid, resourceVersion: String(stored.version),
+        ...meta,
+        uid: stored.uid,
+        resourceVersion: String(stored.version),
         labels: stored.marked ? { ...labels, [Labels.managedBy]: MANAGER } : labels,
       },
     };
@@ -129,8 +131,14 @@ export class MemoryStorage {
     const key = refKey(ref);
     if (this.objects.has(key)) throw new Error(`${key} already exists`);
     this.objects.set(key, {
-      body, text: canonicalJson(body), applied: undefined, appliedText: undefined,
-      version: this.nextVersion(), uid: this.nextUid(), marked: false, heldBy: undefined,
+      body,
+      text: canonicalJson(body),
+      applied: undefined,
+      appliedText: undefined,
+      version: this.nextVersion(),
+      uid: this.nextUid(),
+      marked: false,
+      heldBy: undefined,
     });
   }
 

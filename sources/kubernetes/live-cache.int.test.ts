@@ -10,11 +10,16 @@ const API = "azure.com/v1alpha1";
 describe("LiveCache against the lab apiserver", () => {
   let client: KubeClient;
   let ns: TestNamespace;
-  const device = (kind: string, name: string, labels: Record<string, string> = {}) =>
-    ({ apiVersion: API, kind, metadata: { name, namespace: ns.name, labels }, spec: { rack: "r1" } });
+  const device = (kind: string, name: string, labels: Record<string, string> = {}) => ({
+    apiVersion: API,
+    kind,
+    metadata: { name, namespace: ns.name, labels },
+    spec: { rack: "r1" },
+  });
   const ref = (kind: string, name: string) => ({ apiVersion: API, kind, namespace: ns.name, name });
   const lease = (device: string, renewTime: string) => ({
-    apiVersion: "coordination.k8s.io/v1", kind: "Lease",
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
     metadata: { name: `bosun-device-${device}`, namespace: ns.name },
     spec: { holderIdentity: device, renewTime },
   });

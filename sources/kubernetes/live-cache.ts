@@ -8,7 +8,10 @@ import { ingest, LIVE_KINDS } from "./live-records.ts";
 
 export interface LiveCacheOptions {
   readonly signal: AbortSignal;
-  /** Follow one namespace only (default: all). Devices are read cluster-wide either way when their CRDs are namespaced there. */
+  /**
+   * Follow one namespace only (default: all). Devices are read cluster-wide either way when their CRDs are namespaced
+   * there.
+   */
   readonly namespace?: string;
   /** Backoff between reconnects (defaults 200 / 5000 ms). */
   readonly backoff?: { readonly minMs?: number; readonly maxMs?: number };
@@ -48,16 +51,27 @@ export class LiveCache {
   private readonly waiters = new Set<() => void>();
   private started: Promise<void> | undefined;
 
-  constructor(private readonly client: KubeClient, private readonly opts: LiveCacheOptions) {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly opts: LiveCacheOptions,
+  ) {
     const ns = opts.namespace !== undefined ? { namespace: opts.namespace } : {};
-    this.kinds = [...LIVE_KINDS.devices.map((k) => ({ ...k, ...ns })), { ...LIVE_KINDS.processes, ...ns }, { ...LIVE_KINDS.deployments, ...ns }, { ...LIVE_KINDS.leases, ...ns }];
+    this.kinds = [
+      ...LIVE_KINDS.devices.map((k) => ({ ...k, ...ns })),
+      { ...LIVE_KINDS.processes, ...ns },
+      { ...LIVE_KINDS.deployments, ...ns },
+      { ...LIVE_KINDS.leases, ...ns },
+    ];
   }
 
   /** Lists every kind once (a kind whose CRD is missing counts as empty) and follows changes; idempotent. */
   start(): Promise<void> {
     this.started ??= (async () => {
       const synced = this.kinds.map((k) => new Promise<void>((ready) => this.loops.push(this.run(k, ready))));
-      await Promise.race([Promise.all(synced), new Promise<void>((r) => this.opts.signal.addEventListener("abort", () => r(), { once: true }))]);
+      await Promise.race([
+        Promise.all(synced),
+        new Promise<void>((r) => this.opts.signal.addEventListener("abort", () => r(), { once: true })),
+      ]);
       this.opts.signal.throwIfAborted();
     })();
     return this.started;
@@ -104,7 +118,9 @@ export class LiveCache {
     const fresh = new Set<string>();
     let rv = "";
     for await (const page of this.client.listPages(k.apiVersion, k.kind, {
-      signal, ...(k.namespace !== undefined ? { namespace: k.namespace } : {}), ...(k.labelSelector !== undefined ? { labelSelector: k.labelSelector } : {}),
+      signal,
+      ...(k.namespace !== undefined ? { namespace: k.namespace } : {}),
+      ...(k.labelSelector !== undefined ? { labelSelector: k.labelSelector } : {}),
     })) {
       for (const o of page.items) {
         fresh.add(key(o));
@@ -115,7 +131,11 @@ export class LiveCache {
     for (const id of seen) {
       if (fresh.has(id)) continue;
       const slash = id.indexOf("/");
-      ingest(this.store, "DELETED", { apiVersion: k.apiVersion, kind: k.kind, metadata: { namespace: id.slice(0, slash), name: id.slice(slash + 1) } });
+      ingest(this.store, "DELETED", {
+        apiVersion: k.apiVersion,
+        kind: k.kind,
+        metadata: { namespace: id.slice(0, slash), name: id.slice(slash + 1) },
+      });
     }
     seen.clear();
     for (const id of fresh) seen.add(id);
@@ -136,8 +156,11 @@ export class LiveCache {
           ready();
         }
         for await (const ev of this.client.watch(k.apiVersion, k.kind, {
-          signal, timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300, resourceVersion: rv,
-          ...(k.namespace !== undefined ? { namespace: k.namespace } : {}), ...(k.labelSelector !== undefined ? { labelSelector: k.labelSelector } : {}),
+          signal,
+          timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
+          resourceVersion: rv,
+          ...(k.namespace !== undefined ? { namespace: k.namespace } : {}),
+          ...(k.labelSelector !== undefined ? { labelSelector: k.labelSelector } : {}),
         })) {
           if (ev.object.metadata.resourceVersion !== undefined) rv = ev.object.metadata.resourceVersion;
           failures = 0;
@@ -160,7 +183,9 @@ export class LiveCache {
         if (rv === undefined) ready();
         this.stats.reconnects++;
         const min = this.opts.backoff?.minMs ?? 200;
-        await sleep(Math.min(this.opts.backoff?.maxMs ?? 5_000, min * 2 ** Math.min(failures++, 10)), undefined, { signal }).catch(() => undefined);
+        await sleep(Math.min(this.opts.backoff?.maxMs ?? 5_000, min * 2 ** Math.min(failures++, 10)), undefined, {
+          signal,
+        }).catch(() => undefined);
       }
     }
   }

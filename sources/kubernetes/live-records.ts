@@ -9,7 +9,11 @@ export const LEASE_PREFIX = "bosun-device-";
 /** What the live cache follows: label selectors keep the server from sending what Bosun does not read. */
 export const LIVE_KINDS = {
   devices: DEVICE_KINDS.map((kind) => ({ apiVersion: DEVICE_API, kind })),
-  processes: { apiVersion: DEVICE_API, kind: "DeviceProcess", labelSelector: `${Labels.managedBy}=${MANAGER},${Labels.deployment}` },
+  processes: {
+    apiVersion: DEVICE_API,
+    kind: "DeviceProcess",
+    labelSelector: `${Labels.managedBy}=${MANAGER},${Labels.deployment}`,
+  },
   deployments: { apiVersion: DEVICE_API, kind: "DeviceProcessDeployment" },
   leases: { apiVersion: "coordination.k8s.io/v1", kind: "Lease" },
 } as const;
@@ -50,9 +54,16 @@ export function ingest(store: LiveStore, type: "ADDED" | "MODIFIED" | "DELETED",
     }
     const previous = store.deployment(ns, name);
     const rv = o.metadata.resourceVersion;
-    store.setDeployment(ns, name, {
-      uid: o.metadata.uid, generation: o.metadata.generation ?? 0,
-      status: o["status"] as Record<string, unknown> | undefined, resourceVersion: rv,
-    }, previous.value === undefined || rv === undefined || previous.value.resourceVersion !== rv);
+    store.setDeployment(
+      ns,
+      name,
+      {
+        uid: o.metadata.uid,
+        generation: o.metadata.generation ?? 0,
+        status: o["status"] as Record<string, unknown> | undefined,
+        resourceVersion: rv,
+      },
+      previous.value === undefined || rv === undefined || previous.value.resourceVersion !== rv,
+    );
   }
 }

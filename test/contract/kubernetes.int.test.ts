@@ -37,7 +37,9 @@ afterAll(() => {
 sinkContract("kubernetes", async () => {
   const ns = await createTestNamespace(client, "contract");
   const valid = (name: string, value: string): JsonObject => ({
-    apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns.name, labels: { [LABEL]: "true" } },
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace: ns.name, labels: { [LABEL]: "true" } },
     data: { value },
   });
   // The inventory ConfigMap goes to the test's namespace too: each test has its own.

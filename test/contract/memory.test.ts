@@ -5,11 +5,15 @@ import { sinkContract } from "./sink-contract.ts";
 const LABEL = "bosun.test/contract";
 
 const configMap = (name: string, value: string): JsonObject => ({
-  apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "contract", labels: { [LABEL]: "true" } },
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, namespace: "contract", labels: { [LABEL]: "true" } },
   data: { value },
 });
 
-const withValue = (value: string) => (body: JsonObject): JsonObject => ({ ...body, data: { value } });
+const withValue =
+  (value: string) =>
+  (body: JsonObject): JsonObject => ({ ...body, data: { value } });
 
 sinkContract("memory", async () => {
   const storage = new MemoryStorage();

@@ -60,7 +60,12 @@ function desired(version: string, approvals: string[] = []): DesiredState {
 
 function devices(): Device[] {
   const out: Device[] = [];
-  for (let i = 0; i < 12; i++) out.push({ kind: "NetworkSwitch", name: `tor-${String(i).padStart(2, "0")}`, labels: { role: "tor", rack: i < 3 ? "r1" : "r2" } });
+  for (let i = 0; i < 12; i++)
+    out.push({
+      kind: "NetworkSwitch",
+      name: `tor-${String(i).padStart(2, "0")}`,
+      labels: { role: "tor", rack: i < 3 ? "r1" : "r2" },
+    });
   for (let i = 0; i < 6; i++) out.push({ kind: "SOC", name: `soc-${i}`, labels: { role: "soc" } });
   return out;
 }
@@ -72,9 +77,14 @@ class Twin {
     const backend = memoryBackend({ name: "kubernetes", record: true });
     const reports: PassReport[] = [];
     const reconciler = new FleetReconciler({
-      backends: [backend.backend], kinds: builtinKinds, dependenciesOf,
-      logger: createLogger({ level: "silent" }), incremental, heartbeatStaleMs: 60_000,
-      clock: () => new Date(this.now), onPass: (r) => reports.push(r),
+      backends: [backend.backend],
+      kinds: builtinKinds,
+      dependenciesOf,
+      logger: createLogger({ level: "silent" }),
+      incremental,
+      heartbeatStaleMs: 60_000,
+      clock: () => new Date(this.now),
+      onPass: (r) => reports.push(r),
     });
     for (const d of devices()) {
       backend.addDevice(d);
@@ -143,8 +153,22 @@ describe("incremental reconcile passes", () => {
     expect(twin.full.calls.statuses).toBeGreaterThan(fullBefore.statuses);
 
     // The fleet wave waits for approval; an approval for this revision opens it.
-    const approval = approvalDocument({ namespace: "infra", name: "agent", wave: "fleet", revision: revisionOf(twin), approvedBy: "ops", folder: "approvals/" });
-    const stale = approvalDocument({ namespace: "infra", name: "agent", wave: "fleet", revision: "0000000000000000", approvedBy: "ops", folder: "approvals/" });
+    const approval = approvalDocument({
+      namespace: "infra",
+      name: "agent",
+      wave: "fleet",
+      revision: revisionOf(twin),
+      approvedBy: "ops",
+      folder: "approvals/",
+    });
+    const stale = approvalDocument({
+      namespace: "infra",
+      name: "agent",
+      wave: "fleet",
+      revision: "0000000000000000",
+      approvedBy: "ops",
+      folder: "approvals/",
+    });
     await twin.pass(desired("v1", [stale.text]), "c2");
     const approved = desired("v1", [approval.text]);
     await twin.pass(approved, "c3");
@@ -164,7 +188,9 @@ describe("incremental reconcile passes", () => {
 
     // Heartbeats: renewals that change nothing, then a device going stale as time passes.
     twin.now += 30_000;
-    twin.each((b) => { for (const d of devices()) if (d.name !== "tor-07") b.store.setHeartbeat("infra", d.name, twin.now); });
+    twin.each((b) => {
+      for (const d of devices()) if (d.name !== "tor-07") b.store.setHeartbeat("infra", d.name, twin.now);
+    });
     await twin.pass(approved, "c3");
     twin.now += 45_000;
     await twin.pass(approved, "c3");

@@ -13,14 +13,43 @@ const root = join(import.meta.dirname, "../..");
 
 it("npm start reaches a fully rolled-out example fleet, keeps serving, and stops on SIGINT", async () => {
   const labDir = await mkdtemp(join(tmpdir(), "bosun-lab-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "lab/demo/start.ts", "--switches", "24", "--socs", "12", "--dpus", "8", "--bmcs", "4", "--lab-dir", labDir], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "lab/demo/start.ts",
+      "--switches",
+      "24",
+      "--socs",
+      "12",
+      "--dpus",
+      "8",
+      "--bmcs",
+      "4",
+      "--lab-dir",
+      labDir,
+    ],
+    { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
-  child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-  child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   try {
-    await waitFor("the fleet fully rolled out", async () => out.includes("fully rolled out"), 240_000, 500, async () => out.slice(-3000));
-    for (const name of ["switch-agent", "dpu-firmware", "soc-telemetry"]) expect(out).toMatch(new RegExp(`${name}: Complete rev \\w+ · ready (\\d+)/\\1`));
+    await waitFor(
+      "the fleet fully rolled out",
+      async () => out.includes("fully rolled out"),
+      240_000,
+      500,
+      async () => out.slice(-3000),
+    );
+    for (const name of ["switch-agent", "dpu-firmware", "soc-telemetry"])
+      expect(out).toMatch(new RegExp(`${name}: Complete rev \\w+ · ready (\\d+)/\\1`));
     expect(out).toMatch(/status commit [0-9a-f]{12} on bosun\/status/);
     const metrics = /metrics:\s+(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(out)?.[1];
     expect(metrics).toBeDefined();

@@ -76,19 +76,40 @@ describe("DeviceProcessDeployment rollout end to end", () => {
   let engineConfig: Record<string, unknown>;
 
   const getDeployment = async (): Promise<KubeObject | undefined> =>
-    client.get({ apiVersion: "azure.com/v1alpha1", kind: "DeviceProcessDeployment", namespace: ns.name, name: "switch-agent" });
-  const statusOf = async (): Promise<Record<string, unknown>> => ((await getDeployment())?.["status"] ?? {}) as Record<string, unknown>;
+    client.get({
+      apiVersion: "azure.com/v1alpha1",
+      kind: "DeviceProcessDeployment",
+      namespace: ns.name,
+      name: "switch-agent",
+    });
+  const statusOf = async (): Promise<Record<string, unknown>> =>
+    ((await getDeployment())?.["status"] ?? {}) as Record<string, unknown>;
   const progressing = async (): Promise<{ reason?: string; message?: string }> =>
-    (((await statusOf())["conditions"] ?? []) as { type: string; reason?: string; message?: string }[]).find((c) => c.type === "Progressing") ?? {};
-  const processes = async (): Promise<KubeObject[]> => (await client.list("azure.com/v1alpha1", "DeviceProcess", { namespace: ns.name })).items;
+    (((await statusOf())["conditions"] ?? []) as { type: string; reason?: string; message?: string }[]).find(
+      (c) => c.type === "Progressing",
+    ) ?? {};
+  const processes = async (): Promise<KubeObject[]> =>
+    (await client.list("azure.com/v1alpha1", "DeviceProcess", { namespace: ns.name })).items;
   const statusFile = async (): Promise<Record<string, unknown>> => {
     const bare = join(gitRoot, "fleet.git");
-    const text = await git(["--git-dir", bare, "show", `bosun/status:objects/DeviceProcessDeployment/${ns.name}/switch-agent.yaml`]);
+    const text = await git([
+      "--git-dir",
+      bare,
+      "show",
+      `bosun/status:objects/DeviceProcessDeployment/${ns.name}/switch-agent.yaml`,
+    ]);
     return parse(text) as Record<string, unknown>;
   };
   const approve = async (wave: string): Promise<string> => {
     const revision = String((await statusOf())["revision"]);
-    const doc = approvalDocument({ namespace: ns.name, name: "switch-agent", wave, revision, approvedBy: "e2e", folder: "approvals/" });
+    const doc = approvalDocument({
+      namespace: ns.name,
+      name: "switch-agent",
+      wave,
+      revision,
+      approvedBy: "e2e",
+      folder: "approvals/",
+    });
     await tree.commitAndPush("main", { [doc.path]: doc.text }, `approve ${wave} ${revision}`);
     return revision;
   };
@@ -104,7 +125,13 @@ describe("DeviceProcessDeployment rollout end to end", () => {
   const complete = (revision?: string) => async (): Promise<boolean> => {
     const s = await statusOf();
     const all = await processes();
-    return (await progressing()).reason === "RolloutComplete" && (revision === undefined || s["revision"] === revision) && s["updatedNumberScheduled"] === 12 && s["numberReady"] === 12 && all.length === 12;
+    return (
+      (await progressing()).reason === "RolloutComplete" &&
+      (revision === undefined || s["revision"] === revision) &&
+      s["updatedNumberScheduled"] === 12 &&
+      s["numberReady"] === 12 &&
+      all.length === 12
+    );
   };
 
   beforeAll(async () => {
@@ -116,13 +143,26 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     await createBareRepo(gitRoot, "fleet");
     repoUrl = `${server.url}/fleet.git`;
     tree = await WorkTree.open(repoUrl);
-    await tree.commitAndPush("main", {
-      "bosun.yaml": `apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\ndefaults:\n  namespace: ${ns.name}\nagents:\n  rbac: true\nstatus:\n  maxFailingDevices: 3\n`,
-      "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.0.0"),
-    }, "fleet: switch-agent v1.0.0");
-    sim = await startSimulator({ client, namespace: ns.name, devices: { switches: 12, racks: 3, spines: 0 }, seed: 7, delayMs: [150, 450] });
+    await tree.commitAndPush(
+      "main",
+      {
+        "bosun.yaml": `apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\ndefaults:\n  namespace: ${ns.name}\nagents:\n  rbac: true\nstatus:\n  maxFailingDevices: 3\n`,
+        "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.0.0"),
+      },
+      "fleet: switch-agent v1.0.0",
+    );
+    sim = await startSimulator({
+      client,
+      namespace: ns.name,
+      devices: { switches: 12, racks: 3, spines: 0 },
+      seed: 7,
+      delayMs: [150, 450],
+    });
     engineConfig = {
-      git: { repo: { url: repoUrl, ref: "main", mirrorDir: await mkdtemp(join(tmpdir(), "bosun-e2e-mirror-")) }, poll: { intervalMs: 1000, jitter: 0.1 } },
+      git: {
+        repo: { url: repoUrl, ref: "main", mirrorDir: await mkdtemp(join(tmpdir(), "bosun-e2e-mirror-")) },
+        poll: { intervalMs: 1000, jitter: 0.1 },
+      },
       kubernetes: { kubeconfig: kubeConnection().kubeconfigPath, qps: 100, burst: 200, stateNamespace: ns.name },
       engine: { requeueMs: 300 },
       listen: { host: "127.0.0.1", port: 0 },
@@ -132,7 +172,8 @@ describe("DeviceProcessDeployment rollout end to end", () => {
 
   afterEach((ctx) => {
     // On failure, keep the engine's log next to the test's temp files for whoever investigates.
-    if (ctx.task.result?.state === "fail" && engine) writeFileSync(join(tmpdir(), `bosun-e2e-engine-${ns.name}.log`), engine.output());
+    if (ctx.task.result?.state === "fail" && engine)
+      writeFileSync(join(tmpdir(), `bosun-e2e-engine-${ns.name}.log`), engine.output());
   });
 
   afterAll(async () => {
@@ -146,16 +187,25 @@ describe("DeviceProcessDeployment rollout end to end", () => {
   });
 
   it("rolls out the canary wave, then waits for an approval of the fleet wave", async () => {
-    const rack1 = sim.devices.filter((d) => d.labels["rack"] === "rack1").map((d) => d.name).sort();
+    const rack1 = sim.devices
+      .filter((d) => d.labels["rack"] === "rack1")
+      .map((d) => d.name)
+      .sort();
     expect(rack1.length).toBeGreaterThan(0);
-    await waitFor("the fleet wave waiting for approval", async () => (await progressing()).reason === "WaitingForApproval");
+    await waitFor(
+      "the fleet wave waiting for approval",
+      async () => (await progressing()).reason === "WaitingForApproval",
+    );
     const created = (await processes()).map((p) => p.metadata.labels?.["bosun.dev/device"]).sort();
     expect(created).toEqual(rack1);
     const file = await waitFor("status commit naming the wait", async () => {
       const f = await statusFile().catch(() => undefined);
       return f?.["phase"] === "WaitingForApproval" ? f : undefined;
     });
-    expect((file["waves"] as { name: string; state: string }[]).map((w) => [w.name, w.state])).toEqual([["canary", "done"], ["fleet", "waiting-approval"]]);
+    expect((file["waves"] as { name: string; state: string }[]).map((w) => [w.name, w.state])).toEqual([
+      ["canary", "done"],
+      ["fleet", "waiting-approval"],
+    ]);
     await approve("fleet");
     await waitFor("first rollout complete", complete(), 120_000);
   });
@@ -165,7 +215,11 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     const sampler = new UnavailabilitySampler(client, ns.name);
     await sampler.start();
     try {
-      await tree.commitAndPush("main", { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.1.0") }, "switch-agent v1.1.0");
+      await tree.commitAndPush(
+        "main",
+        { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.1.0") },
+        "switch-agent v1.1.0",
+      );
       await waitFor("the v1.1.0 fleet wave waiting for approval", async () => {
         const s = await statusOf();
         return s["revision"] !== before["revision"] && (await progressing()).reason === "WaitingForApproval";
@@ -187,9 +241,16 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     await sampler.start();
     const previous = String((await statusOf())["revision"]);
     try {
-      await tree.commitAndPush("main", {
-        "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.2.0").replace("      approval: required\n", "      approval: auto\n"),
-      }, "switch-agent v1.2.0, fleet wave auto");
+      await tree.commitAndPush(
+        "main",
+        {
+          "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.2.0").replace(
+            "      approval: required\n",
+            "      approval: auto\n",
+          ),
+        },
+        "switch-agent v1.2.0, fleet wave auto",
+      );
       const target = await waitFor("a new revision in status", async () => {
         const s = await statusOf();
         return typeof s["revision"] === "string" && s["revision"] !== previous ? s["revision"] : undefined;
@@ -199,11 +260,16 @@ describe("DeviceProcessDeployment rollout end to end", () => {
         return on >= 4 && on < 12;
       });
       await engine?.kill("SIGKILL");
-      const finished = new Map((await processes()).filter((p) => p.metadata.labels?.["bosun.dev/revision"] === target).map((p) => [p.metadata.name, p.metadata.generation]));
+      const finished = new Map(
+        (await processes())
+          .filter((p) => p.metadata.labels?.["bosun.dev/revision"] === target)
+          .map((p) => [p.metadata.name, p.metadata.generation]),
+      );
       engine = await startEngineProcess(engineConfig);
       await waitFor("v1.2.0 rolled out after the restart", complete(target), 90_000, 250, snapshot);
       for (const p of await processes()) {
-        if (finished.has(p.metadata.name)) expect(p.metadata.generation, `${p.metadata.name} was updated again`).toBe(finished.get(p.metadata.name));
+        if (finished.has(p.metadata.name))
+          expect(p.metadata.generation, `${p.metadata.name} was updated again`).toBe(finished.get(p.metadata.name));
       }
     } finally {
       await sampler.stop();
@@ -213,11 +279,19 @@ describe("DeviceProcessDeployment rollout end to end", () => {
 
   it("pauses when failing devices exceed the wave's success threshold, with the reason in Kubernetes and Git", async () => {
     sim.setFailure({ versions: ["v9.9.9"], message: "health check failing: exit code 7" });
-    await tree.commitAndPush("main", { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v9.9.9") }, "switch-agent v9.9.9 (broken)");
-    const cond = await waitFor("the rollout paused", async () => {
-      const c = await progressing();
-      return c.reason === "RolloutPaused" ? c : undefined;
-    }, 120_000);
+    await tree.commitAndPush(
+      "main",
+      { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v9.9.9") },
+      "switch-agent v9.9.9 (broken)",
+    );
+    const cond = await waitFor(
+      "the rollout paused",
+      async () => {
+        const c = await progressing();
+        return c.reason === "RolloutPaused" ? c : undefined;
+      },
+      120_000,
+    );
     expect(cond.message).toContain("wave canary");
     const s = await statusOf();
     const failing = s["failingDevices"] as { device: string; reason: string }[];
@@ -236,12 +310,25 @@ describe("DeviceProcessDeployment rollout end to end", () => {
 
   it("bosun plan: a PR branch with a bump prints the waves and exits 2; the tracked branch exits 0", async () => {
     sim.setFailure(undefined);
-    await tree.commitAndPush("main", { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.2.0").replace("      approval: required\n", "      approval: auto\n") }, "back to v1.2.0");
+    await tree.commitAndPush(
+      "main",
+      {
+        "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.2.0").replace(
+          "      approval: required\n",
+          "      approval: auto\n",
+        ),
+      },
+      "back to v1.2.0",
+    );
     await waitFor("back on v1.2.0", complete(), 90_000, 250, snapshot);
     const env = { ...process.env, KUBECONFIG: kubeConnection().kubeconfigPath };
     const plan = async (ref: string): Promise<{ code: number; stdout: string }> => {
       try {
-        const { stdout } = await run(process.execPath, [join(root, "bin/bosun.mjs"), "plan", "--repo", repoUrl, "--ref", ref], { env, cwd: root });
+        const { stdout } = await run(
+          process.execPath,
+          [join(root, "bin/bosun.mjs"), "plan", "--repo", repoUrl, "--ref", ref],
+          { env, cwd: root },
+        );
         return { code: 0, stdout };
       } catch (error) {
         const e = error as { code: number; stdout: string; stderr: string };
@@ -252,7 +339,11 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     expect(unchanged.stdout).toContain("no changes");
     expect(unchanged.code).toBe(0);
     await tree.run(["checkout", "--quiet", "-b", "pr-bump"]);
-    await tree.commitAndPush("pr-bump", { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.3.0") }, "PR: switch-agent v1.3.0");
+    await tree.commitAndPush(
+      "pr-bump",
+      { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.3.0") },
+      "PR: switch-agent v1.3.0",
+    );
     const pr = await plan("pr-bump");
     expect(pr.code).toBe(2);
     expect(pr.stdout).toMatch(/1\. canary: \d+ of \d+ devices to update \(restart\), auto/);
@@ -261,23 +352,51 @@ describe("DeviceProcessDeployment rollout end to end", () => {
   });
 
   it("recorded the rollout as Kubernetes Events on the deployment", async () => {
-    const events = (await client.list("v1", "Event", { namespace: ns.name })).items
-      .filter((e) => (e["involvedObject"] as { kind?: string; name?: string }).kind === "DeviceProcessDeployment");
+    const events = (await client.list("v1", "Event", { namespace: ns.name })).items.filter(
+      (e) => (e["involvedObject"] as { kind?: string; name?: string }).kind === "DeviceProcessDeployment",
+    );
     const reasons = new Set(events.map((e) => String(e["reason"])));
-    for (const reason of ["RolloutStarted", "RolloutProgress", "WaitingForApproval", "DeviceUnhealthy", "RolloutPaused"]) expect(reasons, reason).toContain(reason);
+    for (const reason of [
+      "RolloutStarted",
+      "RolloutProgress",
+      "WaitingForApproval",
+      "DeviceUnhealthy",
+      "RolloutPaused",
+    ])
+      expect(reasons, reason).toContain(reason);
     const unhealthy = events.find((e) => e["reason"] === "DeviceUnhealthy");
     expect(unhealthy?.["type"]).toBe("Warning");
     expect(String(unhealthy?.["message"])).toContain("exit code 7");
   });
 
   it("keeps per-device agent RBAC (agents.rbac): each device may report on its own DeviceProcess only", async () => {
-    const roles = (await client.list("rbac.authorization.k8s.io/v1", "Role", { namespace: ns.name, labelSelector: "app.kubernetes.io/managed-by=bosun" })).items;
+    const roles = (
+      await client.list("rbac.authorization.k8s.io/v1", "Role", {
+        namespace: ns.name,
+        labelSelector: "app.kubernetes.io/managed-by=bosun",
+      })
+    ).items;
     const devices = (await processes()).map((p) => String(p.metadata.labels?.["bosun.dev/device"])).sort();
     expect(roles.map((r) => r.metadata.name).sort()).toEqual(devices.map((d) => `bosun-device-${d}`));
-    const can = async (device: string, verb: string, resource: string, subresource: string, name: string): Promise<boolean> => {
+    const can = async (
+      device: string,
+      verb: string,
+      resource: string,
+      subresource: string,
+      name: string,
+    ): Promise<boolean> => {
       const review = await client.rest.request<{ status: { allowed: boolean } }>({
-        method: "POST", path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
-        body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user: `bosun-device:${device}`, groups: ["bosun:devices"], resourceAttributes: { namespace: ns.name, verb, group: "azure.com", resource, subresource, name } } },
+        method: "POST",
+        path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        body: {
+          apiVersion: "authorization.k8s.io/v1",
+          kind: "SubjectAccessReview",
+          spec: {
+            user: `bosun-device:${device}`,
+            groups: ["bosun:devices"],
+            resourceAttributes: { namespace: ns.name, verb, group: "azure.com", resource, subresource, name },
+          },
+        },
       });
       return review.status.allowed;
     };

@@ -1,4 +1,6 @@
-/** Shared pieces of the end-to-end tests: a fleet repo on the real git server, the engine as a child process, samplers. */
+/**
+ * Shared pieces of the end-to-end tests: a fleet repo on the real git server, the engine as a child process, samplers.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,7 +11,13 @@ import type { KubeObject } from "../../clients/kubernetes/types.ts";
 
 const root = join(import.meta.dirname, "../..");
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000, everyMs = 250, explain?: () => Promise<string>): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 90_000,
+  everyMs = 250,
+  explain?: () => Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -21,7 +29,9 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     }
     if (Date.now() > deadline) {
       const state = explain ? await explain().catch((e: unknown) => `(no state: ${String(e)})`) : "";
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}${state ? `\nstate: ${state}` : ""}`);
+      throw new Error(
+        `timed out waiting for ${what}${last ? `: ${String(last)}` : ""}${state ? `\nstate: ${state}` : ""}`,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
@@ -38,18 +48,27 @@ export async function startEngineProcess(config: Record<string, unknown>): Promi
   const dir = await mkdtemp(join(tmpdir(), "bosun-engine-"));
   const file = join(dir, "engine.yaml");
   await writeFile(file, stringify(config));
-  const child = spawn(process.execPath, [join(root, "bin/bosun.mjs"), "serve", "--config", file], { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BOSUN_LOG_LEVEL: "info" } });
+  const child = spawn(process.execPath, [join(root, "bin/bosun.mjs"), "serve", "--config", file], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, BOSUN_LOG_LEVEL: "info" },
+  });
   let out = "";
-  child.stdout?.on("data", (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on("data", (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
   return {
     child,
     output: () => out,
-    kill: (signal) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill(signal);
-    }),
+    kill: (signal) =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill(signal);
+      }),
   };
 }
 
@@ -62,7 +81,11 @@ export interface ProcessView {
 }
 
 export function processView(o: KubeObject): ProcessView {
-  const status = (o["status"] ?? {}) as { phase?: string; observedGeneration?: number; conditions?: { type: string; status: string }[] };
+  const status = (o["status"] ?? {}) as {
+    phase?: string;
+    observedGeneration?: number;
+    conditions?: { type: string; status: string }[];
+  };
   const healthy = status.conditions?.find((c) => c.type === "Healthy")?.status === "True";
   const generation = o.metadata.generation ?? 0;
   return {
@@ -85,12 +108,19 @@ export class UnavailabilitySampler {
   samples = 0;
   private done: Promise<void> | undefined;
 
-  constructor(private readonly client: KubeClient, private readonly namespace: string) {}
+  constructor(
+    private readonly client: KubeClient,
+    private readonly namespace: string,
+  ) {}
 
   async start(): Promise<void> {
     const list = await this.client.list("azure.com/v1alpha1", "DeviceProcess", { namespace: this.namespace });
     for (const o of list.items) this.state.set(o.metadata.name, processView(o));
-    const watch = this.client.watch("azure.com/v1alpha1", "DeviceProcess", { namespace: this.namespace, resourceVersion: list.resourceVersion, signal: this.abort.signal });
+    const watch = this.client.watch("azure.com/v1alpha1", "DeviceProcess", {
+      namespace: this.namespace,
+      resourceVersion: list.resourceVersion,
+      signal: this.abort.signal,
+    });
     this.done = (async () => {
       try {
         for await (const event of watch) {

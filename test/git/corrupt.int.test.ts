@@ -14,7 +14,12 @@ const harness = loopHarness(async (fx) => {
   process.env["BOSUN_IT_CORRUPT_USER"] = AUTH.username;
   process.env["BOSUN_IT_CORRUPT_PASS"] = AUTH.password;
   return {
-    repo: { url: fx.repoUrl, mirrorDir: await fx.tmp("mirror"), requestTimeoutMs: 5_000, credentials: { kind: "env", usernameVar: "BOSUN_IT_CORRUPT_USER", passwordVar: "BOSUN_IT_CORRUPT_PASS" } },
+    repo: {
+      url: fx.repoUrl,
+      mirrorDir: await fx.tmp("mirror"),
+      requestTimeoutMs: 5_000,
+      credentials: { kind: "env", usernameVar: "BOSUN_IT_CORRUPT_USER", passwordVar: "BOSUN_IT_CORRUPT_PASS" },
+    },
     poll: { intervalMs: 200, jitter: 0.1 },
     backoff: { baseMs: 100, maxMs: 800, jitter: 0.2 },
   };
@@ -43,7 +48,11 @@ describe("corrupt objects in the served repo", () => {
     const appliedBefore = consumer.calls.length;
 
     // Push a new commit (few objects: they land loose), then overwrite its new blob with garbage.
-    const sha = await fx.wt.commitAndPush("main", { "apps/b.yaml": configMap("b", "corrupt-me") }, "commit whose blob gets corrupted");
+    const sha = await fx.wt.commitAndPush(
+      "main",
+      { "apps/b.yaml": configMap("b", "corrupt-me") },
+      "commit whose blob gets corrupted",
+    );
     const blob = (await fx.wt.run(["rev-parse", `${sha}:apps/b.yaml`])).trim();
     const path = loosePath(blob);
     const original = await readFile(path);
@@ -62,7 +71,11 @@ describe("corrupt objects in the served repo", () => {
     expect(loop.state.lastGood?.commit).toBe(good);
 
     // The server answered, so the error is on the status branch.
-    await waitFor(async () => (await (await readBranch(fx.wt, "bosun/status"))?.show("_commit.yaml"))?.includes("FetchFailed") ?? false, "status shows FetchFailed");
+    await waitFor(
+      async () =>
+        (await (await readBranch(fx.wt, "bosun/status"))?.show("_commit.yaml"))?.includes("FetchFailed") ?? false,
+      "status shows FetchFailed",
+    );
     const commitYaml = await (await readBranch(fx.wt, "bosun/status"))!.show("_commit.yaml");
     expect(commitYaml).toContain("phase: FetchFailed");
     expect(commitYaml).toMatch(/lastError: .*corrupt/);
@@ -71,7 +84,9 @@ describe("corrupt objects in the served repo", () => {
     // Logged, and the retries back off.
     const text = log.lines.join("\n");
     expect(text).toContain("fetch failed: corrupt");
-    const delays = log.lines.filter((l) => l.includes('"backing off"')).map((l) => JSON.parse(l) as { retryInMs: number; failures: number });
+    const delays = log.lines
+      .filter((l) => l.includes('"backing off"'))
+      .map((l) => JSON.parse(l) as { retryInMs: number; failures: number });
     const growing = delays.filter((d) => d.failures >= 1);
     expect(growing.some((d) => d.failures >= 3)).toBe(true);
     const first = growing.find((d) => d.failures === 1)!;
@@ -83,7 +98,12 @@ describe("corrupt objects in the served repo", () => {
     await waitFor(() => consumer.commits.includes(sha), "repaired commit applied", 30_000);
     expect(loop.state.consecutiveFailures).toBe(0);
     expect(consumer.calls.at(-1)!.keys).toEqual(["ConfigMap/default/a", "ConfigMap/default/b"]);
-    await waitFor(async () => (await (await readBranch(fx.wt, "bosun/status"))?.show("_commit.yaml"))?.includes(`appliedCommit: ${sha}`) ?? false, "status shows the repaired commit applied");
+    await waitFor(
+      async () =>
+        (await (await readBranch(fx.wt, "bosun/status"))?.show("_commit.yaml"))?.includes(`appliedCommit: ${sha}`) ??
+        false,
+      "status shows the repaired commit applied",
+    );
 
     // A later commit is picked up as usual.
     const next = await fx.wt.commitAndPush("main", { "apps/c.yaml": configMap("c", "1") }, "after repair");
@@ -100,7 +120,10 @@ describe("corrupt objects in the served repo", () => {
     const failedBefore = outcomes.filter((o) => o.kind === "fetch-failed").length;
     await writeFile(refFile, `${missing}\n`);
 
-    await waitFor(() => outcomes.filter((o) => o.kind === "fetch-failed").length >= failedBefore + 2, "two failed passes");
+    await waitFor(
+      () => outcomes.filter((o) => o.kind === "fetch-failed").length >= failedBefore + 2,
+      "two failed passes",
+    );
     const failed = outcomes.filter((o): o is FetchFailed => o.kind === "fetch-failed").slice(failedBefore);
     expect(failed.map((o) => o.error.kind)).toEqual(failed.map(() => "corrupt"));
     expect(failed[0]!.error.message).toContain(missing);
@@ -108,7 +131,11 @@ describe("corrupt objects in the served repo", () => {
     expect(loop.state.lastGood?.commit).toBe(good);
     // git's receive-pack refuses every push while a ref names a missing object ("missing necessary
     // objects"), so status cannot be written here; the refusal is logged as such, not as a race.
-    await waitFor(() => log.lines.some((l) => l.includes("status write failed: corrupt") && l.includes("missing necessary objects")), "status push refusal logged");
+    await waitFor(
+      () =>
+        log.lines.some((l) => l.includes("status write failed: corrupt") && l.includes("missing necessary objects")),
+      "status push refusal logged",
+    );
     expect(log.lines.join("\n")).not.toMatch(/rejected \d+ times/);
 
     await writeFile(refFile, `${good}\n`);

@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReconcileLoop } from "../../engine/loop/loop.ts";
 import type { PassOutcome } from "../../engine/loop/pass.ts";
 import { createSigningKey, type SigningKey } from "../../lab/git-server/index.ts";
-import { AUTH, captureLogger, configMap, readBranch, RecordingConsumer, startFixture, waitFor, type Fixture } from "./helpers.ts";
+import {
+  AUTH,
+  captureLogger,
+  configMap,
+  readBranch,
+  RecordingConsumer,
+  startFixture,
+  waitFor,
+  type Fixture,
+} from "./helpers.ts";
 
 describe("status folder on the tracked branch", () => {
   let fx: Fixture;
@@ -10,9 +19,20 @@ describe("status folder on the tracked branch", () => {
   const consumer = new RecordingConsumer();
 
   beforeAll(async () => {
-    fx = await startFixture({ "bosun.yaml": "apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\nstatus:\n  mode: folder\n  folder: status/\n", "apps/a.yaml": configMap("a", "1") });
+    fx = await startFixture({
+      "bosun.yaml": "apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\nstatus:\n  mode: folder\n  folder: status/\n",
+      "apps/a.yaml": configMap("a", "1"),
+    });
     loop = new ReconcileLoop({
-      config: { repo: { url: fx.repoUrl, mirrorDir: await fx.tmp("mirror"), credentials: { kind: "file", path: await credsFile(fx) } }, poll: { intervalMs: 150, jitter: 0 }, status: { mode: "folder" } },
+      config: {
+        repo: {
+          url: fx.repoUrl,
+          mirrorDir: await fx.tmp("mirror"),
+          credentials: { kind: "file", path: await credsFile(fx) },
+        },
+        poll: { intervalMs: 150, jitter: 0 },
+        status: { mode: "folder" },
+      },
       consumer,
       logger: captureLogger().logger,
     });
@@ -25,7 +45,10 @@ describe("status folder on the tracked branch", () => {
 
   it("commits status/ files to main and does not react to its own status commits", async () => {
     const human = (await fx.wt.run(["rev-parse", "HEAD"])).trim();
-    await waitFor(async () => (await readBranch(fx.wt, "main"))?.files.includes("status/_commit.yaml") ?? false, "status folder on main");
+    await waitFor(
+      async () => (await readBranch(fx.wt, "main"))?.files.includes("status/_commit.yaml") ?? false,
+      "status folder on main",
+    );
     const passes = loop.state.passes;
     await waitFor(() => loop.state.passes >= passes + 4, "several more polls");
     await loop.idle();
@@ -52,7 +75,15 @@ describe("signed desired-state commits", () => {
     // The initial commit is unsigned; sign a first good one.
     await fx.wt.commitAndPush("main", { "apps/signed.yaml": configMap("signed", "1") }, "signed", signer);
     loop = new ReconcileLoop({
-      config: { repo: { url: fx.repoUrl, mirrorDir: await fx.tmp("mirror"), credentials: { kind: "file", path: await credsFile(fx) } }, poll: { intervalMs: 150 }, verify: { trustedKeys: [signer.publicKey] } },
+      config: {
+        repo: {
+          url: fx.repoUrl,
+          mirrorDir: await fx.tmp("mirror"),
+          credentials: { kind: "file", path: await credsFile(fx) },
+        },
+        poll: { intervalMs: 150 },
+        verify: { trustedKeys: [signer.publicKey] },
+      },
       consumer,
       logger: captureLogger().logger,
       onPass: (o) => outcomes.push(o),
@@ -69,7 +100,11 @@ describe("signed desired-state commits", () => {
     const unsigned = await fx.wt.commitAndPush("main", { "apps/u.yaml": configMap("u", "1") }, "unsigned");
     await waitFor(() => outcomes.some((o) => o.kind === "unverified" && o.commit === unsigned), "unverified outcome");
     expect(consumer.commits).not.toContain(unsigned);
-    await waitFor(async () => (await (await readBranch(fx.wt, "bosun/status"))?.show("_commit.yaml"))?.includes("phase: Unverified") ?? false, "status says unverified");
+    await waitFor(
+      async () =>
+        (await (await readBranch(fx.wt, "bosun/status"))?.show("_commit.yaml"))?.includes("phase: Unverified") ?? false,
+      "status says unverified",
+    );
     const status = (await readBranch(fx.wt, "bosun/status"))!;
     expect(await status.show("_commit.yaml")).toContain(`commit ${unsigned} is not signed`);
     const signed = await fx.wt.commitAndPush("main", { "apps/v.yaml": configMap("v", "1") }, "signed again", signer);

@@ -26,7 +26,9 @@ describe("lab git server (git http-backend behind Node)", () => {
   });
 
   it("rejects a wrong password for native git", async () => {
-    await expect(git(["ls-remote", `${server.url}/fleet.git`], { auth: { ...auth, password: "nope" } })).rejects.toThrow(/Authentication failed|could not read Username/);
+    await expect(
+      git(["ls-remote", `${server.url}/fleet.git`], { auth: { ...auth, password: "nope" } }),
+    ).rejects.toThrow(/Authentication failed|could not read Username/);
   });
 
   it("accepts a push and serves it back, and keeps its port across stop/start", async () => {

@@ -10,7 +10,13 @@ import type { ApplyContext, DesiredStateConsumer } from "../../engine/loop/consu
 import { ReconcileLoop } from "../../engine/loop/loop.ts";
 import type { PassOutcome } from "../../engine/loop/pass.ts";
 import type { ObjectStatus } from "../../engine/status/types.ts";
-import { createBareRepo, startGitServer, WorkTree, type GitServer, type GitServerAuth } from "../../lab/git-server/index.ts";
+import {
+  createBareRepo,
+  startGitServer,
+  WorkTree,
+  type GitServer,
+  type GitServerAuth,
+} from "../../lab/git-server/index.ts";
 
 export const AUTH: GitServerAuth = { username: "fleet-bot", password: "pw-Zq8vX3-never-log-me" };
 
@@ -28,7 +34,9 @@ export function configMap(name: string, value: string): string {
 }
 
 /** Starts a server with Basic auth, creates `fleet.git` and pushes an initial valid commit to main. */
-export async function startFixture(initial: Record<string, string> = { "apps/a.yaml": configMap("a", "1") }): Promise<Fixture> {
+export async function startFixture(
+  initial: Record<string, string> = { "apps/a.yaml": configMap("a", "1") },
+): Promise<Fixture> {
   const root = await mkdtemp(join(tmpdir(), "bosun-git-it-"));
   const server = await startGitServer({ root, auth: AUTH });
   await createBareRepo(root, "fleet");
@@ -94,8 +102,15 @@ export function captureLogger(): { logger: Logger; lines: string[] } {
   return { logger: createLogger({ level: "debug", destination }), lines };
 }
 
-/** Polls `predicate` every 25 ms until true; fails with `what` after `timeoutMs` (a hang guard, not a timing assertion). */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls `predicate` every 25 ms until true; fails with `what` after `timeoutMs` (a hang guard, not a timing
+ * assertion).
+ */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
@@ -104,7 +119,10 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, what:
 }
 
 /** The remote status branch as native git sees it (undefined when it does not exist). */
-export async function readBranch(wt: WorkTree, branch: string): Promise<{ head: string; files: string[]; count: number; show(path: string): Promise<string> } | undefined> {
+export async function readBranch(
+  wt: WorkTree,
+  branch: string,
+): Promise<{ head: string; files: string[]; count: number; show(path: string): Promise<string> } | undefined> {
   const refs = await wt.run(["ls-remote", "origin", `refs/heads/${branch}`]);
   const head = refs.split("\t")[0]?.trim();
   if (!head) return undefined;
@@ -130,10 +148,17 @@ export function loopHarness(config: (fx: Fixture) => Promise<GitLoopConfig>): Lo
   const log = captureLogger();
   let running: { fx: Fixture; loop: ReconcileLoop } | undefined;
   return {
-    consumer, outcomes, log,
+    consumer,
+    outcomes,
+    log,
     async start() {
       const fx = await startFixture();
-      const loop = new ReconcileLoop({ config: await config(fx), consumer, logger: log.logger, onPass: (o) => outcomes.push(o) });
+      const loop = new ReconcileLoop({
+        config: await config(fx),
+        consumer,
+        logger: log.logger,
+        onPass: (o) => outcomes.push(o),
+      });
       running = { fx, loop };
       await loop.start();
       await waitFor(() => consumer.calls.length >= 1, "first pass applied");

@@ -6,7 +6,12 @@ const harness = loopHarness(async (fx) => {
   process.env["BOSUN_IT_GIT_USER"] = AUTH.username;
   process.env["BOSUN_IT_GIT_PASS"] = AUTH.password;
   return {
-    repo: { url: fx.repoUrl, ref: "main", mirrorDir: await fx.tmp("mirror"), credentials: { kind: "env", usernameVar: "BOSUN_IT_GIT_USER", passwordVar: "BOSUN_IT_GIT_PASS" } },
+    repo: {
+      url: fx.repoUrl,
+      ref: "main",
+      mirrorDir: await fx.tmp("mirror"),
+      credentials: { kind: "env", usernameVar: "BOSUN_IT_GIT_USER", passwordVar: "BOSUN_IT_GIT_PASS" },
+    },
     // Polling is fast here so "picked up by the next poll" needs no manual trigger.
     poll: { intervalMs: 300, jitter: 0.2 },
     backoff: { baseMs: 100, maxMs: 1_000 },
@@ -52,15 +57,26 @@ describe("reconcile loop against the real git server", () => {
     const sha = await fx.wt.commitAndPush("main", { "apps/b.yaml": configMap("b", "2") }, "add b");
     await waitFor(() => consumer.commits.includes(sha), "poll picks up the push");
     expect(consumer.calls.at(-1)?.keys).toEqual(["ConfigMap/default/a", "ConfigMap/default/b"]);
-    await waitFor(async () => (await readBranch(fx.wt, "bosun/status"))?.files.includes("objects/ConfigMap/default/b.yaml") ?? false, "status for b");
+    await waitFor(
+      async () =>
+        (await readBranch(fx.wt, "bosun/status"))?.files.includes("objects/ConfigMap/default/b.yaml") ?? false,
+      "status for b",
+    );
   });
 
   it("does not apply an invalid commit, writes its file:line errors to status, then applies the next valid commit", async () => {
     await loop.idle();
     const goodBefore = consumer.calls.at(-1)!.commit;
-    const bad = await fx.wt.commitAndPush("main", { "apps/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata:\n  k: [\n" }, "broken yaml");
+    const bad = await fx.wt.commitAndPush(
+      "main",
+      { "apps/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata:\n  k: [\n" },
+      "broken yaml",
+    );
     await waitFor(() => outcomes.some((o) => o.kind === "invalid" && o.commit === bad), "invalid outcome");
-    await waitFor(async () => (await (await readBranch(fx.wt, "bosun/status"))!.show("_commit.yaml")).includes(bad), "status shows invalid commit");
+    await waitFor(
+      async () => (await (await readBranch(fx.wt, "bosun/status"))!.show("_commit.yaml")).includes(bad),
+      "status shows invalid commit",
+    );
     expect(consumer.commits).not.toContain(bad);
     const status = (await readBranch(fx.wt, "bosun/status"))!;
     const commitYaml = await status.show("_commit.yaml");

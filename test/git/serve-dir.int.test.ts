@@ -21,7 +21,8 @@ let work: string;
 let child: ChildProcess | undefined;
 let output = "";
 
-const configMap = (value: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: ${ns.name}\ndata:\n  value: "${value}"\n`;
+const configMap = (value: string): string =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: ${ns.name}\ndata:\n  value: "${value}"\n`;
 
 async function put(path: string, text: string): Promise<void> {
   await mkdir(dirname(join(work, "tree", path)), { recursive: true });
@@ -50,7 +51,12 @@ afterAll(async () => {
 describe("bosun serve --dir", () => {
   it("is a usage error without cluster settings", async () => {
     const code = await new Promise<number | null>((resolve) => {
-      const p = execFile(process.execPath, [bosun, "serve", "--dir", join(work, "tree")], { cwd: root, timeout: 60_000 }, () => resolve(p.exitCode));
+      const p = execFile(
+        process.execPath,
+        [bosun, "serve", "--dir", join(work, "tree")],
+        { cwd: root, timeout: 60_000 },
+        () => resolve(p.exitCode),
+      );
     });
     expect(code).toBe(2);
   });
@@ -58,29 +64,55 @@ describe("bosun serve --dir", () => {
   it("reconciles the working tree on change, keeps the last good state on an invalid edit, exits on SIGTERM", async () => {
     // The config file has a git: section; --dir replaces it.
     const config = join(work, "engine.yaml");
-    await writeFile(config, stringify({
-      git: { repo: { url: "http://127.0.0.1:9/never-used.git", mirrorDir: join(work, "mirror") } },
-      kubernetes: { stateNamespace: ns.name },
-      listen: { host: "127.0.0.1", port: 0 },
-    }));
+    await writeFile(
+      config,
+      stringify({
+        git: { repo: { url: "http://127.0.0.1:9/never-used.git", mirrorDir: join(work, "mirror") } },
+        kubernetes: { stateNamespace: ns.name },
+        listen: { host: "127.0.0.1", port: 0 },
+      }),
+    );
     const statusDir = join(work, "status");
-    child = spawn(process.execPath, [bosun, "serve", "--config", config, "--dir", join(work, "tree"), "--kubeconfig", kubeConnection().kubeconfigPath, "--status-dir", statusDir], {
-      cwd: root, stdio: ["ignore", "pipe", "pipe"],
+    child = spawn(
+      process.execPath,
+      [
+        bosun,
+        "serve",
+        "--config",
+        config,
+        "--dir",
+        join(work, "tree"),
+        "--kubeconfig",
+        kubeConnection().kubeconfigPath,
+        "--status-dir",
+        statusDir,
+      ],
+      { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout?.on("data", (d: Buffer) => {
+      output += d.toString();
     });
-    child.stdout?.on("data", (d: Buffer) => { output += d.toString(); });
-    child.stderr?.on("data", (d: Buffer) => { output += d.toString(); });
+    child.stderr?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
 
     await waitFor(async () => (await liveValue()) === "1", "initial tree applied to the cluster", 60_000);
     expect(output).toContain("local directory loop started");
     expect(output).not.toContain("never-used");
-    await waitFor(async () => (await readFile(join(statusDir, "_commit.yaml"), "utf8").catch(() => "")).includes("phase: Applied"), "status folder written");
+    await waitFor(
+      async () => (await readFile(join(statusDir, "_commit.yaml"), "utf8").catch(() => "")).includes("phase: Applied"),
+      "status folder written",
+    );
 
     await put("apps/a.yaml", configMap("2"));
     await waitFor(async () => (await liveValue()) === "2", "edit applied to the cluster", 60_000);
 
     await put("apps/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: [broken\n");
     await waitFor(() => output.includes("is invalid; keeping"), "invalid edit logged", 60_000);
-    await waitFor(async () => (await readFile(join(statusDir, "_commit.yaml"), "utf8")).includes("phase: Invalid"), "status says Invalid");
+    await waitFor(
+      async () => (await readFile(join(statusDir, "_commit.yaml"), "utf8")).includes("phase: Invalid"),
+      "status says Invalid",
+    );
     expect(await liveValue()).toBe("2");
 
     const exited = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));

@@ -35,7 +35,11 @@ afterAll(async () => {
 describe("GitMirror + FleetTreeReader against the real server", () => {
   it("resolves a branch, a tag and a commit SHA", async () => {
     const head = (await fx.wt.run(["rev-parse", "HEAD"])).trim();
-    expect(await mirror.fetchRevision("main")).toMatchObject({ kind: "branch", fullRef: "refs/heads/main", commit: head });
+    expect(await mirror.fetchRevision("main")).toMatchObject({
+      kind: "branch",
+      fullRef: "refs/heads/main",
+      commit: head,
+    });
     await fx.wt.run(["tag", "-a", "v1", "-m", "release 1"]);
     await fx.wt.run(["push", "--quiet", "origin", "v1"]);
     expect(await mirror.fetchRevision("v1")).toMatchObject({ kind: "tag", commit: head });
@@ -54,7 +58,12 @@ describe("GitMirror + FleetTreeReader against the real server", () => {
     expect(rev.commit).toBe(sha);
     const reader = new FleetTreeReader(mirror.gitdir, mirror.cache);
     const files = await reader.read(rev.commit);
-    expect(files.map((f) => f.path).sort()).toEqual(["apps/a.yaml", "apps/link.yaml", "apps/n.yaml", "shared/base.yaml"]);
+    expect(files.map((f) => f.path).sort()).toEqual([
+      "apps/a.yaml",
+      "apps/link.yaml",
+      "apps/n.yaml",
+      "shared/base.yaml",
+    ]);
     expect(files.find((f) => f.path === "apps/link.yaml")?.linkTarget).toBe("../shared/base.yaml");
     const changed = await fx.wt.commitAndPush("main", { "apps/n.yaml": configMap("n", "2") }, "change n");
     await mirror.fetchRevision("main");
@@ -64,9 +73,17 @@ describe("GitMirror + FleetTreeReader against the real server", () => {
   });
 
   it("names the failure: auth rejected, repo missing, ref deleted, server unreachable", async () => {
-    const bad = await GitMirror.open({ gitdir: await fx.tmp("bad"), url: fx.repoUrl, credentials: { username: AUTH.username, password: "wrong-password" } });
+    const bad = await GitMirror.open({
+      gitdir: await fx.tmp("bad"),
+      url: fx.repoUrl,
+      credentials: { username: AUTH.username, password: "wrong-password" },
+    });
     expect((await failure(bad.fetchRevision("main"))).kind).toBe("auth");
-    const missing = await GitMirror.open({ gitdir: await fx.tmp("missing"), url: `${fx.server.url}/nope.git`, credentials: AUTH });
+    const missing = await GitMirror.open({
+      gitdir: await fx.tmp("missing"),
+      url: `${fx.server.url}/nope.git`,
+      credentials: AUTH,
+    });
     expect((await failure(missing.fetchRevision("main"))).kind).toBe("repo-missing");
     await fx.wt.commitAndPush("doomed", {}, "branch to delete");
     expect((await mirror.fetchRevision("doomed")).kind).toBe("branch");

@@ -26,9 +26,17 @@ afterAll(async () => {
 describe("status write-back with fetch-rebuild-retry", () => {
   it("commits once, then not at all when nothing changed", async () => {
     const writer = new StatusWriter({ mirror });
-    const first = await writer.write({ branch: "bosun/status", prefix: "" }, renderStatusFiles(snapshot("a".repeat(40))), "status 1");
+    const first = await writer.write(
+      { branch: "bosun/status", prefix: "" },
+      renderStatusFiles(snapshot("a".repeat(40))),
+      "status 1",
+    );
     expect(first.commit).toMatch(/^[0-9a-f]{40}$/);
-    const again = await writer.write({ branch: "bosun/status", prefix: "" }, renderStatusFiles(snapshot("a".repeat(40))), "status 2");
+    const again = await writer.write(
+      { branch: "bosun/status", prefix: "" },
+      renderStatusFiles(snapshot("a".repeat(40))),
+      "status 2",
+    );
     expect(again).toEqual({ attempts: 0 });
     const branch = await readBranch(fx.wt, "bosun/status");
     expect(branch?.head).toBe(first.commit);
@@ -49,7 +57,11 @@ describe("status write-back with fetch-rebuild-retry", () => {
             const head = await target.fetchBranch(branch, signal);
             if (!raced) {
               raced = true;
-              humanSha = await human.commitAndPush("bosun/status", { "notes/human.md": "kept\n", "objects/ConfigMap/default/a.yaml": "edited by hand\n" }, "human note");
+              humanSha = await human.commitAndPush(
+                "bosun/status",
+                { "notes/human.md": "kept\n", "objects/ConfigMap/default/a.yaml": "edited by hand\n" },
+                "human note",
+              );
             }
             return head;
           };
@@ -59,7 +71,11 @@ describe("status write-back with fetch-rebuild-retry", () => {
       },
     });
     const writer = new StatusWriter({ mirror: racing, backoff: { baseMs: 10, maxMs: 50 } });
-    const res = await writer.write({ branch: "bosun/status", prefix: "" }, renderStatusFiles(snapshot("b".repeat(40), "Progressing")), "status 3");
+    const res = await writer.write(
+      { branch: "bosun/status", prefix: "" },
+      renderStatusFiles(snapshot("b".repeat(40), "Progressing")),
+      "status 3",
+    );
     expect(res.attempts).toBe(2);
     const branch = (await readBranch(fx.wt, "bosun/status"))!;
     expect(branch.head).toBe(res.commit);
@@ -75,7 +91,10 @@ describe("status write-back with fetch-rebuild-retry", () => {
 
   it("deletes status files of objects that are gone but keeps human files", async () => {
     const writer = new StatusWriter({ mirror });
-    const empty: StatusSnapshot = { commit: { repo: "r", ref: "main", phase: "Applied", observedCommit: "c".repeat(40) }, objects: [] };
+    const empty: StatusSnapshot = {
+      commit: { repo: "r", ref: "main", phase: "Applied", observedCommit: "c".repeat(40) },
+      objects: [],
+    };
     await writer.write({ branch: "bosun/status", prefix: "" }, renderStatusFiles(empty), "status 4");
     const branch = (await readBranch(fx.wt, "bosun/status"))!;
     expect(branch.files.sort()).toEqual(["STATUS.md", "_commit.yaml", "notes/human.md"]);

@@ -21,7 +21,11 @@ beforeAll(async () => {
   await writeFile(secretFile, `${SECRET}\n`);
   loop = new ReconcileLoop({
     config: {
-      repo: { url: fx.repoUrl, mirrorDir: await fx.tmp("mirror"), credentials: { kind: "env", usernameVar: "BOSUN_IT_HOOK_USER", tokenVar: "BOSUN_IT_HOOK_TOKEN" } },
+      repo: {
+        url: fx.repoUrl,
+        mirrorDir: await fx.tmp("mirror"),
+        credentials: { kind: "env", usernameVar: "BOSUN_IT_HOOK_USER", tokenVar: "BOSUN_IT_HOOK_TOKEN" },
+      },
       poll: { intervalMs: 0 },
       webhook: { port: 0, secretFile },
     },
@@ -44,8 +48,16 @@ describe("push webhook", () => {
     const body = JSON.stringify({ ref: "refs/heads/main", after: sha });
     const requests = fx.server.requests;
     const passes = loop.state.passes;
-    const wrong = await fetch(loop.webhookUrl!, { method: "POST", body, headers: { "x-github-event": "push", "x-hub-signature-256": signGithub(body, "not-the-secret") } });
-    const giteaWrong = await fetch(loop.webhookUrl!, { method: "POST", body, headers: { "x-gitea-event": "push", "x-gitea-signature": signGitea(body + " ", SECRET) } });
+    const wrong = await fetch(loop.webhookUrl!, {
+      method: "POST",
+      body,
+      headers: { "x-github-event": "push", "x-hub-signature-256": signGithub(body, "not-the-secret") },
+    });
+    const giteaWrong = await fetch(loop.webhookUrl!, {
+      method: "POST",
+      body,
+      headers: { "x-gitea-event": "push", "x-gitea-signature": signGitea(body + " ", SECRET) },
+    });
     const missing = await fetch(loop.webhookUrl!, { method: "POST", body, headers: { "x-gitea-event": "push" } });
     expect([wrong.status, giteaWrong.status, missing.status]).toEqual([401, 401, 401]);
     await loop.idle();
@@ -57,7 +69,11 @@ describe("push webhook", () => {
   it("ignores a correctly signed push to another branch", async () => {
     const body = JSON.stringify({ ref: "refs/heads/feature" });
     const passes = loop.state.passes;
-    const res = await fetch(loop.webhookUrl!, { method: "POST", body, headers: { "x-github-event": "push", "x-hub-signature-256": signGithub(body, SECRET) } });
+    const res = await fetch(loop.webhookUrl!, {
+      method: "POST",
+      body,
+      headers: { "x-github-event": "push", "x-hub-signature-256": signGithub(body, SECRET) },
+    });
     expect(res.status).toBe(200);
     await loop.idle();
     expect(loop.state.passes).toBe(passes);
@@ -67,7 +83,11 @@ describe("push webhook", () => {
     const sha = await fx.wt.commitAndPush("main", { "apps/y.yaml": configMap("y", "2") }, "add y");
     const body = JSON.stringify({ ref: "refs/heads/main", after: sha });
     const started = performance.now();
-    const res = await fetch(loop.webhookUrl!, { method: "POST", body, headers: { "x-github-event": "push", "x-hub-signature-256": signGithub(body, SECRET) } });
+    const res = await fetch(loop.webhookUrl!, {
+      method: "POST",
+      body,
+      headers: { "x-github-event": "push", "x-hub-signature-256": signGithub(body, SECRET) },
+    });
     expect(res.status).toBe(202);
     await waitFor(() => consumer.commits.includes(sha), "webhook pass applied", 10_000);
     expect(performance.now() - started).toBeLessThan(1_000);
@@ -78,7 +98,13 @@ describe("push webhook", () => {
     const sha = await fx.wt.commitAndPush("main", { "apps/z.yaml": configMap("z", "3") }, "add z");
     const body = JSON.stringify({ ref: "refs/heads/main", after: sha });
     const passes = loop.state.passes;
-    const sends = Array.from({ length: 8 }, () => fetch(loop.webhookUrl!, { method: "POST", body, headers: { "x-gitea-event": "push", "x-gitea-signature": signGitea(body, SECRET) } }));
+    const sends = Array.from({ length: 8 }, () =>
+      fetch(loop.webhookUrl!, {
+        method: "POST",
+        body,
+        headers: { "x-gitea-event": "push", "x-gitea-signature": signGitea(body, SECRET) },
+      }),
+    );
     const statuses = (await Promise.all(sends)).map((r) => r.status);
     expect(statuses.every((s) => s === 202)).toBe(true);
     await waitFor(() => consumer.commits.includes(sha), "gitea pass applied", 10_000);

@@ -7,21 +7,54 @@ import { buildPlan } from "../../engine/plan/plan.ts";
 import { renderPlanMarkdown, renderPlanText } from "../../engine/plan/render-plan.ts";
 
 const body = {
-  apiVersion: "azure.com/v1alpha1", kind: "DeviceProcessDeployment", metadata: { name: "agent", namespace: "infra" },
+  apiVersion: "azure.com/v1alpha1",
+  kind: "DeviceProcessDeployment",
+  metadata: { name: "agent", namespace: "infra" },
   spec: {
     selector: { matchLabels: { role: "tor" } },
-    waves: [{ name: "canary", selector: { matchLabels: { rack: "r1" } } }, { name: "fleet", approval: "required" }],
-    template: { spec: { artifact: { type: "oci", url: "a:v2", checksumSHA256: "a".repeat(64) }, execution: { backend: "exec", command: ["/a"] } } },
+    waves: [
+      { name: "canary", selector: { matchLabels: { rack: "r1" } } },
+      { name: "fleet", approval: "required" },
+    ],
+    template: {
+      spec: {
+        artifact: { type: "oci", url: "a:v2", checksumSHA256: "a".repeat(64) },
+        execution: { backend: "exec", command: ["/a"] },
+      },
+    },
   },
 };
-const object: FleetObject = { apiVersion: body.apiVersion, kind: body.kind, namespace: "infra", name: "agent", body, source: { file: "a.yaml", line: 1, col: 1 } };
+const object: FleetObject = {
+  apiVersion: body.apiVersion,
+  kind: body.kind,
+  namespace: "infra",
+  name: "agent",
+  body,
+  source: { file: "a.yaml", line: 1, col: 1 },
+};
 const deployment = readDeployment(object, defaultConfig);
-const devices = Array.from({ length: 6 }, (_, i) => ({ kind: "NetworkSwitch" as const, name: `tor-${i}`, labels: { role: "tor", rack: i < 2 ? "r1" : "r2" } }));
+const devices = Array.from({ length: 6 }, (_, i) => ({
+  kind: "NetworkSwitch" as const,
+  name: `tor-${i}`,
+  labels: { role: "tor", rack: i < 2 ? "r1" : "r2" },
+}));
 
 function rollout(onRevision: boolean) {
-  const live = new Map(devices.map((d) => [`agent-${d.name}`, {
-    name: `agent-${d.name}`, device: d.name, revision: onRevision ? deployment.revision : "old", phase: "Running", healthy: true, restartCount: 0, observed: true, reason: undefined,
-  }]));
+  const live = new Map(
+    devices.map((d) => [
+      `agent-${d.name}`,
+      {
+        name: `agent-${d.name}`,
+        device: d.name,
+        revision: onRevision ? deployment.revision : "old",
+        phase: "Running",
+        healthy: true,
+        restartCount: 0,
+        observed: true,
+        reason: undefined,
+      },
+    ]),
+  );
   return planRollout(object, { objects: [object], approvals: [], config: defaultConfig }, devices, live, () => true);
 }
 
@@ -43,8 +76,18 @@ describe("plan", () => {
   });
 
   it("reports no changes when everything is in sync, with a stable digest", () => {
-    const a = buildPlan({ commit: "abc", objects: [{ kind: "ConfigMap", namespace: "x", name: "c", diff: { state: "in-sync", fields: [] } }], deletions: [], rollouts: [rollout(true)] });
-    const b = buildPlan({ commit: "abc", objects: [{ kind: "ConfigMap", namespace: "x", name: "c", diff: { state: "in-sync", fields: [] } }], deletions: [], rollouts: [rollout(true)] });
+    const a = buildPlan({
+      commit: "abc",
+      objects: [{ kind: "ConfigMap", namespace: "x", name: "c", diff: { state: "in-sync", fields: [] } }],
+      deletions: [],
+      rollouts: [rollout(true)],
+    });
+    const b = buildPlan({
+      commit: "abc",
+      objects: [{ kind: "ConfigMap", namespace: "x", name: "c", diff: { state: "in-sync", fields: [] } }],
+      deletions: [],
+      rollouts: [rollout(true)],
+    });
     expect(a.hasChanges).toBe(false);
     expect(a.digest).toBe(b.digest);
     expect(renderPlanText(a)).toContain("no changes");
@@ -54,16 +97,39 @@ describe("plan", () => {
     const plan = buildPlan({
       commit: "abc",
       objects: [
-        { kind: "Secret", namespace: "x", name: "s", diff: { state: "changed", fields: [{ pointer: "/data/password", desired: "aHVudGVyMg==", live: "b2xk" }] } },
-        { kind: "FARAgent", namespace: "x", name: "f", disruption: { of: "recreate" as const, fields: [/^\/spec\/microvm(\/|$)/] }, diff: { state: "changed", fields: [{ pointer: "/spec/microvm/kernel", desired: "k2", live: "k1" }] } },
-        { kind: "Deployment", namespace: "x", name: "d", diff: { state: "changed", fields: [{ pointer: "/spec/template/spec/containers/0/image", desired: "a:v2", live: "a:v1" }] } },
+        {
+          kind: "Secret",
+          namespace: "x",
+          name: "s",
+          diff: { state: "changed", fields: [{ pointer: "/data/password", desired: "aHVudGVyMg==", live: "b2xk" }] },
+        },
+        {
+          kind: "FARAgent",
+          namespace: "x",
+          name: "f",
+          disruption: { of: "recreate" as const, fields: [/^\/spec\/microvm(\/|$)/] },
+          diff: { state: "changed", fields: [{ pointer: "/spec/microvm/kernel", desired: "k2", live: "k1" }] },
+        },
+        {
+          kind: "Deployment",
+          namespace: "x",
+          name: "d",
+          diff: {
+            state: "changed",
+            fields: [{ pointer: "/spec/template/spec/containers/0/image", desired: "a:v2", live: "a:v1" }],
+          },
+        },
         { kind: "ConfigMap", namespace: "x", name: "c", diff: { state: "missing", fields: [] } },
       ],
       deletions: [{ kind: "ConfigMap", namespace: "x", name: "old" }],
       rollouts: [],
     });
     expect(plan.changes.map((c) => [c.kind, c.name, c.action, c.disruption])).toEqual([
-      ["ConfigMap", "c", "create", "none"], ["ConfigMap", "old", "delete", "delete"], ["Deployment", "d", "update", "restart"], ["FARAgent", "f", "update", "recreate"], ["Secret", "s", "update", "none"],
+      ["ConfigMap", "c", "create", "none"],
+      ["ConfigMap", "old", "delete", "delete"],
+      ["Deployment", "d", "update", "restart"],
+      ["FARAgent", "f", "update", "recreate"],
+      ["Secret", "s", "update", "none"],
     ]);
     const out = renderPlanText(plan) + renderPlanMarkdown(plan) + JSON.stringify(plan);
     expect(out).not.toContain("aHVudGVyMg==");
@@ -76,12 +142,19 @@ describe("plan", () => {
     const plain = buildPlan({ commit: "abc", objects: [], deletions: [], rollouts: [] });
     const ordered = buildPlan({ commit: "abc", objects: [], deletions: [], rollouts: [], order });
     expect(ordered.digest).not.toBe(plain.digest);
-    expect(renderPlanText(ordered)).toContain("Order (dependsOn; each step waits for the one before to be Ready):\n  1. TenantCluster infra/vm\n  2. ConfigMap infra/app");
+    expect(renderPlanText(ordered)).toContain(
+      "Order (dependsOn; each step waits for the one before to be Ready):\n  1. TenantCluster infra/vm\n  2. ConfigMap infra/app",
+    );
     expect(renderPlanMarkdown(ordered)).toContain("#### Order (dependsOn)");
   });
 
   it("caps a long markdown comment with a summary", () => {
-    const objects = Array.from({ length: 120 }, (_, i) => ({ kind: "ConfigMap", namespace: "x", name: `c${i}`, diff: { state: "missing" as const, fields: [] } }));
+    const objects = Array.from({ length: 120 }, (_, i) => ({
+      kind: "ConfigMap",
+      namespace: "x",
+      name: `c${i}`,
+      diff: { state: "missing" as const, fields: [] },
+    }));
     const md = renderPlanMarkdown(buildPlan({ commit: "abc", objects, deletions: [], rollouts: [] }), 50);
     expect(md.split("\n").filter((l) => l.startsWith("| create")).length).toBe(50);
     expect(md).toContain("…and 70 more changes (120 to create)");

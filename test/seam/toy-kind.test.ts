@@ -30,7 +30,16 @@ function toySchema(kind: string): Record<string, unknown> {
     properties: {
       apiVersion: { const: API },
       kind: { const: kind },
-      metadata: { type: "object", required: ["name"], properties: { name: { type: "string" }, namespace: { type: "string" }, labels: { type: "object" }, annotations: { type: "object" } } },
+      metadata: {
+        type: "object",
+        required: ["name"],
+        properties: {
+          name: { type: "string" },
+          namespace: { type: "string" },
+          labels: { type: "object" },
+          annotations: { type: "object" },
+        },
+      },
       spec: {
         type: "object",
         additionalProperties: false,
@@ -42,12 +51,27 @@ function toySchema(kind: string): Record<string, unknown> {
 
 /** A toy machine on backend "alpha": Ready once the toy hypervisor says so. */
 const toyMachine: KindRegistration = {
-  apiVersion: API, kind: "ToyMachine", namespaced: true, role: "applied", backend: "alpha", schema: toySchema("ToyMachine"),
-  health: (live) => ((live["status"] as { booted?: boolean } | undefined)?.booted === true ? { ready: true, reason: "booted" } : { ready: false, reason: "booting" }),
+  apiVersion: API,
+  kind: "ToyMachine",
+  namespaced: true,
+  role: "applied",
+  backend: "alpha",
+  schema: toySchema("ToyMachine"),
+  health: (live) =>
+    (live["status"] as { booted?: boolean } | undefined)?.booted === true
+      ? { ready: true, reason: "booted" }
+      : { ready: false, reason: "booting" },
   disruption: { of: "recreate", fields: [/^\/spec\/size$/] },
 };
 /** A toy app on backend "beta" that runs on a machine. */
-const toyApp: KindRegistration = { apiVersion: API, kind: "ToyApp", namespaced: true, role: "applied", backend: "beta", schema: toySchema("ToyApp") };
+const toyApp: KindRegistration = {
+  apiVersion: API,
+  kind: "ToyApp",
+  namespaced: true,
+  role: "applied",
+  backend: "beta",
+  schema: toySchema("ToyApp"),
+};
 const kinds = builtinKinds.with(toyMachine, toyApp);
 
 /** A toy backend: a map of objects, marked as Bosun's by a label, with its own inventory and events. */
@@ -68,36 +92,60 @@ class ToyBackend implements Backend {
       save: async (_backend, inventory) => void this.inventories.set(name, inventory),
     };
     this.live = {
-      diff: async (objects) => objects.map((o) => {
-        const live = this.objects.get(refKey(refOf(o)));
-        if (!live) return { state: "missing" as const, fields: [] };
-        const same = JSON.stringify(live["spec"]) === JSON.stringify(o["spec"]);
-        return same ? { state: "in-sync" as const, fields: [] } : { state: "changed" as const, fields: [{ pointer: "/spec/size", desired: (o["spec"] as JsonObject)["size"], live: (live["spec"] as JsonObject)["size"] }] };
-      }),
+      diff: async (objects) =>
+        objects.map((o) => {
+          const live = this.objects.get(refKey(refOf(o)));
+          if (!live) return { state: "missing" as const, fields: [] };
+          const same = JSON.stringify(live["spec"]) === JSON.stringify(o["spec"]);
+          return same
+            ? { state: "in-sync" as const, fields: [] }
+            : {
+                state: "changed" as const,
+                fields: [
+                  {
+                    pointer: "/spec/size",
+                    desired: (o["spec"] as JsonObject)["size"],
+                    live: (live["spec"] as JsonObject)["size"],
+                  },
+                ],
+              };
+        }),
     };
     this.sink = {
-      apply: async (objects, signal) => objects.map((o): Change => {
-        signal.throwIfAborted();
-        const ref = refOf(o);
-        const key = refKey(ref);
-        const old = this.objects.get(key);
-        if ((o["spec"] as JsonObject)["size"] === 13) return { action: "skipped", ref, reason: "unlucky size", error: new SinkError(`${ref.kind} ${ref.name}`, "permanent", "size 13 does not fit") };
-        if (old && JSON.stringify(old["spec"]) === JSON.stringify(o["spec"])) return { action: "unchanged", ref, reason: "in sync" };
-        this.objects.set(key, { ...o, status: old?.["status"] ?? {} });
-        this.writes.push(`${old ? "update" : "create"} ${ref.kind}/${ref.name}`);
-        return { action: old ? "configured" : "created", ref, reason: old ? "configured" : "created" };
-      }),
-      delete: async (refs) => refs.map((ref): Change => {
-        const existed = this.objects.delete(refKey(ref));
-        if (existed) this.writes.push(`delete ${ref.kind}/${ref.name}`);
-        return existed ? { action: "deleted", ref, reason: "deleted" } : { action: "skipped", ref, reason: "already gone" };
-      }),
-      observe: async (refs) => refs.map((ref): Observed | undefined => {
-        const o = this.objects.get(refKey(ref));
-        if (!o) return undefined;
-        const labels = ((o["metadata"] as JsonObject)["labels"] ?? {}) as Record<string, string>;
-        return { ref, object: o, managedByBosun: labels["app.kubernetes.io/managed-by"] === "bosun" };
-      }),
+      apply: async (objects, signal) =>
+        objects.map((o): Change => {
+          signal.throwIfAborted();
+          const ref = refOf(o);
+          const key = refKey(ref);
+          const old = this.objects.get(key);
+          if ((o["spec"] as JsonObject)["size"] === 13)
+            return {
+              action: "skipped",
+              ref,
+              reason: "unlucky size",
+              error: new SinkError(`${ref.kind} ${ref.name}`, "permanent", "size 13 does not fit"),
+            };
+          if (old && JSON.stringify(old["spec"]) === JSON.stringify(o["spec"]))
+            return { action: "unchanged", ref, reason: "in sync" };
+          this.objects.set(key, { ...o, status: old?.["status"] ?? {} });
+          this.writes.push(`${old ? "update" : "create"} ${ref.kind}/${ref.name}`);
+          return { action: old ? "configured" : "created", ref, reason: old ? "configured" : "created" };
+        }),
+      delete: async (refs) =>
+        refs.map((ref): Change => {
+          const existed = this.objects.delete(refKey(ref));
+          if (existed) this.writes.push(`delete ${ref.kind}/${ref.name}`);
+          return existed
+            ? { action: "deleted", ref, reason: "deleted" }
+            : { action: "skipped", ref, reason: "already gone" };
+        }),
+      observe: async (refs) =>
+        refs.map((ref): Observed | undefined => {
+          const o = this.objects.get(refKey(ref));
+          if (!o) return undefined;
+          const labels = ((o["metadata"] as JsonObject)["labels"] ?? {}) as Record<string, string>;
+          return { ref, object: o, managedByBosun: labels["app.kubernetes.io/managed-by"] === "bosun" };
+        }),
     };
   }
 
@@ -108,12 +156,16 @@ class ToyBackend implements Backend {
 }
 
 function fleet(files: Record<string, string>): DesiredState {
-  const loaded = loadFleet(Object.entries(files).map(([path, text]) => ({ path, bytes: enc.encode(text) })), { kinds });
+  const loaded = loadFleet(
+    Object.entries(files).map(([path, text]) => ({ path, bytes: enc.encode(text) })),
+    { kinds },
+  );
   if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => `${d.file}:${d.line} ${d.message}`).join("\n"));
   return loaded;
 }
 
-const machine = (name: string, size = 1): string => `apiVersion: ${API}\nkind: ToyMachine\nmetadata:\n  name: ${name}\n  namespace: lab\nspec:\n  size: ${size}\n`;
+const machine = (name: string, size = 1): string =>
+  `apiVersion: ${API}\nkind: ToyMachine\nmetadata:\n  name: ${name}\n  namespace: lab\nspec:\n  size: ${size}\n`;
 const app = (name: string, on: string): string =>
   `apiVersion: ${API}\nkind: ToyApp\nmetadata:\n  name: ${name}\n  namespace: lab\nspec:\n  size: 1\n  dependsOn:\n    - kind: ToyMachine\n      name: ${on}\n`;
 
@@ -124,7 +176,11 @@ function setup() {
   const beta = new ToyBackend("beta");
   const reports: PassReport[] = [];
   const reconciler = new FleetReconciler({
-    backends: [alpha, beta], kinds, dependenciesOf, logger: createLogger({ level: "silent" }), onPass: (r) => reports.push(r),
+    backends: [alpha, beta],
+    kinds,
+    dependenciesOf,
+    logger: createLogger({ level: "silent" }),
+    onPass: (r) => reports.push(r),
   });
   let n = 0;
   const pass = async (desired: DesiredState): Promise<Map<string, ObjectStatus>> => {
@@ -139,8 +195,22 @@ describe("a kind and backends registered outside the product", () => {
     const { alpha, beta, reports, pass } = setup();
     const v1 = fleet({ "m.yaml": machine("vm1"), "a.yaml": app("web", "vm1") });
 
-    const plan = await computePlan(v1, { commit: "c0", now: new Date(0), backends: [alpha, beta], kinds, dependenciesOf, logger: createLogger({ level: "silent" }) }, new AbortController().signal);
-    expect(plan.changes.map((c) => `${c.action} ${c.kind}/${c.name}`)).toEqual(["create ToyApp/web", "create ToyMachine/vm1"]);
+    const plan = await computePlan(
+      v1,
+      {
+        commit: "c0",
+        now: new Date(0),
+        backends: [alpha, beta],
+        kinds,
+        dependenciesOf,
+        logger: createLogger({ level: "silent" }),
+      },
+      new AbortController().signal,
+    );
+    expect(plan.changes.map((c) => `${c.action} ${c.kind}/${c.name}`)).toEqual([
+      "create ToyApp/web",
+      "create ToyMachine/vm1",
+    ]);
     expect(plan.order).toEqual([["ToyMachine lab/vm1"], ["ToyApp lab/web"]]);
     expect(renderPlanText(plan)).toContain("1. ToyMachine lab/vm1");
     expect(alpha.writes).toEqual([]); // planning writes nothing
@@ -150,7 +220,9 @@ describe("a kind and backends registered outside the product", () => {
     expect(alpha.writes).toEqual(["create ToyMachine/vm1"]);
     expect(beta.writes).toEqual([]);
     expect(s.get("ToyApp/web")).toMatchObject({ phase: "Waiting", conditions: [{ reason: "DependencyNotReady" }] });
-    expect(s.get("ToyApp/web")?.conditions?.[0]?.message).toContain("waits for ToyMachine lab/vm1, which does not exist yet");
+    expect(s.get("ToyApp/web")?.conditions?.[0]?.message).toContain(
+      "waits for ToyMachine lab/vm1, which does not exist yet",
+    );
     expect(s.get("ToyMachine/vm1")).toMatchObject({ phase: "Ready" });
     expect(reports.at(-1)?.progressing).toBe(true);
 
@@ -158,7 +230,9 @@ describe("a kind and backends registered outside the product", () => {
     s = await pass(v1);
     expect(beta.writes).toEqual([]);
     expect(s.get("ToyApp/web")?.phase).toBe("Waiting");
-    expect(s.get("ToyApp/web")?.conditions?.[0]?.message).toContain("waits for ToyMachine lab/vm1 to be Ready (booting)");
+    expect(s.get("ToyApp/web")?.conditions?.[0]?.message).toContain(
+      "waits for ToyMachine lab/vm1 to be Ready (booting)",
+    );
 
     // Booted: the app follows on beta.
     alpha.boot("vm1");
@@ -168,7 +242,12 @@ describe("a kind and backends registered outside the product", () => {
     expect(reports.at(-1)?.progressing).toBe(false);
 
     // An object someone else made on alpha without Bosun's mark.
-    alpha.objects.set("toy.example.com/ToyMachine/lab/foreign", { apiVersion: API, kind: "ToyMachine", metadata: { name: "foreign", namespace: "lab" }, spec: { size: 2 } });
+    alpha.objects.set("toy.example.com/ToyMachine/lab/foreign", {
+      apiVersion: API,
+      kind: "ToyMachine",
+      metadata: { name: "foreign", namespace: "lab" },
+      spec: { size: 2 },
+    });
     // Git drops the app and adds a second machine: the app is pruned from beta, foreign stays.
     // Deleting every object beta holds is more than the mass-deletion guard allows: refused, per backend.
     s = await pass(fleet({ "m.yaml": machine("vm1"), "m2.yaml": machine("vm2") }));
@@ -185,22 +264,55 @@ describe("a kind and backends registered outside the product", () => {
 
     // A permanent failure is the object's status, and touches nothing else.
     s = await pass(fleet({ "m.yaml": machine("vm1", 13), "m2.yaml": machine("vm2"), "bosun.yaml": OPT_IN }));
-    expect(s.get("ToyMachine/vm1")).toMatchObject({ phase: "Failed", lastError: "ToyMachine vm1: size 13 does not fit" });
+    expect(s.get("ToyMachine/vm1")).toMatchObject({
+      phase: "Failed",
+      lastError: "ToyMachine vm1: size 13 does not fit",
+    });
     expect(s.get("ToyMachine/vm2")?.phase).toBe("Ready");
   });
 
   it("shows a spec change with the kind's own disruption class", async () => {
     const { alpha, beta, pass } = setup();
     await pass(fleet({ "m.yaml": machine("vm1") }));
-    const plan = await computePlan(fleet({ "m.yaml": machine("vm1", 4) }), { commit: "c", now: new Date(0), backends: [alpha, beta], kinds, dependenciesOf, logger: createLogger({ level: "silent" }) }, new AbortController().signal);
-    expect(plan.changes).toEqual([{ kind: "ToyMachine", namespace: "lab", name: "vm1", action: "update", disruption: "recreate", fields: [{ pointer: "/spec/size", from: "1", to: "4" }] }]);
+    const plan = await computePlan(
+      fleet({ "m.yaml": machine("vm1", 4) }),
+      {
+        commit: "c",
+        now: new Date(0),
+        backends: [alpha, beta],
+        kinds,
+        dependenciesOf,
+        logger: createLogger({ level: "silent" }),
+      },
+      new AbortController().signal,
+    );
+    expect(plan.changes).toEqual([
+      {
+        kind: "ToyMachine",
+        namespace: "lab",
+        name: "vm1",
+        action: "update",
+        disruption: "recreate",
+        fields: [{ pointer: "/spec/size", from: "1", to: "4" }],
+      },
+    ]);
   });
 
   it("reports a registered kind whose backend this engine does not run as NotReconciled", async () => {
     const alpha = new ToyBackend("alpha");
-    const reconciler = new FleetReconciler({ backends: [alpha], kinds, dependenciesOf, logger: createLogger({ level: "silent" }) });
-    const statuses = await reconciler.apply(fleet({ "m.yaml": machine("vm1"), "a.yaml": app("web", "vm1") }), { commit: "c", signal: new AbortController().signal });
+    const reconciler = new FleetReconciler({
+      backends: [alpha],
+      kinds,
+      dependenciesOf,
+      logger: createLogger({ level: "silent" }),
+    });
+    const statuses = await reconciler.apply(fleet({ "m.yaml": machine("vm1"), "a.yaml": app("web", "vm1") }), {
+      commit: "c",
+      signal: new AbortController().signal,
+    });
     expect(statuses.find((s) => s.kind === "ToyApp")).toMatchObject({ phase: "NotReconciled" });
-    expect(statuses.find((s) => s.kind === "ToyApp")?.conditions?.[0]?.message).toContain("the beta backend is not configured in this engine");
+    expect(statuses.find((s) => s.kind === "ToyApp")?.conditions?.[0]?.message).toContain(
+      "the beta backend is not configured in this engine",
+    );
   });
 });

@@ -19,7 +19,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const env = await startKubeEnv({ onProgress: (line) => process.stderr.write(`${line}\n`) });
   process.stderr.write(`[bosun-kube] environment up in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
   const conn: KubeConnection = {
-    kubeconfigPath: env.kubeconfigPath, server: env.server, token: env.token, caFile: env.caFile, workDir: env.workDir,
+    kubeconfigPath: env.kubeconfigPath,
+    server: env.server,
+    token: env.token,
+    caFile: env.caFile,
+    workDir: env.workDir,
   };
   project.provide("kube", conn);
   return async () => {

@@ -25,9 +25,16 @@ export interface TestNamespace {
 }
 
 /** Creates a uniquely named namespace (`<prefix>-<random>`) labelled `bosun.dev/test=true`. */
-export async function createTestNamespace(client: KubeClient, prefix = "t", signal?: AbortSignal): Promise<TestNamespace> {
+export async function createTestNamespace(
+  client: KubeClient,
+  prefix = "t",
+  signal?: AbortSignal,
+): Promise<TestNamespace> {
   const name = `${prefix}-${randomBytes(4).toString("hex")}`.toLowerCase();
-  await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "bosun.dev/test": "true" } } }, signal ? { signal } : {});
+  await client.create(
+    { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "bosun.dev/test": "true" } } },
+    signal ? { signal } : {},
+  );
   return {
     name,
     async cleanup() {

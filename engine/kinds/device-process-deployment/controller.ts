@@ -8,7 +8,15 @@ import type { Backend } from "../../reconcile/ports.ts";
 import { checkApprovals } from "../../rollout/approvals.ts";
 import { ReachabilityTracker } from "../../rollout/reachability.ts";
 import type { ObjectStatus } from "../../status/types.ts";
-import type { ControllerInput, ControllerOptions, ControllerOutput, KindController, PlanInput, RolloutPlan, RolloutReport } from "../registration.ts";
+import type {
+  ControllerInput,
+  ControllerOptions,
+  ControllerOutput,
+  KindController,
+  PlanInput,
+  RolloutPlan,
+  RolloutReport,
+} from "../registration.ts";
 import { approvalsKey, DeploymentMemo, type StepInputs } from "./deployment-memo.ts";
 import { deploymentPass, toLiveDeployment, type DeploymentPassResult } from "./deployment-pass.ts";
 import type { Deployment } from "./deployment.ts";
@@ -51,9 +59,13 @@ export class DeploymentController implements KindController {
   private lastAccessKey: string | undefined;
   private readonly fleet: DeviceFleet;
 
-  constructor(private readonly backend: Backend, private readonly options: ControllerOptions) {
+  constructor(
+    private readonly backend: Backend,
+    private readonly options: ControllerOptions,
+  ) {
     const fleet = backend.ports?.get(DEVICE_FLEET);
-    if (!fleet) throw new Error(`backend ${backend.name} offers no device fleet port; DeviceProcessDeployments need one`);
+    if (!fleet)
+      throw new Error(`backend ${backend.name} offers no device fleet port; DeviceProcessDeployments need one`);
     this.fleet = fleet;
   }
 
@@ -71,7 +83,11 @@ export class DeploymentController implements KindController {
     const devices = live.devices().value;
     const out: RolloutPlan[] = [];
     for (const object of objects) {
-      const beats = { renewedAt: live.heartbeats(object.namespace).value, staleAfterMs: this.options.heartbeatStaleMs, now: now.getTime() };
+      const beats = {
+        renewedAt: live.heartbeats(object.namespace).value,
+        staleAfterMs: this.options.heartbeatStaleMs,
+        now: now.getTime(),
+      };
       const reachable = reachability(this.options.useHeartbeats ? beats : undefined);
       out.push(planRollout(object, desired, devices, live.processes(object.namespace, object.name).value, reachable));
     }
@@ -92,23 +108,38 @@ export class DeploymentController implements KindController {
     } catch (error) {
       if (signal.aborted) throw error;
       // The rollouts went through; only the agents' RBAC could not be kept (e.g. no rights to list Roles).
-      this.options.logger.error({ err: error }, `device agent RBAC (bosun.yaml agents.rbac): ${(error as Error).message}; the engine needs deploy/rbac/bosun-agent-rbac.yaml; retrying next pass`);
+      this.options.logger.error(
+        { err: error },
+        `device agent RBAC (bosun.yaml agents.rbac): ${(error as Error).message}; the engine needs deploy/rbac/bosun-agent-rbac.yaml; retrying next pass`,
+      );
       this.lastAccessKey = undefined;
       return [];
     }
     const errors = changes.filter((c) => c.error !== undefined);
-    for (const c of errors) this.options.logger.warn({ ref: c.ref }, `device agent RBAC ${c.ref.kind} ${c.ref.namespace}/${c.ref.name}: ${c.error?.message ?? ""}; retrying next pass`);
+    for (const c of errors)
+      this.options.logger.warn(
+        { ref: c.ref },
+        `device agent RBAC ${c.ref.kind} ${c.ref.namespace}/${c.ref.name}: ${c.error?.message ?? ""}; retrying next pass`,
+      );
     this.lastAccessKey = errors.length === 0 ? key : undefined;
     return changes;
   }
 
-  private async liveState(objects: readonly FleetObject[], incremental: boolean, signal: AbortSignal): Promise<LiveState> {
+  private async liveState(
+    objects: readonly FleetObject[],
+    incremental: boolean,
+    signal: AbortSignal,
+  ): Promise<LiveState> {
     if (incremental && this.fleet.liveState) return this.fleet.liveState(signal);
     return listedState(this.fleet, objects, this.options.useHeartbeats, signal);
   }
 
   /** One rollout step per deployment (incremental: unchanged inputs reuse the last result). */
-  private async rollouts(input: ControllerInput, statuses: ObjectStatus[], placed: PlacedDeployments): Promise<{ object: FleetObject; result: DeploymentPassResult }[]> {
+  private async rollouts(
+    input: ControllerInput,
+    statuses: ObjectStatus[],
+    placed: PlacedDeployments,
+  ): Promise<{ object: FleetObject; result: DeploymentPassResult }[]> {
     const { objects, desired, commit, now, signal } = input;
     const { logger } = this.options;
     const useHeartbeats = this.options.useHeartbeats;
@@ -121,7 +152,9 @@ export class DeploymentController implements KindController {
     const out: { object: FleetObject; result: DeploymentPassResult }[] = [];
     const ids = new Set<string>();
     for (const namespace of [...new Set(objects.map((d) => d.namespace))].sort()) {
-      const reach = useHeartbeats ? tracker.at(namespace, live.heartbeats(namespace), now.getTime(), this.options.heartbeatStaleMs) : ReachabilityTracker.all();
+      const reach = useHeartbeats
+        ? tracker.at(namespace, live.heartbeats(namespace), now.getTime(), this.options.heartbeatStaleMs)
+        : ReachabilityTracker.all();
       for (const object of objects.filter((d) => d.namespace === namespace)) {
         const id = `${object.namespace}/${object.name}`;
         ids.add(id);
@@ -142,7 +175,14 @@ export class DeploymentController implements KindController {
           memo.forget(id);
           const message = `${objectRef(object)}: rollout step failed: ${(error as Error).message}`;
           logger.error({ err: error }, message);
-          statuses.push({ kind: object.kind, namespace: object.namespace, name: object.name, observedCommit: commit, phase: "Failed", lastError: message });
+          statuses.push({
+            kind: object.kind,
+            namespace: object.namespace,
+            name: object.name,
+            observedCommit: commit,
+            phase: "Failed",
+            lastError: message,
+          });
         }
       }
     }
@@ -151,8 +191,15 @@ export class DeploymentController implements KindController {
   }
 
   private async step(
-    object: FleetObject, desired: DesiredState, live: LiveState, memo: DeploymentMemo, devices: ReturnType<LiveState["devices"]>,
-    reach: ReturnType<ReachabilityTracker["at"]>, incremental: boolean, placed: PlacedDeployments, input: ControllerInput,
+    object: FleetObject,
+    desired: DesiredState,
+    live: LiveState,
+    memo: DeploymentMemo,
+    devices: ReturnType<LiveState["devices"]>,
+    reach: ReturnType<ReachabilityTracker["at"]>,
+    incremental: boolean,
+    placed: PlacedDeployments,
+    input: ControllerInput,
   ): Promise<DeploymentPassResult> {
     const { commit, now, signal } = input;
     const id = `${object.namespace}/${object.name}`;
@@ -167,22 +214,43 @@ export class DeploymentController implements KindController {
     let memoizable = true;
     if (liveDeployment.value === undefined && incremental) {
       // Just created by the generic pass and not seen by the watch yet: ask once, do not remember.
-      const fetched = toLiveDeployment(await this.fleet.get({ apiVersion: object.apiVersion, kind: object.kind, namespace: object.namespace, name: object.name }, signal));
+      const fetched = toLiveDeployment(
+        await this.fleet.get(
+          { apiVersion: object.apiVersion, kind: object.kind, namespace: object.namespace, name: object.name },
+          signal,
+        ),
+      );
       if (fetched) {
         liveDeployment = { version: -1, value: fetched };
         memoizable = false;
       }
     }
     const inputs: StepInputs = {
-      object: objectKey, placements: expanded.version, processes: processes.version, reachability: reach.version,
-      liveDeployment: liveDeployment.version, approvals: approvalsKey(approvals),
+      object: objectKey,
+      placements: expanded.version,
+      processes: processes.version,
+      reachability: reach.version,
+      liveDeployment: liveDeployment.version,
+      approvals: approvalsKey(approvals),
     };
     const reused = memoizable ? memo.reuse(id, inputs) : undefined;
     if (reused) return { ...reused, status: { ...reused.status, observedCommit: commit } };
-    const result = await deploymentPass({ fleet: this.fleet, events: this.backend.events }, {
-      object, deployment: expanded.deployment, placements: expanded.placements, config, approvals,
-      liveDeployment: liveDeployment.value, live: processes.value, reachable: reach.reachable, now, commit,
-    }, signal);
+    const result = await deploymentPass(
+      { fleet: this.fleet, events: this.backend.events },
+      {
+        object,
+        deployment: expanded.deployment,
+        placements: expanded.placements,
+        config,
+        approvals,
+        liveDeployment: liveDeployment.value,
+        live: processes.value,
+        reachable: reach.reachable,
+        now,
+        commit,
+      },
+      signal,
+    );
     if (memoizable) memo.remember(id, inputs, result);
     else memo.forget(id);
     return result;
@@ -191,8 +259,13 @@ export class DeploymentController implements KindController {
 
 function failedStatus(object: FleetObject, commit: string, error: string): ObjectStatus {
   return {
-    kind: object.kind, namespace: object.namespace, name: object.name, source: `${object.source.file}:${object.source.line}`,
-    observedCommit: commit, phase: "Failed", lastError: error,
+    kind: object.kind,
+    namespace: object.namespace,
+    name: object.name,
+    source: `${object.source.file}:${object.source.line}`,
+    observedCommit: commit,
+    phase: "Failed",
+    lastError: error,
     conditions: [{ type: "Ready", status: "False", reason: "ApplyFailed", message: error }],
   };
 }

@@ -55,15 +55,22 @@ export class DeploymentMemo {
   }
 
   /** `readDeployment` + `place`, reused while the object and the device inventory are unchanged. */
-  expand(id: string, objectKey: string, object: FleetObject, config: BosunConfig, devices: Versioned<readonly Device[]>): Expanded {
+  expand(
+    id: string,
+    objectKey: string,
+    object: FleetObject,
+    config: BosunConfig,
+    devices: Versioned<readonly Device[]>,
+  ): Expanded {
     const key = `${objectKey}|${devices.version}`;
     const hit = this.expanded.get(id);
     if (hit?.key === key) return hit;
     const deployment = readDeployment(object, config);
     const placements = place(deployment, devices.value);
-    const entry = hit !== undefined && samePlacements(hit.placements, placements)
-      ? { key, version: hit.version, deployment, placements: hit.placements }
-      : { key, version: ++this.counter, deployment, placements };
+    const entry =
+      hit !== undefined && samePlacements(hit.placements, placements)
+        ? { key, version: hit.version, deployment, placements: hit.placements }
+        : { key, version: ++this.counter, deployment, placements };
     this.expanded.set(id, entry);
     return entry;
   }

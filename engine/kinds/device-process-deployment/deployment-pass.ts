@@ -33,7 +33,10 @@ export interface DeploymentPassResult {
   readonly status: ObjectStatus;
   readonly step: RolloutStep;
   readonly deploymentStatus: DeploymentStatus;
-  /** Every write of this pass succeeded (applies, deletes, status): the result may be reused while inputs stay the same. */
+  /**
+   * Every write of this pass succeeded (applies, deletes, status): the result may be reused while inputs stay the
+   * same.
+   */
   readonly clean: boolean;
 }
 
@@ -53,11 +56,15 @@ type Json = Record<string, unknown>;
 function previousOf(live: LiveDeployment | undefined): { previous: PreviousRollout; conditions: Condition[] } {
   const status = (live?.status ?? {}) as Json;
   const conditions = (Array.isArray(status["conditions"]) ? status["conditions"] : []) as Condition[];
-  const failing = Array.isArray(status["failingDevices"]) ? (status["failingDevices"] as Json[]).map((f) => String(f["device"])) : [];
+  const failing = Array.isArray(status["failingDevices"])
+    ? (status["failingDevices"] as Json[]).map((f) => String(f["device"]))
+    : [];
   const previous: PreviousRollout = {
     ...(typeof status["revision"] === "string" ? { revision: status["revision"] } : {}),
     ...(typeof status["updatedNumberScheduled"] === "number" ? { updated: status["updatedNumberScheduled"] } : {}),
-    ...(conditions.find((c) => c.type === "Progressing")?.reason ? { progressingReason: conditions.find((c) => c.type === "Progressing")?.reason as string } : {}),
+    ...(conditions.find((c) => c.type === "Progressing")?.reason
+      ? { progressingReason: conditions.find((c) => c.type === "Progressing")?.reason as string }
+      : {}),
     failingDevices: failing,
   };
   return { previous, conditions };
@@ -80,26 +87,66 @@ export interface DeploymentPassPorts {
   readonly events: EventRecorder;
 }
 
-export async function deploymentPass(ports: DeploymentPassPorts, input: DeploymentPassInput, signal: AbortSignal): Promise<DeploymentPassResult> {
+export async function deploymentPass(
+  ports: DeploymentPassPorts,
+  input: DeploymentPassInput,
+  signal: AbortSignal,
+): Promise<DeploymentPassResult> {
   const backend = ports.fleet;
   const { deployment, placements, approvals, liveDeployment } = input;
-  const ref: ObjectRef = { apiVersion: input.object.apiVersion, kind: input.object.kind, namespace: input.object.namespace, name: input.object.name };
+  const ref: ObjectRef = {
+    apiVersion: input.object.apiVersion,
+    kind: input.object.kind,
+    namespace: input.object.namespace,
+    name: input.object.name,
+  };
   const uid = liveDeployment?.uid;
   const generation = liveDeployment?.generation ?? 0;
   const { previous, conditions } = previousOf(liveDeployment);
   const step = rolloutStep({
-    deployment, placements, live: input.live, approvedWaves: approvals.approved,
-    reachable: input.reachable, maxFailing: input.config.status.maxFailingDevices,
+    deployment,
+    placements,
+    live: input.live,
+    approvedWaves: approvals.approved,
+    reachable: input.reachable,
+    maxFailing: input.config.status.maxFailingDevices,
   });
   const owner = uid ? { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, uid } : undefined;
-  const applied = step.toApply.length > 0 ? await backend.applyTargets(step.toApply.map((p) => renderProcess(deployment, p, owner)), signal) : [];
-  const deleted = step.toDelete.length > 0
-    ? await backend.deleteTargets(step.toDelete.map((name) => ({ apiVersion: "azure.com/v1alpha1", kind: "DeviceProcess", namespace: deployment.namespace, name })), signal)
-    : [];
+  const applied =
+    step.toApply.length > 0
+      ? await backend.applyTargets(
+          step.toApply.map((p) => renderProcess(deployment, p, owner)),
+          signal,
+        )
+      : [];
+  const deleted =
+    step.toDelete.length > 0
+      ? await backend.deleteTargets(
+          step.toDelete.map((name) => ({
+            apiVersion: "azure.com/v1alpha1",
+            kind: "DeviceProcess",
+            namespace: deployment.namespace,
+            name,
+          })),
+          signal,
+        )
+      : [];
   const errors = [...applied, ...deleted].filter((c) => c.error !== undefined);
 
-  const status = deploymentStatus({ placements, live: input.live, step, generation, now: input.now.toISOString(), previous: conditions });
-  const statusBody: JsonObject = { ...status, failingDevices: step.failing, failingTotal: step.failingTotal, approvalsRefused: approvals.refused };
+  const status = deploymentStatus({
+    placements,
+    live: input.live,
+    step,
+    generation,
+    now: input.now.toISOString(),
+    previous: conditions,
+  });
+  const statusBody: JsonObject = {
+    ...status,
+    failingDevices: step.failing,
+    failingTotal: step.failingTotal,
+    approvalsRefused: approvals.refused,
+  };
   if (liveDeployment) {
     await backend.writeStatus(ref, statusBody, signal);
     const events: FleetEvent[] = rolloutEvents(previous, step, status, versionOf(deployment.templateSpec as Json));
@@ -117,21 +164,43 @@ export async function deploymentPass(ports: DeploymentPassPorts, input: Deployme
     deploymentStatus: status,
     clean: errors.length === 0,
     status: {
-      kind: ref.kind, namespace: ref.namespace, name: ref.name,
+      kind: ref.kind,
+      namespace: ref.namespace,
+      name: ref.name,
       source: `${input.object.source.file}:${input.object.source.line}`,
       observedCommit: input.commit,
       planDigest: step.revision,
       phase: step.phase === "Complete" ? "Ready" : step.phase,
-      conditions: status.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })),
+      conditions: status.conditions.map((c) => ({
+        type: c.type,
+        status: c.status,
+        reason: c.reason,
+        message: c.message,
+      })),
       counts: {
-        desired: status.desiredNumberScheduled, current: status.currentNumberScheduled, ready: status.numberReady,
-        available: status.numberAvailable, unavailable: status.numberUnavailable, updated: status.updatedNumberScheduled,
+        desired: status.desiredNumberScheduled,
+        current: status.currentNumberScheduled,
+        ready: status.numberReady,
+        available: status.numberAvailable,
+        unavailable: status.numberUnavailable,
+        updated: status.updatedNumberScheduled,
         failing: step.failingTotal,
       },
       wave: { current: waveIndex < 0 ? step.waves.length : waveIndex + 1, total: step.waves.length },
-      waves: step.waves.map((w) => ({ name: w.name, state: w.state, approval: w.approval, total: w.total, updated: w.updated, ready: w.ready, failed: w.failed, unreachable: w.unreachable })),
+      waves: step.waves.map((w) => ({
+        name: w.name,
+        state: w.state,
+        approval: w.approval,
+        total: w.total,
+        updated: w.updated,
+        ready: w.ready,
+        failed: w.failed,
+        unreachable: w.unreachable,
+      })),
       failingDevices: step.failing.map((f) => `${f.device} (${f.wave}): ${f.state}: ${f.reason}`),
-      ...(step.failingTotal > step.failing.length ? { failingDevicesOmitted: step.failingTotal - step.failing.length } : {}),
+      ...(step.failingTotal > step.failing.length
+        ? { failingDevicesOmitted: step.failingTotal - step.failing.length }
+        : {}),
       ...(lastError.length > 0 ? { lastError: lastError.join("; ") } : {}),
     },
   };

@@ -51,9 +51,13 @@ export function readDeployment(object: FleetObject, config: BosunConfig): Deploy
     successThreshold: w["successThreshold"] === undefined ? threshold : percent(String(w["successThreshold"])),
   }));
   const last = ((spec["waves"] ?? []) as Json[]).at(-1);
-  const waves = last === undefined || last["selector"] !== undefined
-    ? [...declared, { name: REMAINING_WAVE, matches: () => true, approval: "auto" as const, successThreshold: threshold }]
-    : declared;
+  const waves =
+    last === undefined || last["selector"] !== undefined
+      ? [
+          ...declared,
+          { name: REMAINING_WAVE, matches: () => true, approval: "auto" as const, successThreshold: threshold },
+        ]
+      : declared;
   const templateMeta = (template["metadata"] ?? {}) as Json;
   return {
     namespace: object.namespace,
@@ -61,7 +65,8 @@ export function readDeployment(object: FleetObject, config: BosunConfig): Deploy
     selector: spec["selector"] as LabelSelector,
     matches: compileSelector(spec["selector"] as LabelSelector),
     strategy: strategy["type"] === "Recreate" ? "Recreate" : "RollingUpdate",
-    maxUnavailable: (rolling["maxUnavailable"] as number | string | undefined) ?? config.defaults.rollout.maxUnavailable,
+    maxUnavailable:
+      (rolling["maxUnavailable"] as number | string | undefined) ?? config.defaults.rollout.maxUnavailable,
     waves,
     paused: spec["paused"] === true,
     revision: digest(template),

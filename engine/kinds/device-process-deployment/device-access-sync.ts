@@ -2,8 +2,9 @@
  * Keeps the per-device RBAC of the device agents in step with the rollouts (bosun.yaml
  * `agents.rbac`): applies the Role + RoleBinding of each device whose set of DeviceProcesses (or
  * referenced Secrets/ConfigMaps) changed, and deletes those of devices with none left. Remembers
- * what each device's objects were made from, so an unchanged device costs no rendering and no API call; on its first pass it lists what
- * Bosun created before (label managed-by bosun) to remove what an earlier process left behind.
+ * what each device's objects were made from, so an unchanged device costs no rendering and no API
+ * call; on its first pass it lists what Bosun created before (label managed-by bosun) to remove
+ * what an earlier process left behind.
  */
 import type { DeviceRbacInput } from "../device-process/agent-rbac.ts";
 import { deviceAccessObjects } from "./device-access.ts";
@@ -18,7 +19,12 @@ const NAME_PREFIX = "bosun-device-";
 
 function refOf(o: JsonObject): ObjectRef {
   const meta = o["metadata"] as { name: string; namespace?: string };
-  return { apiVersion: String(o["apiVersion"]), kind: String(o["kind"]), namespace: meta.namespace ?? "", name: meta.name };
+  return {
+    apiVersion: String(o["apiVersion"]),
+    kind: String(o["kind"]),
+    namespace: meta.namespace ?? "",
+    name: meta.name,
+  };
 }
 
 const keyOf = (r: ObjectRef): string => `${r.kind}/${r.namespace}/${r.name}`;
@@ -54,29 +60,49 @@ function signatureOf(i: DeviceRbacInput): number {
 
 /** The signature of a live Role (its resourceNames), to compare with signatureOf. */
 function signatureOfRole(role: JsonObject): number {
-  const rules = (Array.isArray(role["rules"]) ? role["rules"] : []) as { resources?: string[]; resourceNames?: string[] }[];
-  const names = (resource: string): string => rules.find((r) => r.resources?.includes(resource) && r.resourceNames)?.resourceNames?.join(",") ?? "";
+  const rules = (Array.isArray(role["rules"]) ? role["rules"] : []) as {
+    resources?: string[];
+    resourceNames?: string[];
+  }[];
+  const names = (resource: string): string =>
+    rules.find((r) => r.resources?.includes(resource) && r.resourceNames)?.resourceNames?.join(",") ?? "";
   return hash53(`${names("deviceprocesses")}|${names("secrets")}|${names("configmaps")}`);
 }
 
 export class DeviceAccessSync {
-  /** Per `<namespace>/<device>`: the signature of what was applied. Undefined until the first pass has listed the cluster. */
+  /**
+   * Per `<namespace>/<device>`: the signature of what was applied. Undefined until the first pass has listed the
+   * cluster.
+   */
   private applied: Map<string, number> | undefined;
 
-  async sync(access: ReadonlyMap<string, DeviceRbacInput>, backend: DeviceFleet, signal: AbortSignal): Promise<Change[]> {
+  async sync(
+    access: ReadonlyMap<string, DeviceRbacInput>,
+    backend: DeviceFleet,
+    signal: AbortSignal,
+  ): Promise<Change[]> {
     let changes: Change[] = []; // concat, not push(...): 100,000 devices are 200,000 entries
     let applied = this.applied;
     if (!applied) {
       // First pass (engine start): what the cluster holds stands for what was applied, so a
       // restart rewrites only the devices that changed meanwhile and removes Bosun's leftovers.
-      const [roles, bindings] = await Promise.all(KINDS.map(async (kind) => (await backend.listLabelled(RBAC, kind, { [Labels.managedBy]: MANAGER }, signal)).filter((o) => refOf(o).name.startsWith(NAME_PREFIX))));
+      const [roles, bindings] = await Promise.all(
+        KINDS.map(async (kind) =>
+          (await backend.listLabelled(RBAC, kind, { [Labels.managedBy]: MANAGER }, signal)).filter((o) =>
+            refOf(o).name.startsWith(NAME_PREFIX),
+          ),
+        ),
+      );
       const bound = new Set((bindings ?? []).map((o) => keyOf({ ...refOf(o), kind: "Role" })));
       applied = new Map();
       for (const role of roles ?? []) {
         const ref = refOf(role);
-        if (bound.has(keyOf(ref))) applied.set(`${ref.namespace}/${ref.name.slice(NAME_PREFIX.length)}`, signatureOfRole(role));
+        if (bound.has(keyOf(ref)))
+          applied.set(`${ref.namespace}/${ref.name.slice(NAME_PREFIX.length)}`, signatureOfRole(role));
       }
-      const stale = [...roles ?? [], ...bindings ?? []].map(refOf).filter((r) => !access.has(`${r.namespace}/${r.name.slice(NAME_PREFIX.length)}`));
+      const stale = [...(roles ?? []), ...(bindings ?? [])]
+        .map(refOf)
+        .filter((r) => !access.has(`${r.namespace}/${r.name.slice(NAME_PREFIX.length)}`));
       if (stale.length > 0) changes = changes.concat(await backend.deleteTargets(stale, signal));
       for (const r of stale) applied.delete(`${r.namespace}/${r.name.slice(NAME_PREFIX.length)}`);
       this.applied = applied;
@@ -88,11 +114,15 @@ export class DeviceAccessSync {
       if (applied.get(key) !== signature) toApply.push({ key, signature, objects: deviceAccessObjects(input) });
     }
     if (toApply.length > 0) {
-      const results = await backend.applyGenerated(toApply.flatMap((d) => d.objects), signal);
+      const results = await backend.applyGenerated(
+        toApply.flatMap((d) => d.objects),
+        signal,
+      );
       const failed = new Set(results.filter((c) => c.error !== undefined).map((c) => keyOf(c.ref)));
       changes = changes.concat(results);
       for (const d of toApply) {
-        if (d.objects.some((o) => failed.has(keyOf(refOf(o))))) applied.delete(d.key); // retried next pass
+        if (d.objects.some((o) => failed.has(keyOf(refOf(o)))))
+          applied.delete(d.key); // retried next pass
         else applied.set(d.key, d.signature);
       }
     }
@@ -101,7 +131,8 @@ export class DeviceAccessSync {
       const results = await backend.deleteTargets(gone.flatMap(refsOf), signal);
       const failed = new Set(results.filter((c) => c.error !== undefined).map((c) => keyOf(c.ref)));
       changes = changes.concat(results);
-      for (const key of gone) if (!refsOf(key).some((r) => failed.has(keyOf(r)))) applied.delete(key); // else retried next pass
+      // else retried next pass
+      for (const key of gone) if (!refsOf(key).some((r) => failed.has(keyOf(r)))) applied.delete(key);
     }
     return changes;
   }

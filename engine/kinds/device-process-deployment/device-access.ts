@@ -29,22 +29,48 @@ export function referencedObjects(spec: Readonly<Json>): { secrets: string[]; co
 }
 
 /** `<namespace>/<device>` → what its agent may reach, over all deployments. */
-export function deviceAccess(deployments: readonly { deployment: Deployment; placements: readonly Placement[] }[]): Map<string, DeviceRbacInput> {
-  const out = new Map<string, { device: string; namespace: string; processes: Set<string>; secrets: Set<string>; configMaps: Set<string> }>();
+export function deviceAccess(
+  deployments: readonly { deployment: Deployment; placements: readonly Placement[] }[],
+): Map<string, DeviceRbacInput> {
+  const out = new Map<
+    string,
+    { device: string; namespace: string; processes: Set<string>; secrets: Set<string>; configMaps: Set<string> }
+  >();
   for (const { deployment, placements } of deployments) {
     const refs = referencedObjects(deployment.templateSpec);
     for (const p of placements) {
       const key = [deployment.namespace, p.device.name].join("/"); // flat: kept as a map key for the engine's lifetime
       let entry = out.get(key);
-      if (!entry) out.set(key, (entry = { device: p.device.name, namespace: deployment.namespace, processes: new Set(), secrets: new Set(), configMaps: new Set() }));
+      if (!entry)
+        out.set(
+          key,
+          (entry = {
+            device: p.device.name,
+            namespace: deployment.namespace,
+            processes: new Set(),
+            secrets: new Set(),
+            configMaps: new Set(),
+          }),
+        );
       entry.processes.add(p.processName);
       for (const s of refs.secrets) entry.secrets.add(s);
       for (const c of refs.configMaps) entry.configMaps.add(c);
     }
   }
-  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, e]) => [key, {
-    device: e.device, namespace: e.namespace, deviceProcesses: [...e.processes].sort(), secrets: [...e.secrets].sort(), configMaps: [...e.configMaps].sort(),
-  }]));
+  return new Map(
+    [...out]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, e]) => [
+        key,
+        {
+          device: e.device,
+          namespace: e.namespace,
+          deviceProcesses: [...e.processes].sort(),
+          secrets: [...e.secrets].sort(),
+          configMaps: [...e.configMaps].sort(),
+        },
+      ]),
+  );
 }
 
 /** The Role and RoleBinding for one device, labelled as Bosun's. */

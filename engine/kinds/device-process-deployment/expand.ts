@@ -29,13 +29,23 @@ export function place(deployment: Deployment, devices: readonly Device[]): Place
   for (const device of devices) {
     if (!deployment.matches(device.labels)) continue;
     const wave = deployment.waves.findIndex((w) => w.matches(device.labels));
-    out.push({ device, wave: wave < 0 ? deployment.waves.length - 1 : wave, processName: processName(deployment.name, device.name) });
+    out.push({
+      device,
+      wave: wave < 0 ? deployment.waves.length - 1 : wave,
+      processName: processName(deployment.name, device.name),
+    });
   }
-  return out.sort((a, b) => a.wave - b.wave || (a.device.name < b.device.name ? -1 : a.device.name > b.device.name ? 1 : 0));
+  return out.sort(
+    (a, b) => a.wave - b.wave || (a.device.name < b.device.name ? -1 : a.device.name > b.device.name ? 1 : 0),
+  );
 }
 
 /** The DeviceProcess object for one placement, at the deployment's current revision. */
-export function renderProcess(deployment: Deployment, placement: Placement, owner: OwnerRef | undefined): Record<string, unknown> {
+export function renderProcess(
+  deployment: Deployment,
+  placement: Placement,
+  owner: OwnerRef | undefined,
+): Record<string, unknown> {
   const { device } = placement;
   return {
     apiVersion: "azure.com/v1alpha1",

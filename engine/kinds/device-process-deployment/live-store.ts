@@ -30,8 +30,16 @@ function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<stri
 }
 
 function sameProcess(a: LiveProcess, b: LiveProcess): boolean {
-  return a.name === b.name && a.device === b.device && a.revision === b.revision && a.phase === b.phase && a.healthy === b.healthy
-    && a.restartCount === b.restartCount && a.observed === b.observed && a.reason === b.reason;
+  return (
+    a.name === b.name &&
+    a.device === b.device &&
+    a.revision === b.revision &&
+    a.phase === b.phase &&
+    a.healthy === b.healthy &&
+    a.restartCount === b.restartCount &&
+    a.observed === b.observed &&
+    a.reason === b.reason
+  );
 }
 
 /**
@@ -82,7 +90,11 @@ export class LiveStore implements LiveState {
   }
 
   devices(): Versioned<readonly Device[]> {
-    this.deviceList ??= [...this.deviceMap.values()].sort((a, b) => (KIND_ORDER.get(a.kind) ?? 9) - (KIND_ORDER.get(b.kind) ?? 9) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.deviceList ??= [...this.deviceMap.values()].sort(
+      (a, b) =>
+        (KIND_ORDER.get(a.kind) ?? 9) - (KIND_ORDER.get(b.kind) ?? 9) ||
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    );
     return { version: this.devicesVersion, value: this.deviceList };
   }
 
@@ -90,7 +102,8 @@ export class LiveStore implements LiveState {
     let owners = this.processOwner.get(namespace);
     if (!owners) this.processOwner.set(namespace, (owners = new Map()));
     let slot = this.processSlots.get(`${namespace}/${deployment}`);
-    if (!slot) this.processSlots.set(`${namespace}/${deployment}`, (slot = { version: 0, items: new Map(), shared: false }));
+    if (!slot)
+      this.processSlots.set(`${namespace}/${deployment}`, (slot = { version: 0, items: new Map(), shared: false }));
     const key = this.intern(`${namespace}/${deployment}`);
     const owner = owners.get(process.name);
     if (owner !== undefined && owner !== key) this.removeProcess(namespace, process.name);
@@ -98,8 +111,12 @@ export class LiveStore implements LiveState {
     if (old && sameProcess(old, process)) return;
     const name = old?.name ?? process.name;
     writable(slot).set(name, {
-      ...process, name, device: old?.device === process.device ? old.device : process.device,
-      revision: this.intern(process.revision), phase: this.intern(process.phase), reason: this.intern(process.reason),
+      ...process,
+      name,
+      device: old?.device === process.device ? old.device : process.device,
+      revision: this.intern(process.revision),
+      phase: this.intern(process.phase),
+      reason: this.intern(process.reason),
     });
     slot.version = this.tick();
     owners.set(name, key);
@@ -169,7 +186,10 @@ export class LiveStore implements LiveState {
     return { version: slot.version, value: slot.items };
   }
 
-  /** Sets the live deployment; `changed` says whether it differs from what is stored (the caller knows best, e.g. by resourceVersion). */
+  /**
+   * Sets the live deployment; `changed` says whether it differs from what is stored (the caller knows best, e.g. by
+   * resourceVersion).
+   */
   setDeployment(namespace: string, name: string, deployment: LiveDeployment, changed = true): void {
     const key = `${namespace}/${name}`;
     const old = this.deploymentMap.get(key);

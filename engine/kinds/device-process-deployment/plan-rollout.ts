@@ -10,13 +10,21 @@ import { rolloutStep } from "./rollout.ts";
 
 /** What the next rollout of a deployment would do, per wave, from live state. Pure. */
 export function planRollout(
-  object: FleetObject, desired: DesiredState, devices: readonly Device[], live: ReadonlyMap<string, LiveProcess>, reachable: (device: string) => boolean,
+  object: FleetObject,
+  desired: DesiredState,
+  devices: readonly Device[],
+  live: ReadonlyMap<string, LiveProcess>,
+  reachable: (device: string) => boolean,
 ): RolloutPlan {
   const deployment = readDeployment(object, desired.config);
   const approvals = checkApprovals(desired.approvals, object, deployment.revision);
   const step = rolloutStep({
-    deployment, placements: place(deployment, devices), live, approvedWaves: approvals.approved,
-    reachable, maxFailing: desired.config.status.maxFailingDevices,
+    deployment,
+    placements: place(deployment, devices),
+    live,
+    approvedWaves: approvals.approved,
+    reachable,
+    maxFailing: desired.config.status.maxFailingDevices,
   });
   return {
     kind: object.kind,
@@ -29,7 +37,10 @@ export function planRollout(
     unit: "device",
     toDelete: step.toDelete.length,
     waves: step.waves.map((w) => ({
-      name: w.name, targets: w.total, toUpdate: w.toUpdate, approval: w.approval,
+      name: w.name,
+      targets: w.total,
+      toUpdate: w.toUpdate,
+      approval: w.approval,
       approved: w.approval === "auto" || approvals.approved.has(w.name),
       disruption: w.toUpdate === 0 ? "none" : deployment.strategy === "Recreate" ? "recreate" : "restart",
     })),

@@ -48,7 +48,12 @@ export interface DeviceFleet {
   /** Generated objects of other kinds (per-device RBAC): no write when unchanged; removed with deleteTargets. */
   applyGenerated(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]>;
   /** Every object of a kind (all namespaces) that carries all these labels. */
-  listLabelled(apiVersion: string, kind: string, labels: Readonly<Record<string, string>>, signal: AbortSignal): Promise<JsonObject[]>;
+  listLabelled(
+    apiVersion: string,
+    kind: string,
+    labels: Readonly<Record<string, string>>,
+    signal: AbortSignal,
+  ): Promise<JsonObject[]>;
   writeStatus(ref: ObjectRef, status: JsonObject, signal: AbortSignal): Promise<void>;
   /**
    * A versioned read model of live state (fed by watches), when the backend keeps one: the

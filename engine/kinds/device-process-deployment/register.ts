@@ -48,9 +48,12 @@ export const deviceProcessDeploymentKind: KindRegistration = {
   health: (live) => {
     const status = field(live, "status");
     const meta = field(live, "metadata");
-    if (status["observedGeneration"] !== meta["generation"]) return { ready: false, reason: "the rollout of the current spec has not started" };
+    if (status["observedGeneration"] !== meta["generation"])
+      return { ready: false, reason: "the rollout of the current spec has not started" };
     const h = progressing(live);
-    return h.ready && h.reason.startsWith("RolloutComplete") ? h : { ready: false, reason: h.ready ? `rollout ${h.reason}` : h.reason };
+    return h.ready && h.reason.startsWith("RolloutComplete")
+      ? h
+      : { ready: false, reason: h.ready ? `rollout ${h.reason}` : h.reason };
   },
   controller: (backend, options) => new DeploymentController(backend, options),
 };

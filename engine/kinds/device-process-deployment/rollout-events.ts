@@ -15,14 +15,31 @@ export interface PreviousRollout {
  * RolloutProgress, WaitingForApproval, DeviceUnhealthy. Derived from status, so a restart does
  * not repeat them.
  */
-export function rolloutEvents(previous: PreviousRollout, step: RolloutStep, status: DeploymentStatus, version: string): FleetEvent[] {
+export function rolloutEvents(
+  previous: PreviousRollout,
+  step: RolloutStep,
+  status: DeploymentStatus,
+  version: string,
+): FleetEvent[] {
   const events: FleetEvent[] = [];
   const total = status.desiredNumberScheduled;
   if (previous.revision !== step.revision && step.phase !== "Complete") {
-    events.push({ type: "Normal", reason: "RolloutStarted", message: `Starting rollout of version ${version} (revision ${step.revision})` });
+    events.push({
+      type: "Normal",
+      reason: "RolloutStarted",
+      message: `Starting rollout of version ${version} (revision ${step.revision})`,
+    });
   }
-  if (previous.updated !== undefined && previous.revision === step.revision && previous.updated !== status.updatedNumberScheduled) {
-    events.push({ type: "Normal", reason: "RolloutProgress", message: `Updated ${status.updatedNumberScheduled}/${total} devices` });
+  if (
+    previous.updated !== undefined &&
+    previous.revision === step.revision &&
+    previous.updated !== status.updatedNumberScheduled
+  ) {
+    events.push({
+      type: "Normal",
+      reason: "RolloutProgress",
+      message: `Updated ${status.updatedNumberScheduled}/${total} devices`,
+    });
   }
   const reason = status.conditions.find((c) => c.type === "Progressing")?.reason;
   if (reason === "WaitingForApproval" && previous.progressingReason !== "WaitingForApproval") {
@@ -39,5 +56,9 @@ export function rolloutEvents(previous: PreviousRollout, step: RolloutStep, stat
 }
 
 function unhealthy(f: FailingDevice): FleetEvent {
-  return { type: "Warning", reason: "DeviceUnhealthy", message: `Device ${f.device}: ${f.state === "unreachable" ? "unreachable (heartbeat is stale)" : f.reason}` };
+  return {
+    type: "Warning",
+    reason: "DeviceUnhealthy",
+    message: `Device ${f.device}: ${f.state === "unreachable" ? "unreachable (heartbeat is stale)" : f.reason}`,
+  };
 }

@@ -16,30 +16,72 @@ const devices: Device[] = Array.from({ length: 20 }, (_, i) => ({
 
 function deploymentObject(spec: Record<string, unknown>): FleetObject {
   const body = {
-    apiVersion: "azure.com/v1alpha1", kind: "DeviceProcessDeployment", metadata: { name: "agent", namespace: "infra" },
+    apiVersion: "azure.com/v1alpha1",
+    kind: "DeviceProcessDeployment",
+    metadata: { name: "agent", namespace: "infra" },
     spec: {
       selector: { matchLabels: { role: "tor" } },
       updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 2 } },
-      template: { spec: { artifact: { type: "oci", url: "ghcr.io/a:v1", checksumSHA256: "a".repeat(64) }, execution: { backend: "exec", command: ["/a"] } } },
+      template: {
+        spec: {
+          artifact: { type: "oci", url: "ghcr.io/a:v1", checksumSHA256: "a".repeat(64) },
+          execution: { backend: "exec", command: ["/a"] },
+        },
+      },
       ...spec,
     },
   };
-  return { apiVersion: "azure.com/v1alpha1", kind: "DeviceProcessDeployment", namespace: "infra", name: "agent", body, source: { file: "a.yaml", line: 1, col: 1 } };
+  return {
+    apiVersion: "azure.com/v1alpha1",
+    kind: "DeviceProcessDeployment",
+    namespace: "infra",
+    name: "agent",
+    body,
+    source: { file: "a.yaml", line: 1, col: 1 },
+  };
 }
 
-const waves = [{ name: "canary", selector: { matchLabels: { rack: "rack1" } } }, { name: "fleet", approval: "required" }];
+const waves = [
+  { name: "canary", selector: { matchLabels: { rack: "rack1" } } },
+  { name: "fleet", approval: "required" },
+];
 
-function live(revision: string, names: string[], state: "ready" | "failed" | "pending" = "ready"): Map<string, LiveProcess> {
-  return new Map(names.map((n) => [`agent-${n}`, {
-    name: `agent-${n}`, device: n, revision, restartCount: 0, observed: true, reason: state === "failed" ? "health check failing" : undefined,
-    phase: state === "failed" ? "Failed" : state === "ready" ? "Running" : "Pending",
-    healthy: state === "ready" ? true : state === "failed" ? false : undefined,
-  }]));
+function live(
+  revision: string,
+  names: string[],
+  state: "ready" | "failed" | "pending" = "ready",
+): Map<string, LiveProcess> {
+  return new Map(
+    names.map((n) => [
+      `agent-${n}`,
+      {
+        name: `agent-${n}`,
+        device: n,
+        revision,
+        restartCount: 0,
+        observed: true,
+        reason: state === "failed" ? "health check failing" : undefined,
+        phase: state === "failed" ? "Failed" : state === "ready" ? "Running" : "Pending",
+        healthy: state === "ready" ? true : state === "failed" ? false : undefined,
+      },
+    ]),
+  );
 }
 
-function input(spec: Record<string, unknown>, liveProcesses: Map<string, LiveProcess>, approved: string[] = []): RolloutInput {
+function input(
+  spec: Record<string, unknown>,
+  liveProcesses: Map<string, LiveProcess>,
+  approved: string[] = [],
+): RolloutInput {
   const deployment = readDeployment(deploymentObject(spec), defaultConfig);
-  return { deployment, placements: place(deployment, devices), live: liveProcesses, approvedWaves: new Set(approved), reachable: () => true, maxFailing: 3 };
+  return {
+    deployment,
+    placements: place(deployment, devices),
+    live: liveProcesses,
+    approvedWaves: new Set(approved),
+    reachable: () => true,
+    maxFailing: 3,
+  };
 }
 
 const names = devices.map((d) => d.name);
@@ -48,7 +90,10 @@ describe("rollout step", () => {
   it("creates every missing process of the open wave and stops at a wave that needs approval", () => {
     const step = rolloutStep(input({ waves }, new Map()));
     expect(step.toApply.map((p) => p.device.name)).toEqual(["tor-00", "tor-01", "tor-02", "tor-03"]);
-    expect(step.waves.map((w) => [w.name, w.state])).toEqual([["canary", "rolling"], ["fleet", "blocked"]]);
+    expect(step.waves.map((w) => [w.name, w.state])).toEqual([
+      ["canary", "rolling"],
+      ["fleet", "blocked"],
+    ]);
   });
 
   it("updates available devices within maxUnavailable, counting not-yet-healthy new ones", () => {
@@ -94,9 +139,16 @@ describe("rollout step", () => {
     const step = rolloutStep(input({ waves, successThreshold: "75%" }, canary, ["fleet"]));
     expect(step.phase).toBe("Paused");
     expect(step.toApply).toHaveLength(0);
-    expect(step.failing.map((f) => [f.device, f.reason])).toEqual([["tor-02", "health check failing"], ["tor-03", "health check failing"]]);
+    expect(step.failing.map((f) => [f.device, f.reason])).toEqual([
+      ["tor-02", "health check failing"],
+      ["tor-03", "health check failing"],
+    ]);
     // One failure in four is within 75 %: the wave completes and the next proceeds.
-    const ok = new Map([...live(rev, ["tor-00", "tor-01", "tor-02"]), ...live(rev, ["tor-03"], "failed"), ...live("old", names.slice(4))]);
+    const ok = new Map([
+      ...live(rev, ["tor-00", "tor-01", "tor-02"]),
+      ...live(rev, ["tor-03"], "failed"),
+      ...live("old", names.slice(4)),
+    ]);
     expect(rolloutStep(input({ waves, successThreshold: "75%" }, ok, ["fleet"])).waves[0]?.state).toBe("done");
   });
 
@@ -105,7 +157,9 @@ describe("rollout step", () => {
     const step = rolloutStep(i);
     expect(step.toApply.map((p) => p.device.name)).toEqual(["tor-01", "tor-02"]);
     expect(step.waves[0]).toMatchObject({ unreachable: 1, failed: 0 });
-    expect(step.failing).toEqual([{ device: "tor-00", wave: REMAINING_WAVE, state: "unreachable", reason: "heartbeat is stale" }]);
+    expect(step.failing).toEqual([
+      { device: "tor-00", wave: REMAINING_WAVE, state: "unreachable", reason: "heartbeat is stale" },
+    ]);
   });
 
   it("Recreate updates a whole open wave at once", () => {
@@ -131,16 +185,39 @@ describe("expansion and status", () => {
     const deployment = readDeployment(deploymentObject({ waves }), defaultConfig);
     const placements = place(deployment, [...devices, { kind: "SOC", name: "soc-1", labels: { role: "soc" } }]);
     expect(placements).toHaveLength(20);
-    const obj = renderProcess(deployment, placements[0]!, { apiVersion: "azure.com/v1alpha1", kind: "DeviceProcessDeployment", name: "agent", uid: "u-1" });
+    const obj = renderProcess(deployment, placements[0]!, {
+      apiVersion: "azure.com/v1alpha1",
+      kind: "DeviceProcessDeployment",
+      name: "agent",
+      uid: "u-1",
+    });
     expect(obj).toMatchObject({
       metadata: {
-        name: "agent-tor-00", namespace: "infra",
-        labels: { rack: "rack1", role: "tor", "bosun.dev/device": "tor-00", "bosun.dev/revision": deployment.revision, "bosun.dev/wave": "canary", "app.kubernetes.io/managed-by": "bosun" },
+        name: "agent-tor-00",
+        namespace: "infra",
+        labels: {
+          rack: "rack1",
+          role: "tor",
+          "bosun.dev/device": "tor-00",
+          "bosun.dev/revision": deployment.revision,
+          "bosun.dev/wave": "canary",
+          "app.kubernetes.io/managed-by": "bosun",
+        },
         ownerReferences: [{ kind: "DeviceProcessDeployment", name: "agent", uid: "u-1", controller: true }],
       },
       spec: { deviceRef: { kind: "NetworkSwitch", name: "tor-00" }, execution: { backend: "exec" } },
     });
-    const changed = readDeployment(deploymentObject({ template: { spec: { artifact: { type: "oci", url: "ghcr.io/a:v2", checksumSHA256: "b".repeat(64) }, execution: { backend: "exec", command: ["/a"] } } } }), defaultConfig);
+    const changed = readDeployment(
+      deploymentObject({
+        template: {
+          spec: {
+            artifact: { type: "oci", url: "ghcr.io/a:v2", checksumSHA256: "b".repeat(64) },
+            execution: { backend: "exec", command: ["/a"] },
+          },
+        },
+      }),
+      defaultConfig,
+    );
     expect(changed.revision).not.toBe(deployment.revision);
     expect(readDeployment(deploymentObject({ waves }), defaultConfig).revision).toBe(deployment.revision);
   });
@@ -150,9 +227,27 @@ describe("expansion and status", () => {
     const rev = i.deployment.revision;
     const liveNow = new Map([...live(rev, names.slice(0, 18)), ...live(rev, names.slice(18), "pending")]);
     const step = rolloutStep({ ...i, live: liveNow });
-    const status = deploymentStatus({ placements: i.placements, live: liveNow, step, generation: 3, now: "2026-01-01T00:00:00Z", previous: [] });
-    expect(status).toMatchObject({ observedGeneration: 3, desiredNumberScheduled: 20, currentNumberScheduled: 20, numberReady: 18, numberAvailable: 18, numberUnavailable: 2, updatedNumberScheduled: 20 });
-    expect(status.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([["Available", "True", "MinimumDevicesAvailable"], ["Progressing", "True", "RolloutInProgress"]]);
+    const status = deploymentStatus({
+      placements: i.placements,
+      live: liveNow,
+      step,
+      generation: 3,
+      now: "2026-01-01T00:00:00Z",
+      previous: [],
+    });
+    expect(status).toMatchObject({
+      observedGeneration: 3,
+      desiredNumberScheduled: 20,
+      currentNumberScheduled: 20,
+      numberReady: 18,
+      numberAvailable: 18,
+      numberUnavailable: 2,
+      updatedNumberScheduled: 20,
+    });
+    expect(status.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ["Available", "True", "MinimumDevicesAvailable"],
+      ["Progressing", "True", "RolloutInProgress"],
+    ]);
     expect(status.conditions[0]?.message).toBe("18 of 20 devices are available");
   });
 });
@@ -160,15 +255,24 @@ describe("expansion and status", () => {
 describe("live status freshness", () => {
   it("Healthy=False before the process runs (downloading, starting) is pending, not failed", () => {
     const base = input({ successThreshold: "100%" }, new Map());
-    const downloading = new Map([...live(base.deployment.revision, ["tor-00"], "pending")].map(([k, v]) => [k, { ...v, healthy: false, reason: "downloading" }]));
-    const step = rolloutStep(input({ successThreshold: "100%" }, new Map([...downloading, ...live("old", names.slice(1))])));
+    const downloading = new Map(
+      [...live(base.deployment.revision, ["tor-00"], "pending")].map(([k, v]) => [
+        k,
+        { ...v, healthy: false, reason: "downloading" },
+      ]),
+    );
+    const step = rolloutStep(
+      input({ successThreshold: "100%" }, new Map([...downloading, ...live("old", names.slice(1))])),
+    );
     expect(step.phase).toBe("Progressing");
     expect(step.waves[0]).toMatchObject({ failed: 0, pending: 1 });
   });
 
   it("a status written for an earlier spec counts as pending, not ready", () => {
     const base = input({}, new Map());
-    const stale = new Map([...live(base.deployment.revision, ["tor-00"])].map(([k, v]) => [k, { ...v, observed: false }]));
+    const stale = new Map(
+      [...live(base.deployment.revision, ["tor-00"])].map(([k, v]) => [k, { ...v, observed: false }]),
+    );
     const all = new Map([...stale, ...live("old", names.slice(1))]);
     const step = rolloutStep(input({}, all));
     expect(step.unavailable).toBe(1);

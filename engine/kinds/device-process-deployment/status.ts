@@ -24,7 +24,14 @@ export interface DeploymentStatus {
   readonly waves: RolloutStep["waves"];
 }
 
-function condition(type: string, status: Condition["status"], reason: string, message: string, now: string, previous: readonly Condition[]): Condition {
+function condition(
+  type: string,
+  status: Condition["status"],
+  reason: string,
+  message: string,
+  now: string,
+  previous: readonly Condition[],
+): Condition {
   const prior = previous.find((c) => c.type === type);
   const lastTransitionTime = prior && prior.status === status ? prior.lastTransitionTime : now;
   return { type, status, reason, message, lastTransitionTime };
@@ -57,10 +64,13 @@ export function deploymentStatus(input: {
   const minAvailable = desired - step.maxUnavailable;
   const available = ready >= minAvailable;
   const progressing: [Condition["status"], string] =
-    step.phase === "Complete" ? ["True", "RolloutComplete"]
-    : step.phase === "Progressing" ? ["True", "RolloutInProgress"]
-    : step.phase === "WaitingForApproval" ? ["False", "WaitingForApproval"]
-    : ["False", "RolloutPaused"];
+    step.phase === "Complete"
+      ? ["True", "RolloutComplete"]
+      : step.phase === "Progressing"
+        ? ["True", "RolloutInProgress"]
+        : step.phase === "WaitingForApproval"
+          ? ["False", "WaitingForApproval"]
+          : ["False", "RolloutPaused"];
   return {
     observedGeneration: input.generation,
     desiredNumberScheduled: desired,
@@ -71,7 +81,14 @@ export function deploymentStatus(input: {
     updatedNumberScheduled: updated,
     revision: step.revision,
     conditions: [
-      condition("Available", available ? "True" : "False", available ? "MinimumDevicesAvailable" : "MinimumDevicesUnavailable", `${ready} of ${desired} devices are available`, input.now, input.previous),
+      condition(
+        "Available",
+        available ? "True" : "False",
+        available ? "MinimumDevicesAvailable" : "MinimumDevicesUnavailable",
+        `${ready} of ${desired} devices are available`,
+        input.now,
+        input.previous,
+      ),
       condition("Progressing", progressing[0], progressing[1], step.message, input.now, input.previous),
     ],
     waves: step.waves,

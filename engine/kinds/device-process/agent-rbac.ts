@@ -27,18 +27,23 @@ type Obj = Record<string, unknown>;
 export function renderSharedRbac(): Obj[] {
   return [
     {
-      apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding",
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
       metadata: { name: "bosun-device-bootstrap", labels: { "app.kubernetes.io/part-of": "bosun" } },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:node-bootstrapper" },
       subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: BOOTSTRAP_GROUP }],
     },
     {
-      apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole",
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
       metadata: { name: "bosun-device-csr", labels: { "app.kubernetes.io/part-of": "bosun" } },
-      rules: [{ apiGroups: ["certificates.k8s.io"], resources: ["certificatesigningrequests"], verbs: ["create", "get"] }],
+      rules: [
+        { apiGroups: ["certificates.k8s.io"], resources: ["certificatesigningrequests"], verbs: ["create", "get"] },
+      ],
     },
     {
-      apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding",
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
       metadata: { name: "bosun-device-csr", labels: { "app.kubernetes.io/part-of": "bosun" } },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "bosun-device-csr" },
       subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: DEVICE_GROUP }],
@@ -59,7 +64,8 @@ export interface DeviceRbacInput {
 
 function binding(name: string, namespace: string, device: string): Obj {
   return {
-    apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding",
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
     metadata: { name, namespace, labels: { "bosun.dev/device": device } },
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
     subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: deviceUser(device) }],
@@ -71,7 +77,12 @@ export function renderDeviceRbac(i: DeviceRbacInput): Obj[] {
   const leaseNs = i.leaseNamespace ?? i.namespace;
   const leaseRules = [
     { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
-    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [name], verbs: ["get", "update", "patch"] },
+    {
+      apiGroups: ["coordination.k8s.io"],
+      resources: ["leases"],
+      resourceNames: [name],
+      verbs: ["get", "update", "patch"],
+    },
   ];
   const rules: Obj[] = [
     { apiGroups: ["azure.com"], resources: ["deviceprocesses"], verbs: ["list", "watch"] },
@@ -79,20 +90,42 @@ export function renderDeviceRbac(i: DeviceRbacInput): Obj[] {
   ];
   if (i.deviceProcesses.length > 0) {
     rules.push(
-      { apiGroups: ["azure.com"], resources: ["deviceprocesses"], resourceNames: [...i.deviceProcesses].sort(), verbs: ["get"] },
-      { apiGroups: ["azure.com"], resources: ["deviceprocesses/status"], resourceNames: [...i.deviceProcesses].sort(), verbs: ["get", "patch", "update"] },
+      {
+        apiGroups: ["azure.com"],
+        resources: ["deviceprocesses"],
+        resourceNames: [...i.deviceProcesses].sort(),
+        verbs: ["get"],
+      },
+      {
+        apiGroups: ["azure.com"],
+        resources: ["deviceprocesses/status"],
+        resourceNames: [...i.deviceProcesses].sort(),
+        verbs: ["get", "patch", "update"],
+      },
     );
   }
-  if (i.secrets?.length) rules.push({ apiGroups: [""], resources: ["secrets"], resourceNames: [...i.secrets].sort(), verbs: ["get"] });
-  if (i.configMaps?.length) rules.push({ apiGroups: [""], resources: ["configmaps"], resourceNames: [...i.configMaps].sort(), verbs: ["get"] });
+  if (i.secrets?.length)
+    rules.push({ apiGroups: [""], resources: ["secrets"], resourceNames: [...i.secrets].sort(), verbs: ["get"] });
+  if (i.configMaps?.length)
+    rules.push({ apiGroups: [""], resources: ["configmaps"], resourceNames: [...i.configMaps].sort(), verbs: ["get"] });
   if (leaseNs === i.namespace) rules.push(...leaseRules);
   const out: Obj[] = [
-    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name, namespace: i.namespace, labels: { "bosun.dev/device": i.device } }, rules },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name, namespace: i.namespace, labels: { "bosun.dev/device": i.device } },
+      rules,
+    },
     binding(name, i.namespace, i.device),
   ];
   if (leaseNs !== i.namespace) {
     out.push(
-      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name, namespace: leaseNs, labels: { "bosun.dev/device": i.device } }, rules: leaseRules },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        metadata: { name, namespace: leaseNs, labels: { "bosun.dev/device": i.device } },
+        rules: leaseRules,
+      },
       binding(name, leaseNs, i.device),
     );
   }

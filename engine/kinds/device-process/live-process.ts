@@ -27,8 +27,13 @@ export function toLiveProcess(object: Json): LiveProcess {
   const status = (object["status"] ?? {}) as Json;
   const conditions = (Array.isArray(status["conditions"]) ? status["conditions"] : []) as Json[];
   const healthy = conditions.find((c) => c["type"] === "Healthy");
-  const notOk = conditions.find((c) => c["status"] === "False" && typeof c["message"] === "string" && c["message"] !== "");
-  const termination = typeof status["lastTerminationReason"] === "string" && status["lastTerminationReason"] !== "" ? status["lastTerminationReason"] : undefined;
+  const notOk = conditions.find(
+    (c) => c["status"] === "False" && typeof c["message"] === "string" && c["message"] !== "",
+  );
+  const termination =
+    typeof status["lastTerminationReason"] === "string" && status["lastTerminationReason"] !== ""
+      ? status["lastTerminationReason"]
+      : undefined;
   return {
     name: String(metadata["name"]),
     device: labels["bosun.dev/device"] ?? String(((spec["deviceRef"] ?? {}) as Json)["name"] ?? ""),
@@ -36,7 +41,8 @@ export function toLiveProcess(object: Json): LiveProcess {
     phase: typeof status["phase"] === "string" ? status["phase"] : undefined,
     healthy: healthy === undefined ? undefined : healthy["status"] === "True",
     restartCount: typeof status["restartCount"] === "number" ? status["restartCount"] : 0,
-    observed: typeof status["observedGeneration"] === "number" && status["observedGeneration"] === metadata["generation"],
+    observed:
+      typeof status["observedGeneration"] === "number" && status["observedGeneration"] === metadata["generation"],
     reason: (notOk?.["message"] as string | undefined) ?? termination,
   };
 }

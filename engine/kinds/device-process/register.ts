@@ -11,6 +11,8 @@ export const deviceProcessKind: KindRegistration = {
   schema,
   backend: "kubernetes",
   // The agent watches its DeviceProcesses by this label.
-  labels: (object) => ({ [Labels.device]: String((object.body["spec"] as { deviceRef: { name: string } }).deviceRef.name) }),
+  labels: (object) => ({
+    [Labels.device]: String((object.body["spec"] as { deviceRef: { name: string } }).deviceRef.name),
+  }),
   disruption: { of: "restart", fields: [/^\/spec\/(artifact|execution|healthCheck|resources|restartPolicy)(\/|$)/] },
 };

@@ -13,6 +13,7 @@ export const farAgentKind: KindRegistration = {
   role: "applied",
   schema,
   backend: "kubernetes",
-  check: (body, ctx) => checkSelector(ctx, field(body, "spec", "microvm")["hostSelector"], "/spec/microvm/hostSelector"),
+  check: (body, ctx) =>
+    checkSelector(ctx, field(body, "spec", "microvm")["hostSelector"], "/spec/microvm/hostSelector"),
   disruption: { of: "recreate", fields: [/^\/spec\/(lifecycle|microvm|resourceLimits)(\/|$)/] },
 };

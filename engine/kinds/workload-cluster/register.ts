@@ -18,7 +18,14 @@ function checkTemplate(body: JsonObject, ctx: CheckContext): Diagnostic[] {
   }
   const text = decodeUtf8(bytes);
   if (text === undefined) {
-    return [diagnosticAt(ctx, "/spec/template", DiagnosticCode.NotUtf8, `cluster template ${JSON.stringify(template)} is not valid UTF-8`)];
+    return [
+      diagnosticAt(
+        ctx,
+        "/spec/template",
+        DiagnosticCode.NotUtf8,
+        `cluster template ${JSON.stringify(template)} is not valid UTF-8`,
+      ),
+    ];
   }
   const given = field(spec, "variables");
   const builtin: readonly string[] = BUILTIN_VARIABLES;
@@ -30,7 +37,10 @@ function checkTemplate(body: JsonObject, ctx: CheckContext): Diagnostic[] {
   return [diagnosticAt(ctx, "/spec/variables", DiagnosticCode.MissingVariable, message)];
 }
 
-/** A Cluster API workload cluster from a clusterctl template in the repo (seed 003): validated; its backend comes later. */
+/**
+ * A Cluster API workload cluster from a clusterctl template in the repo (seed 003): validated; its backend comes
+ * later.
+ */
 export const workloadClusterKind: KindRegistration = {
   apiVersion: "fleet.bosun.dev/v1alpha1",
   kind: "WorkloadCluster",

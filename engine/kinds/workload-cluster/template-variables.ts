@@ -26,7 +26,10 @@ export const BUILTIN_VARIABLES = ["NAMESPACE", "CLUSTER_NAME"] as const;
  * Replaces every `${VAR}` / `${VAR:=default}`; returns the names that had no value so the
  * caller can report them instead of rendering a broken manifest.
  */
-export function substitute(text: string, values: Readonly<Record<string, string>>): { text: string; missing: string[] } {
+export function substitute(
+  text: string,
+  values: Readonly<Record<string, string>>,
+): { text: string; missing: string[] } {
   const missing = new Set<string>();
   const out = text.replace(VARIABLE, (_all, name: string, fallback: string | undefined) => {
     const value = values[name] ?? fallback;
