@@ -1,15 +1,27 @@
 /**
- * A bare, gitdir-only local mirror of the desired-state repo (no worktree, ever), driven by
- * isomorphic-git with one long-lived `cache` object. Fetches are shallow and single-branch; an
- * unchanged remote costs one ref advertisement and no pack.
+ * A bare, gitdir-only local mirror of the desired-state repo (no worktree, ever). isomorphic-git
+ * owns the repository layout (init, config, refs, reading its packs and loose objects, the v1
+ * fallback); the hot paths are Bosun's own (see ARCHITECTURE.md, "Git at fleet scale"):
+ *
+ * - a ref check is one protocol v2 `ls-refs` POST with `ref-prefix` on a kept-alive connection; an
+ *   unchanged answer (byte-equal to the last) is not parsed again and resolves from memory;
+ * - a fetch is one protocol v2 `fetch` POST (shallow, `want` + `have`: only missing objects); the
+ *   pack is indexed in one pass (Node zlib + crypto, `pack.ts`) and its objects go straight into
+ *   the shared object cache (`object-store.ts`), so reading the tree costs no second inflate;
+ * - a status push is one `git-receive-pack` POST carrying only the objects the commit added.
+ *
+ * Servers that do not speak protocol v2 fall back to isomorphic-git's fetch and ls-refs.
  */
 import * as fs from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import git from "isomorphic-git";
 import { basicAuthHeader, secretsOf, type GitCredentials } from "./credentials.ts";
 import { classifyPushRejection, GitSourceError, toGitSourceError } from "./errors.ts";
 import { createHttpClient } from "./http-client.ts";
+import { objectStoreFor, type ObjectStore } from "./object-store.ts";
+import { buildPack, indexPack, PackError, type GitObject } from "./pack.ts";
 import { redactSecrets, splitUrlUserinfo } from "./redact.ts";
+import { fetchPack, lsRefsRaw, parseLsRefs, ProtocolError, receivePack, type SmartHttpOptions } from "./smart-http.ts";
 
 export interface GitMirrorOptions {
   /** Local folder of the bare mirror (created when missing). */
@@ -36,6 +48,13 @@ export interface ResolvedRevision {
 }
 
 const SHA = /^[0-9a-f]{40}$/;
+const ZERO = "0".repeat(40);
+
+/** What the last ref check of one ref resolved to: an unchanged answer returns it as is. */
+interface Resolved {
+  readonly remoteOid: string;
+  readonly result: ResolvedRevision;
+}
 
 export class GitMirror {
   /** The one isomorphic-git cache of this repo: packfile indexes stay parsed between passes. */
@@ -45,9 +64,17 @@ export class GitMirror {
   readonly url: string;
   /** Strings that never appear in any output. */
   readonly secrets: readonly string[];
+  /** The shared object cache (fetch fills it, the reader and the status writer read it). */
+  readonly objects: ObjectStore;
+  /** Requests sent and packs received (tests and benches). */
+  readonly stats = { lsRefs: 0, lsRefsParsed: 0, fetches: 0, fetchedObjects: 0, pushes: 0, pushedObjects: 0 };
   private readonly headers: Record<string, string>;
   private readonly depth: number;
   private readonly timeoutMs: number;
+  /** false once the server answered a v2 request with something else: isomorphic-git's v1 paths from then on. */
+  private v2 = true;
+  private readonly lastLsRefs = new Map<string, { raw: Buffer; refs: Map<string, string> }>();
+  private readonly resolved = new Map<string, Resolved>();
 
   private constructor(options: GitMirrorOptions) {
     const split = splitUrlUserinfo(options.url);
@@ -60,6 +87,7 @@ export class GitMirror {
     this.headers = creds ? { Authorization: basicAuthHeader(creds) } : {};
     this.depth = options.depth ?? 1;
     this.timeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.objects = objectStoreFor(this.gitdir, this.cache);
   }
 
   /** Opens (and initializes when new) the mirror. */
@@ -77,21 +105,51 @@ export class GitMirror {
       path: "remote.origin.fetch",
       value: "+refs/heads/*:refs/remotes/origin/*",
     });
+    await mkdir(`${mirror.gitdir}/objects/pack`, { recursive: true });
     return mirror;
   }
 
-  /** Lists the remote's refs (`refs/heads/…`, `refs/tags/…`, tags peeled). */
-  async listRemoteRefs(signal?: AbortSignal): Promise<Map<string, string>> {
+  private get http(): SmartHttpOptions {
+    return { url: this.url, headers: this.headers, timeoutMs: this.timeoutMs };
+  }
+
+  /**
+   * Lists the remote's refs (`refs/heads/…`, `refs/tags/…`, tags peeled), only those under
+   * `prefixes` when given (protocol v2 `ref-prefix`; the default is every ref).
+   */
+  async listRemoteRefs(signal?: AbortSignal, prefixes: readonly string[] = []): Promise<Map<string, string>> {
     return this.wrap(`${this.url} (list refs)`, async () => {
+      if (this.v2) {
+        try {
+          this.stats.lsRefs++;
+          const raw = await lsRefsRaw(this.http, prefixes, signal);
+          const key = prefixes.join("\n");
+          const last = this.lastLsRefs.get(key);
+          if (last && last.raw.equals(raw)) return last.refs;
+          this.stats.lsRefsParsed++;
+          const { refs, symrefs } = parseLsRefs(raw);
+          // ls-refs names HEAD's target as a symref; the v1 advertisement listed HEAD itself.
+          const head = symrefs.get("HEAD");
+          if (head && !refs.has("HEAD") && refs.has(head)) refs.set("HEAD", refs.get(head)!);
+          this.lastLsRefs.set(key, { raw, refs });
+          return refs;
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          this.v2 = false; // not a v2 server: isomorphic-git's discovery from now on
+        }
+      }
       const refs = await git.listServerRefs({
         http: createHttpClient(signal, this.timeoutMs),
         url: this.url,
         headers: { ...this.headers },
         protocolVersion: 2,
         peelTags: true,
+        ...(prefixes.length === 1 ? { prefix: prefixes[0] } : {}),
       });
       const out = new Map<string, string>();
-      for (const r of refs) out.set(r.ref, r.peeled ?? r.oid);
+      for (const r of refs) {
+        if (prefixes.length === 0 || prefixes.some((p) => r.ref.startsWith(p))) out.set(r.ref, r.peeled ?? r.oid);
+      }
       return out;
     });
   }
@@ -102,46 +160,62 @@ export class GitMirror {
    */
   async fetchRevision(ref: string, signal?: AbortSignal): Promise<ResolvedRevision> {
     const subject = `${this.url} ref ${ref}`;
-    const refs = await this.listRemoteRefs(signal);
     if (SHA.test(ref)) {
+      const refs = await this.listRemoteRefs(signal, ["refs/heads/", "refs/tags/", "HEAD"]);
       if (!(await this.hasCommit(ref))) {
         const tip = [...refs.entries()].find(([name, oid]) => oid === ref && name.startsWith("refs/"));
         if (tip) {
-          await this.fetchRef(tip[0], this.depth, signal, subject);
+          await this.fetchRef(tip[0], ref, this.depth, signal, subject);
           await this.requireFetched(ref, tip[0], subject);
         } else {
           // Not a tip: deepen the default branch until the commit shows up.
           const head = refs.has("HEAD") ? "HEAD" : [...refs.keys()].find((r) => r.startsWith("refs/heads/"));
-          if (head) await this.fetchRef(head, 1_000_000, signal, subject);
+          if (head) {
+            try {
+              await this.fetchRef(head, refs.get(head)!, 1_000_000, signal, subject);
+            } catch (err) {
+              if (!(err instanceof GitSourceError && err.kind === "corrupt")) throw err;
+            }
+          }
         }
         if (!(await this.hasCommit(ref)))
           throw new GitSourceError("ref-missing", subject, "commit not found on the remote");
       }
       return { ref, fullRef: ref, kind: "commit", commit: ref };
     }
-    const fullRef = [ref, `refs/heads/${ref}`, `refs/tags/${ref}`].find((r) => r.startsWith("refs/") && refs.has(r));
+    const candidates = [ref, `refs/heads/${ref}`, `refs/tags/${ref}`].filter((r) => r.startsWith("refs/"));
+    const refs = await this.listRemoteRefs(signal, candidates);
+    const fullRef = candidates.find((r) => refs.has(r));
     const remoteOid = fullRef ? refs.get(fullRef) : undefined;
     if (!fullRef || !remoteOid) throw new GitSourceError("ref-missing", subject, "no such branch or tag on the remote");
+    // The poll: the same answer as last time resolves from memory (no object read, no ref write).
+    const known = this.resolved.get(ref);
+    if (known && known.remoteOid === remoteOid && known.result.fullRef === fullRef) return known.result;
     const kind: RevisionKind = fullRef.startsWith("refs/tags/") ? "tag" : "branch";
     if (!(await this.hasCommit(remoteOid))) {
-      await this.fetchRef(fullRef, this.depth, signal, subject);
+      await this.fetchRef(fullRef, remoteOid, this.depth, signal, subject);
       await this.requireFetched(remoteOid, fullRef, subject);
     }
     const commit = await this.peel(remoteOid, subject);
     await git.writeRef({ fs, gitdir: this.gitdir, ref: fullRef, value: commit, force: true });
-    return { ref, fullRef, kind, commit };
+    const result: ResolvedRevision = { ref, fullRef, kind, commit };
+    this.resolved.set(ref, { remoteOid, result });
+    return result;
   }
 
   /**
    * Fetches a branch that may not exist yet (the status branch). Returns its commit, or
-   * `undefined` when the remote has no such branch.
+   * `undefined` when the remote has no such branch. Only objects the mirror lacks are sent.
    */
   async fetchBranch(branch: string, signal?: AbortSignal): Promise<string | undefined> {
     const fullRef = `refs/heads/${branch}`;
-    const refs = await this.listRemoteRefs(signal);
+    const refs = await this.listRemoteRefs(signal, [fullRef]);
     const oid = refs.get(fullRef);
     if (!oid) return undefined;
-    if (!(await this.hasCommit(oid))) await this.fetchRef(fullRef, this.depth, signal, `${this.url} branch ${branch}`);
+    if (!(await this.hasCommit(oid))) {
+      await this.fetchRef(fullRef, oid, this.depth, signal, `${this.url} branch ${branch}`);
+      await this.requireFetched(oid, fullRef, `${this.url} branch ${branch}`);
+    }
     await git.writeRef({ fs, gitdir: this.gitdir, ref: fullRef, value: oid, force: true });
     return oid;
   }
@@ -149,6 +223,7 @@ export class GitMirror {
   /**
    * Pushes local commit `commit` to `refs/heads/<branch>` (fast-forward only).
    * Returns `"rejected"` when the remote moved on (non-fast-forward); throws on other failures.
+   * isomorphic-git's push (ref discovery + object walk); the status writer uses `pushObjects`.
    */
   async push(commit: string, branch: string, signal?: AbortSignal): Promise<"ok" | "rejected"> {
     const localRef = `refs/bosun-out/${branch}`;
@@ -179,6 +254,33 @@ export class GitMirror {
     }
   }
 
+  /**
+   * Moves `refs/heads/<branch>` from `oldOid` (the value the last ref check saw; undefined = the
+   * branch is new) to `commit` in one receive-pack POST carrying `objects` (what the commit added;
+   * the server has the rest). Compare-and-swap: `"rejected"` when the branch is no longer at
+   * `oldOid` (a race: refetch and rebuild); throws for a refusal or a broken server repo.
+   * `force` allows a non-fast-forward (history compaction); the old value is still checked.
+   */
+  async pushObjects(
+    commit: string,
+    objects: readonly GitObject[],
+    branch: string,
+    oldOid: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<"ok" | "rejected"> {
+    const ref = `refs/heads/${branch}`;
+    const subject = `${this.url} branch ${branch}`;
+    if (!this.v2) return this.push(commit, branch, signal);
+    const res = await this.wrap(subject, () =>
+      receivePack(this.http, { oldOid: oldOid ?? ZERO, newOid: commit, ref }, buildPack(objects), signal),
+    );
+    this.stats.pushes++;
+    this.stats.pushedObjects += objects.length;
+    if (!res.ok) return this.rejection(res.reason ?? "unknown", branch);
+    await git.writeRef({ fs, gitdir: this.gitdir, ref, value: commit, force: true });
+    return "ok";
+  }
+
   /** `"rejected"` for a race (the caller refetches and retries); throws for a refusal or a broken server repo. */
   private rejection(reason: string, branch: string): "rejected" {
     const kind = classifyPushRejection(reason);
@@ -192,40 +294,96 @@ export class GitMirror {
 
   async hasCommit(oid: string): Promise<boolean> {
     try {
-      // "content", not "deflated": a loose object read as deflated reports type "deflated", not its real type.
-      const { type } = await git.readObject({ fs, gitdir: this.gitdir, oid, cache: this.cache, format: "content" });
+      const { type } = await this.objects.read(oid);
       return type === "commit" || type === "tag";
     } catch {
       return false;
     }
   }
 
+  /**
+   * Fetches `oid` (the value of `fullRef`) with `depth`, telling the server which commits the
+   * mirror has (the last value of that ref and of every ref resolved so far), so only missing
+   * objects come back. Indexes the pack in one pass into the object cache and writes `.pack` +
+   * `.idx` for isomorphic-git.
+   */
   private async fetchRef(
     fullRef: string,
+    oid: string,
     depth: number,
     signal: AbortSignal | undefined,
     subject: string,
   ): Promise<void> {
-    await this.wrap(subject, async () => {
-      await git.fetch({
-        fs,
-        http: createHttpClient(signal, this.timeoutMs),
-        gitdir: this.gitdir,
-        url: this.url,
-        ref: fullRef,
-        singleBranch: true,
-        depth,
-        tags: false,
-        headers: { ...this.headers },
-        cache: this.cache,
+    if (!this.v2) {
+      await this.wrap(subject, async () => {
+        await git.fetch({
+          fs,
+          http: createHttpClient(signal, this.timeoutMs),
+          gitdir: this.gitdir,
+          url: this.url,
+          ref: fullRef,
+          singleBranch: true,
+          depth,
+          tags: false,
+          headers: { ...this.headers },
+          cache: this.cache,
+        });
       });
-    });
+      return;
+    }
+    const shallowFile = `${this.gitdir}/shallow`;
+    const shallows = new Set(
+      (await readFile(shallowFile, "utf8").catch(() => ""))
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => SHA.test(l)),
+    );
+    const haves = new Set<string>();
+    for (const r of [fullRef, ...[...this.resolved.values()].map((v) => v.result.fullRef)]) {
+      const local = await git.resolveRef({ fs, gitdir: this.gitdir, ref: r }).catch(() => undefined);
+      if (local && local !== oid && (await this.hasCommit(local))) haves.add(local);
+    }
+    let result: Awaited<ReturnType<typeof fetchPack>>;
+    try {
+      result = await fetchPack(this.http, { wants: [oid], haves: [...haves], shallows: [...shallows], depth }, signal);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw this.brokenRemote(oid, fullRef, subject, err.message);
+      throw toGitSourceError(err, subject, this.secrets);
+    }
+    this.stats.fetches++;
+    if (result.pack && result.pack.length > 32) {
+      let indexed: ReturnType<typeof indexPack>;
+      try {
+        indexed = indexPack(result.pack, (base) => this.objects.peek(base));
+      } catch (err) {
+        if (err instanceof PackError) throw this.brokenRemote(oid, fullRef, subject, err.message);
+        throw err;
+      }
+      const base = `${this.gitdir}/objects/pack/pack-${indexed.packSha}`;
+      await writeFile(`${base}.pack`, result.pack);
+      await writeFile(`${base}.idx`, indexed.idx);
+      for (const o of indexed.objects) this.objects.put(o.oid, o);
+      this.stats.fetchedObjects += indexed.objects.length;
+    }
+    for (const s of result.shallow) shallows.add(s);
+    for (const s of result.unshallow) shallows.delete(s);
+    if (result.shallow.length || result.unshallow.length) {
+      await writeFile(shallowFile, [...shallows].map((s) => `${s}\n`).join(""));
+    }
+  }
+
+  private brokenRemote(oid: string, fullRef: string, subject: string, detail: string): GitSourceError {
+    return new GitSourceError(
+      "corrupt",
+      subject,
+      `the remote advertises ${fullRef} at ${oid} but sent no readable objects for it (corrupt or missing objects in the server's repository): ${redactSecrets(detail, this.secrets)}`,
+    );
   }
 
   /**
    * The remote advertised `fullRef` at `oid`, yet the fetch brought no readable object for it
-   * (git http-backend's upload-pack died on a corrupt or missing object and isomorphic-git saw
-   * an empty pack). That is a broken server repo, not a missing ref.
+   * (git http-backend's upload-pack died on a corrupt or missing object). That is a broken
+   * server repo, not a missing ref.
    */
   private async requireFetched(oid: string, fullRef: string, subject: string): Promise<void> {
     if (await this.hasCommit(oid)) return;
@@ -239,12 +397,12 @@ export class GitMirror {
   private async peel(oid: string, subject: string): Promise<string> {
     let cur = oid;
     for (let i = 0; i < 5; i++) {
-      const { type, object } = await this.wrap(subject, () =>
-        git.readObject({ fs, gitdir: this.gitdir, oid: cur, cache: this.cache, format: "parsed" }),
-      );
+      const { type, bytes } = await this.wrap(subject, () => this.objects.read(cur));
       if (type === "commit") return cur;
       if (type === "tag") {
-        cur = (object as { object: string }).object;
+        const m = /^object ([0-9a-f]{40})/.exec(Buffer.from(bytes).toString("utf8"));
+        if (!m?.[1]) throw new GitSourceError("corrupt", subject, `tag ${cur} names no object`);
+        cur = m[1];
         continue;
       }
       throw new GitSourceError("ref-missing", subject, `ref points to a ${type}, not a commit`);

@@ -1,12 +1,14 @@
 /**
  * Reads the fleet files of a commit straight from git objects: walks the tree, reads blobs.
- * Subtrees and blobs are remembered by oid between commits, so an unchanged repo reads nothing
- * and a one-file change reads one path of trees and one blob.
+ * Objects come from the mirror's shared object cache (`object-store.ts`): after a fetch the pack's
+ * objects are already there, resolved, so a cold read inflates nothing a second time. Subtrees
+ * and blobs are remembered by oid between commits, so an unchanged repo reads nothing and a
+ * one-file change reads one path of trees and one blob.
  */
-import * as fs from "node:fs";
-import git from "isomorphic-git";
 import { isFleetPath } from "../desired/fleet-path.ts";
 import type { FleetFile } from "../model/fleet-object.ts";
+import { objectStoreFor, type ObjectStore } from "./object-store.ts";
+import { parseCommit } from "./pack.ts";
 
 export { isFleetPath };
 
@@ -34,18 +36,20 @@ export class FleetTreeReader {
   private last: { commit: string; files: readonly FleetFile[] } | undefined;
   lastStats: ReadStats = { treesRead: 0, blobsRead: 0, blobsReused: 0 };
 
-  constructor(
-    private readonly gitdir: string,
-    private readonly cache: object,
-  ) {}
+  private readonly store: ObjectStore;
+
+  constructor(gitdir: string, cache: object) {
+    this.store = objectStoreFor(gitdir, cache);
+  }
 
   async read(commit: string, options: ReadFilesOptions = {}): Promise<readonly FleetFile[]> {
     const stats: ReadStats = { treesRead: 0, blobsRead: 0, blobsReused: 0 };
     this.lastStats = stats;
     if (this.last?.commit === commit && !options.exclude) return this.last.files;
-    const { commit: c } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache });
+    const obj = await this.store.read(commit);
+    if (obj.type !== "commit") throw new Error(`object ${commit} is a ${obj.type}, not a commit`);
     const usedTrees = new Map<string, readonly Entry[]>();
-    const entries = await this.walk(c.tree, "", usedTrees, stats, options.signal);
+    const entries = await this.walk(parseCommit(obj.bytes).tree, "", usedTrees, stats, options.signal);
     const usedBlobs = new Map<string, Uint8Array>();
     const files: FleetFile[] = [];
     for (const e of entries) {
@@ -54,7 +58,9 @@ export class FleetTreeReader {
       let bytes = usedBlobs.get(e.oid) ?? this.blobs.get(e.oid);
       if (bytes) stats.blobsReused++;
       else {
-        bytes = (await git.readBlob({ fs, gitdir: this.gitdir, oid: e.oid, cache: this.cache })).blob;
+        const blob = await this.store.read(e.oid);
+        if (blob.type !== "blob") throw new Error(`object ${e.oid} (${e.path}) is a ${blob.type}, not a blob`);
+        bytes = blob.bytes;
         stats.blobsRead++;
       }
       usedBlobs.set(e.oid, bytes);
@@ -82,14 +88,14 @@ export class FleetTreeReader {
       return prefix === "" ? cached : cached.map((e) => ({ ...e, path: prefix + e.path }));
     }
     signal?.throwIfAborted();
-    const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid: treeOid, cache: this.cache });
+    const tree = await this.store.tree(treeOid);
     stats.treesRead++;
     const out: Entry[] = [];
     for (const item of tree) {
-      if (item.type === "tree") {
+      if (item.mode === "040000") {
         const sub = await this.walk(item.oid, `${item.path}/`, used, stats, signal);
         for (const e of sub) out.push(e);
-      } else if (item.type === "blob" && isFleetPath(item.path)) {
+      } else if (item.mode !== "160000" && isFleetPath(item.path)) {
         out.push({ path: item.path, oid: item.oid, symlink: item.mode === "120000" });
       }
     }
