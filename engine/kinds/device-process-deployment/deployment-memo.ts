@@ -10,6 +10,8 @@ import type { Versioned } from "../../model/versioned.ts";
 
 interface Expanded {
   readonly key: string;
+  /** What the placements were computed from: name, selectors, device inventory version. */
+  readonly placeKey: string;
   /** Changes only when the placements do (devices placed, their waves, their labels). */
   readonly version: number;
   readonly deployment: Deployment;
@@ -54,7 +56,11 @@ export class DeploymentMemo {
     return d;
   }
 
-  /** `readDeployment` + `place`, reused while the object and the device inventory are unchanged. */
+  /**
+   * `readDeployment` + `place`, reused while the object and the device inventory are unchanged. Placements depend only
+   * on the name, the selectors (deployment and waves) and the devices: a template change (a version bump) keeps them
+   * without placing 100,000 devices again.
+   */
   expand(
     id: string,
     objectKey: string,
@@ -66,11 +72,17 @@ export class DeploymentMemo {
     const hit = this.expanded.get(id);
     if (hit?.key === key) return hit;
     const deployment = readDeployment(object, config);
+    const placeKey = `${object.name}|${digest(placementInputs(object), 32)}|${devices.version}`;
+    if (hit?.placeKey === placeKey) {
+      const entry = { key, placeKey, version: hit.version, deployment, placements: hit.placements };
+      this.expanded.set(id, entry);
+      return entry;
+    }
     const placements = place(deployment, devices.value);
     const entry =
       hit !== undefined && samePlacements(hit.placements, placements)
-        ? { key, version: hit.version, deployment, placements: hit.placements }
-        : { key, version: ++this.counter, deployment, placements };
+        ? { key, placeKey, version: hit.version, deployment, placements: hit.placements }
+        : { key, placeKey, version: ++this.counter, deployment, placements };
     this.expanded.set(id, entry);
     return entry;
   }
@@ -96,6 +108,13 @@ export class DeploymentMemo {
   }
 }
 
+/** What `place` reads of a deployment besides its name: its selector and the waves' names and selectors. */
+function placementInputs(object: FleetObject): unknown {
+  const spec = (object.body["spec"] ?? {}) as Record<string, unknown>;
+  const waves = Array.isArray(spec["waves"]) ? (spec["waves"] as Record<string, unknown>[]) : [];
+  return { selector: spec["selector"], waves: waves.map((w) => ({ name: w["name"], selector: w["selector"] })) };
+}
+
 function samePlacements(a: readonly Placement[], b: readonly Placement[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
@@ -107,7 +126,7 @@ function samePlacements(a: readonly Placement[], b: readonly Placement[]): boole
 }
 
 export function approvalsKey(check: ApprovalCheck): string {
-  return canonicalJson([[...check.approved].sort(), check.refused]);
+  return canonicalJson([[...check.approved].sort(), check.refused, check.obsolete]);
 }
 
 function stepKey(i: StepInputs): string {
