@@ -221,6 +221,22 @@ export class GitMirror {
   }
 
   /**
+   * Fetches the whole history of a branch (unshallows it in the mirror): what history compaction
+   * needs. Returns the branch's commit, or `undefined` when the remote has no such branch.
+   */
+  async fetchBranchHistory(branch: string, signal?: AbortSignal): Promise<string | undefined> {
+    const fullRef = `refs/heads/${branch}`;
+    const subject = `${this.url} branch ${branch}`;
+    const refs = await this.listRemoteRefs(signal, [fullRef]);
+    const oid = refs.get(fullRef);
+    if (!oid) return undefined;
+    await this.fetchRef(fullRef, oid, 0x7fffffff, signal, subject);
+    await this.requireFetched(oid, fullRef, subject);
+    await git.writeRef({ fs, gitdir: this.gitdir, ref: fullRef, value: oid, force: true });
+    return oid;
+  }
+
+  /**
    * Pushes local commit `commit` to `refs/heads/<branch>` (fast-forward only).
    * Returns `"rejected"` when the remote moved on (non-fast-forward); throws on other failures.
    * isomorphic-git's push (ref discovery + object walk); the status writer uses `pushObjects`.

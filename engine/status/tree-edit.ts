@@ -1,9 +1,13 @@
 /**
- * Edits a git tree with plumbing only (readTree/writeBlob/writeTree): applies a set of file
- * changes under a prefix and rewrites only the trees on changed paths. No worktree, no index.
+ * Edits a git tree with plumbing only: applies a set of file changes under a prefix and rewrites
+ * only the trees on changed paths. No worktree, no index. Trees are read through the mirror's
+ * object cache (parsed once per oid, the ones just written included), so an edit costs the paths
+ * it changes, not the size of the tree. Returns the objects the edit added (new blobs and the
+ * trees above them): exactly what a push of the resulting commit must carry.
  */
-import * as fs from "node:fs";
-import git, { type TreeEntry } from "isomorphic-git";
+import { objectStoreFor, type ObjectStore } from "../git/object-store.ts";
+import type { GitObject, TreeEntryRaw } from "../git/pack.ts";
+import { serializeTree } from "../git/pack.ts";
 
 export interface TreeChanges {
   /** path (relative to the edited root) → new content; `null` deletes. */
@@ -12,12 +16,16 @@ export interface TreeChanges {
   readonly deleteOwned?: (path: string) => boolean;
 }
 
-interface Ctx {
-  readonly gitdir: string;
-  readonly cache: object;
+export interface TreeEdit {
+  /** The new root tree (the base itself when nothing changed). */
+  readonly tree: string;
+  /** Objects written by this edit that the base tree does not have at that path. */
+  readonly added: Map<string, GitObject>;
 }
 
 const encoder = new TextEncoder();
+const BLOB = "100644";
+const DIR = "040000";
 
 /**
  * Returns the oid of `baseTree` with `changes` applied below `prefix` (`""` or `status/`).
@@ -30,15 +38,35 @@ export async function editTree(
   prefix: string,
   changes: TreeChanges,
 ): Promise<string> {
-  const ctx: Ctx = { gitdir, cache };
-  const parts = prefix.split("/").filter(Boolean);
-  const result = await editAt(ctx, baseTree, parts, changes);
-  return result ?? (await git.writeTree({ fs, gitdir, tree: [] }));
+  return (await editTreeIn(objectStoreFor(gitdir, cache), baseTree, prefix, changes)).tree;
 }
 
-async function readEntries(ctx: Ctx, oid: string | undefined): Promise<TreeEntry[]> {
-  if (!oid) return [];
-  return (await git.readTree({ fs, gitdir: ctx.gitdir, oid, cache: ctx.cache })).tree;
+export async function editTreeIn(
+  store: ObjectStore,
+  baseTree: string | undefined,
+  prefix: string,
+  changes: TreeChanges,
+): Promise<TreeEdit> {
+  const ctx: Ctx = { store, added: new Map() };
+  const parts = prefix.split("/").filter(Boolean);
+  const result = await editAt(ctx, baseTree, parts, changes);
+  const tree = result ?? (await write(ctx, "tree", serializeTree([])));
+  return { tree, added: ctx.added };
+}
+
+interface Ctx {
+  readonly store: ObjectStore;
+  readonly added: Map<string, GitObject>;
+}
+
+async function write(ctx: Ctx, type: "blob" | "tree", bytes: Uint8Array): Promise<string> {
+  const oid = await ctx.store.write(type, bytes);
+  ctx.added.set(oid, { type, bytes });
+  return oid;
+}
+
+async function readEntries(ctx: Ctx, oid: string | undefined): Promise<readonly TreeEntryRaw[]> {
+  return oid ? ctx.store.tree(oid) : [];
 }
 
 /** Walks down the prefix, edits the root there, and rebuilds the trees above it. */
@@ -51,12 +79,12 @@ async function editAt(
   if (prefix.length === 0) return editDir(ctx, treeOid, "", groupChanges(changes.set), changes.deleteOwned);
   const [head, ...rest] = prefix as [string, ...string[]];
   const entries = await readEntries(ctx, treeOid);
-  const existing = entries.find((e) => e.path === head && e.type === "tree");
+  const existing = entries.find((e) => e.path === head && e.mode === DIR);
   const child = await editAt(ctx, existing?.oid, rest, changes);
   if (child === existing?.oid && treeOid) return treeOid;
   const others = entries.filter((e) => e.path !== head);
-  const next = child ? [...others, { mode: "040000", path: head, oid: child, type: "tree" as const }] : others;
-  return next.length ? git.writeTree({ fs, gitdir: ctx.gitdir, tree: next }) : undefined;
+  const next = child ? [...others, { mode: DIR, path: head, oid: child }] : others;
+  return next.length ? write(ctx, "tree", serializeTree(next)) : undefined;
 }
 
 interface Group {
@@ -88,13 +116,13 @@ async function editDir(
   deleteOwned: ((path: string) => boolean) | undefined,
 ): Promise<string | undefined> {
   const entries = await readEntries(ctx, treeOid);
-  const out: TreeEntry[] = [];
+  const out: TreeEntryRaw[] = [];
   let changed = false;
   const seen = new Set<string>();
   for (const e of entries) {
     seen.add(e.path);
     const path = rel + e.path;
-    if (e.type === "tree") {
+    if (e.mode === DIR) {
       const sub = group.dirs.get(e.path);
       // Only descend when something may change below: explicit changes or owned deletions.
       if (sub || deleteOwned) {
@@ -111,11 +139,10 @@ async function editDir(
         continue;
       }
       const blob = typeof content === "string" ? encoder.encode(content) : content;
-      // Hash first: an unchanged file costs no write.
-      let { oid } = await git.hashBlob({ object: blob });
-      if (oid !== e.oid) oid = await git.writeBlob({ fs, gitdir: ctx.gitdir, blob });
-      if (oid !== e.oid || e.mode !== "100644") changed = true;
-      out.push({ mode: "100644", path: e.path, oid, type: "blob" });
+      const oid = await write(ctx, "blob", blob);
+      if (oid === e.oid) ctx.added.delete(oid); // unchanged: the server has it
+      if (oid !== e.oid || e.mode !== BLOB) changed = true;
+      out.push({ mode: BLOB, path: e.path, oid });
       continue;
     }
     if (deleteOwned?.(path)) {
@@ -126,23 +153,19 @@ async function editDir(
   }
   for (const [name, content] of group.files) {
     if (seen.has(name) || content === null) continue;
-    const oid = await git.writeBlob({
-      fs,
-      gitdir: ctx.gitdir,
-      blob: typeof content === "string" ? encoder.encode(content) : content,
-    });
-    out.push({ mode: "100644", path: name, oid, type: "blob" });
+    const oid = await write(ctx, "blob", typeof content === "string" ? encoder.encode(content) : content);
+    out.push({ mode: BLOB, path: name, oid });
     changed = true;
   }
   for (const [name, sub] of group.dirs) {
     if (seen.has(name)) continue;
     const oid = await editDir(ctx, undefined, `${rel}${name}/`, sub, deleteOwned);
     if (oid) {
-      out.push({ mode: "040000", path: name, oid, type: "tree" });
+      out.push({ mode: DIR, path: name, oid });
       changed = true;
     }
   }
   if (!changed) return treeOid;
   if (out.length === 0) return undefined;
-  return git.writeTree({ fs, gitdir: ctx.gitdir, tree: out });
+  return write(ctx, "tree", serializeTree(out));
 }

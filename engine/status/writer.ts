@@ -2,16 +2,22 @@
  * Status write-back: one commit per pass, only on change, built with plumbing on top of the
  * remote's current head and pushed with fetch-rebuild-retry. A human commit on the status branch
  * is never overwritten: we always rebuild on the remote head, keeping files we do not own.
+ *
+ * The cost follows what changed, not the size of the status tree: the files written are the
+ * delta against what we last pushed; when someone else's commit sits on top of ours, only the
+ * objects we lack are fetched (`have` = our last commit) and only the paths that commit changed
+ * are looked at again (a tree diff that skips equal subtrees); the push carries just the new
+ * blobs, the trees above them and the commit.
  */
-import * as fs from "node:fs";
-import git from "isomorphic-git";
 import type { GitMirror } from "../git/mirror.ts";
 import { GitSourceError } from "../git/errors.ts";
+import type { ObjectStore } from "../git/object-store.ts";
+import { parseCommit, type GitObject } from "../git/pack.ts";
 import { backoffDelay, type BackoffPolicy } from "../loop/backoff.ts";
 import { BosunError } from "../model/errors.ts";
 import { isOwnedStatusPath } from "./paths.ts";
 import type { StatusFiles } from "./documents.ts";
-import { editTree } from "./tree-edit.ts";
+import { editTreeIn, type TreeChanges } from "./tree-edit.ts";
 
 export interface Identity {
   readonly name: string;
@@ -72,46 +78,52 @@ export class StatusWriter {
   /** Writes `files` to `target`; commits only when the tree changes. */
   async write(target: StatusTarget, files: StatusFiles, message: string, signal?: AbortSignal): Promise<WriteResult> {
     const { mirror } = this.options;
+    const store = mirror.objects;
+    const key = `${target.branch}\0${target.prefix}`;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
       const head = await mirror.fetchBranch(target.branch, signal);
-      const baseTree = head
-        ? (await git.readCommit({ fs, gitdir: mirror.gitdir, oid: head, cache: mirror.cache })).commit.tree
-        : undefined;
-      const key = `${target.branch}\0${target.prefix}`;
+      const baseTree = head ? await treeOf(store, head) : undefined;
       const prev = this.last.get(key);
-      const tree =
-        prev && baseTree !== undefined && prev.tree === baseTree
-          ? await editTree(mirror.gitdir, mirror.cache, baseTree, target.prefix, { set: delta(prev.files, files) })
-          : await editTree(mirror.gitdir, mirror.cache, baseTree, target.prefix, {
-              set: files.files,
-              ...(files.replaceObjects
-                ? { deleteOwned: (p: string) => isOwnedStatusPath(p) && !files.files.has(p) }
-                : {}),
-            });
-      if (tree === baseTree) {
-        this.last.set(key, { tree, files: merged(prev?.files, files) });
+      let changes: TreeChanges;
+      if (prev && baseTree !== undefined && prev.tree === baseTree) {
+        changes = { set: delta(prev.files, files) };
+      } else if (prev && baseTree !== undefined) {
+        // Someone else's commit on top of ours: our delta, plus the files we own that it touched.
+        const set = delta(prev.files, files);
+        for (const p of await changedPaths(store, prev.tree, baseTree, target.prefix)) {
+          if (set.has(p) || !isOwnedStatusPath(p)) continue;
+          const mine = files.files.get(p) ?? (files.replaceObjects ? undefined : prev.files.get(p));
+          if (mine !== undefined) set.set(p, mine);
+          else if (files.replaceObjects) set.set(p, null);
+        }
+        changes = { set };
+      } else {
+        changes = {
+          set: files.files,
+          ...(files.replaceObjects ? { deleteOwned: (p: string) => isOwnedStatusPath(p) && !files.files.has(p) } : {}),
+        };
+      }
+      const edit = await editTreeIn(store, baseTree, target.prefix, changes);
+      if (edit.tree === baseTree) {
+        this.last.set(key, { tree: edit.tree, files: merged(prev?.files, files) });
         return { attempts: attempt - 1 };
       }
       const seconds = Math.floor(this.now().getTime() / 1000);
-      const who = { name: this.identity.name, email: this.identity.email, timestamp: seconds, timezoneOffset: 0 };
-      const commit = await git.writeCommit({
-        fs,
-        gitdir: mirror.gitdir,
-        commit: {
-          tree,
-          parent: head ? [head] : [],
-          author: who,
-          committer: who,
-          message: message.endsWith("\n") ? message : `${message}\n`,
-        },
-      });
-      const outcome = await mirror.push(commit, target.branch, signal);
+      const who = `${this.identity.name} <${this.identity.email}> ${seconds} +0000`;
+      const body = `tree ${edit.tree}\n${head ? `parent ${head}\n` : ""}author ${who}\ncommitter ${who}\n\n${
+        message.endsWith("\n") ? message : `${message}\n`
+      }`;
+      const bytes = new TextEncoder().encode(body);
+      const commit = await store.write("commit", bytes);
+      const objects: GitObject[] = [...edit.added.values(), { type: "commit", bytes }];
+      const outcome = await mirror.pushObjects(commit, objects, target.branch, head, signal);
       if (outcome === "ok") {
-        this.last.set(key, { tree, files: merged(prev?.files, files) });
+        this.last.set(key, { tree: edit.tree, files: merged(prev?.files, files) });
         return { commit, attempts: attempt };
       }
-      this.last.delete(key);
+      // Rejected: the remote moved. `last` still describes our last pushed tree: the next attempt
+      // diffs the new head against it.
       if (attempt >= this.maxAttempts) {
         throw new StatusWriteError(
           `status push to ${mirror.url} branch ${target.branch}`,
@@ -121,6 +133,50 @@ export class StatusWriter {
       }
       await sleep(backoffDelay(attempt, this.backoff, this.random()), signal);
     }
+  }
+}
+
+async function treeOf(store: ObjectStore, commit: string): Promise<string> {
+  const obj = await store.read(commit);
+  if (obj.type !== "commit") throw new Error(`${commit} is a ${obj.type}, not a commit`);
+  return parseCommit(obj.bytes).tree;
+}
+
+/**
+ * Paths (relative to `prefix`) whose blob differs between root trees `a` and `b`; equal subtrees
+ * are skipped, so the cost follows the change, not the tree.
+ */
+export async function changedPaths(store: ObjectStore, a: string, b: string, prefix: string): Promise<string[]> {
+  let ta: string | undefined = a;
+  let tb: string | undefined = b;
+  for (const part of prefix.split("/").filter(Boolean)) {
+    if (ta === tb) return [];
+    ta = ta ? (await store.tree(ta)).find((e) => e.path === part && e.mode === "040000")?.oid : undefined;
+    tb = tb ? (await store.tree(tb)).find((e) => e.path === part && e.mode === "040000")?.oid : undefined;
+  }
+  const out: string[] = [];
+  await diffTrees(store, ta, tb, "", out);
+  return out;
+}
+
+async function diffTrees(
+  store: ObjectStore,
+  a: string | undefined,
+  b: string | undefined,
+  rel: string,
+  out: string[],
+): Promise<void> {
+  if (a === b) return;
+  const ea = new Map((a ? await store.tree(a) : []).map((e) => [e.path, e]));
+  const eb = new Map((b ? await store.tree(b) : []).map((e) => [e.path, e]));
+  for (const name of new Set([...ea.keys(), ...eb.keys()])) {
+    const x = ea.get(name);
+    const y = eb.get(name);
+    if (x && y && x.oid === y.oid && x.mode === y.mode) continue;
+    const xDir = x?.mode === "040000";
+    const yDir = y?.mode === "040000";
+    if (xDir || yDir) await diffTrees(store, xDir ? x.oid : undefined, yDir ? y.oid : undefined, `${rel}${name}/`, out);
+    if ((x && !xDir) || (y && !yDir)) out.push(rel + name);
   }
 }
 
