@@ -25,6 +25,8 @@ export interface BosunConfig {
     readonly folder: string;
     readonly maxFileBytes: number;
     readonly maxFailingDevices: number;
+    /** At most one status commit per this many seconds while rollouts progress (final states always written). */
+    readonly minIntervalSeconds: number;
   };
 }
 
@@ -47,7 +49,14 @@ export const defaultConfig: BosunConfig = {
     maxDeletionShare: "30%",
   },
   agents: { rbac: false },
-  status: { mode: "branch", branch: "bosun/status", folder: "status/", maxFileBytes: 65536, maxFailingDevices: 20 },
+  status: {
+    mode: "branch",
+    branch: "bosun/status",
+    folder: "status/",
+    maxFileBytes: 65536,
+    maxFailingDevices: 20,
+    minIntervalSeconds: 30,
+  },
 };
 
 /** Keys that look like credentials: bosun.yaml lives in Git and must never hold one. */

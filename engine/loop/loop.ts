@@ -10,6 +10,7 @@ import { GitMirror } from "../git/mirror.ts";
 import { FleetTreeReader } from "../git/read-files.ts";
 import { TrustedKeys } from "../git/verify-signature.ts";
 import { DEFAULT_IDENTITY, StatusWriter } from "../status/writer.ts";
+import { StatusCoalescer } from "../status/coalesce.ts";
 import { DEFAULT_BACKOFF, jitteredInterval } from "./backoff.ts";
 import type { GitLoopConfig } from "./config.ts";
 import type { DesiredStateConsumer } from "./consumer.ts";
@@ -93,7 +94,9 @@ export class ReconcileLoop {
         branch: config.status?.branch ?? "bosun/status",
         folder: config.status?.folder ?? "status/",
         maxFileBytes: 65_536,
+        minIntervalSeconds: 30,
       },
+      coalescer: new StatusCoalescer(),
     };
     if (config.webhook) {
       const { secret: _inline, secretEnv: _env, secretFile: _file, ...endpoint } = config.webhook;

@@ -12,6 +12,7 @@ import { redactSecrets } from "../git/redact.ts";
 import { verifyCommitSignature, type TrustedKeys } from "../git/verify-signature.ts";
 import { renderStatusFiles, DEFAULT_LIMITS } from "../status/documents.ts";
 import type { CommitStatus, ObjectStatus } from "../status/types.ts";
+import type { StatusCoalescer } from "../status/coalesce.ts";
 import type { Identity, StatusWriter } from "../status/writer.ts";
 import type { DesiredStateConsumer } from "./consumer.ts";
 import { effectiveDesiredCommit } from "./own-commits.ts";
@@ -22,6 +23,8 @@ export interface StatusSettings {
   readonly branch: string;
   readonly folder: string;
   readonly maxFileBytes: number;
+  /** bosun.yaml `status.minIntervalSeconds`: coalesces status commits while rollouts progress. */
+  readonly minIntervalSeconds?: number;
 }
 
 export interface PassDeps {
@@ -35,6 +38,8 @@ export interface PassDeps {
   readonly trustedKeys?: TrustedKeys;
   /** Engine defaults, overridden by the `status:` section of the last valid bosun.yaml. */
   readonly statusDefaults: StatusSettings;
+  /** At most one status commit per `minIntervalSeconds` while rollouts progress (engine/status/coalesce.ts). */
+  readonly coalescer?: StatusCoalescer;
 }
 
 /** What the loop remembers between passes. */
@@ -59,7 +64,14 @@ export type PassOutcome =
 export function statusSettings(deps: PassDeps, state: LoopState): StatusSettings {
   const s = state.lastGood?.desired.config.status;
   if (!s) return deps.statusDefaults;
-  return { ...deps.statusDefaults, mode: s.mode, branch: s.branch, folder: s.folder, maxFileBytes: s.maxFileBytes };
+  return {
+    ...deps.statusDefaults,
+    mode: s.mode,
+    branch: s.branch,
+    folder: s.folder,
+    maxFileBytes: s.maxFileBytes,
+    ...(s.minIntervalSeconds !== undefined ? { minIntervalSeconds: s.minIntervalSeconds } : {}),
+  };
 }
 
 export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSignal): Promise<PassOutcome> {
@@ -201,6 +213,17 @@ async function writeStatus(
 ): Promise<string | undefined> {
   if (!settings.enabled) return undefined;
   const { mirror, logger } = deps;
+  const objects = commitStatus.phase === "Applied" ? state.lastGood?.statuses : undefined;
+  const coalesce = {
+    minIntervalSeconds: settings.minIntervalSeconds ?? 30,
+    phase: commitStatus.phase,
+    observedCommit: commitStatus.observedCommit,
+    objects,
+  };
+  if (deps.coalescer?.shouldDefer(coalesce)) {
+    logger.debug({ deferred: deps.coalescer.deferred }, "status commit deferred (status.minIntervalSeconds)");
+    return undefined;
+  }
   const doc: CommitStatus = {
     repo: mirror.url,
     ref: deps.ref,
@@ -228,8 +251,10 @@ async function writeStatus(
       `bosun: status ${commitStatus.phase}${short ? ` for ${short}` : ""}`,
       signal,
     );
-    if (res.commit)
+    if (res.commit) {
+      deps.coalescer?.committed(coalesce);
       logger.info({ branch: target.branch, statusCommit: res.commit, attempts: res.attempts }, "status committed");
+    }
     return res.commit;
   } catch (err) {
     if (signal.aborted) throw err;
