@@ -5,6 +5,7 @@
 import { readDeployment } from "../../engine/kinds/device-process-deployment/deployment.ts";
 import { place, renderProcess } from "../../engine/kinds/device-process-deployment/expand.ts";
 import { rolloutStep } from "../../engine/kinds/device-process-deployment/rollout.ts";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { getHeapSpaceStatistics } from "node:v8";
 import { parse } from "yaml";
@@ -26,6 +27,7 @@ import {
   setup,
   teardown,
   type Harness,
+  type RemoteGitServer,
 } from "./harness.ts";
 
 type Result = Record<string, number | string | boolean>;
@@ -71,8 +73,8 @@ async function cold(n: number): Promise<Result> {
 }
 
 /** Brings a harness to a settled fleet at v1 with n devices (live matches desired). */
-async function settled(n: number, incremental = true): Promise<{ h: Harness }> {
-  const h = await setup("v1", incremental);
+async function settled(n: number, incremental = true, remote?: RemoteGitServer): Promise<{ h: Harness }> {
+  const h = await setup("v1", incremental, remote);
   const desired = await fetchLoad(h);
   ingestLive(h, n, "v1");
   for (let i = 0; i < 3; i++) await reconcile(h, desired);
@@ -84,7 +86,11 @@ async function settled(n: number, incremental = true): Promise<{ h: Harness }> {
  * incremental off.
  */
 async function poll(n: number, polls: number): Promise<Result> {
-  const { h } = await settled(n);
+  // The git server runs in a process of its own, as a real one would: the CPU measured is the engine's alone (the lab
+  // server spawns git http-backend per request; in-process, that spawn was counted as the poll's).
+  // BENCH_POLL_SERVER=inprocess measures the old way.
+  const inProcess = process.env["BENCH_POLL_SERVER"] === "inprocess";
+  const { h } = await settled(n, true, inProcess ? undefined : await spawnGitServer("v1"));
   try {
     gc();
     const rssStart = rssMiB();
@@ -128,6 +134,9 @@ async function poll(n: number, polls: number): Promise<Result> {
       fetchRetries: h.fetchRetries,
       ...memoryBreakdown(),
       memoryTrace: JSON.stringify(trace),
+      gitServer: inProcess ? "in process" : "own process",
+      lsRefsRequests: h.mirror.stats.lsRefs,
+      lsRefsParsed: h.mirror.stats.lsRefsParsed,
     };
   } finally {
     await teardown(h);
@@ -290,6 +299,39 @@ async function status(n: number, runs: number): Promise<Result> {
 
 const mib = (x: number): number => Math.round((x / 2 ** 20) * 10) / 10;
 
+/** Starts `gitserver VERSION` (this same child, another process) and returns its URL once it serves the fleet. */
+async function spawnGitServer(version: string): Promise<RemoteGitServer> {
+  const proc = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? "", "gitserver", version], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (b: Buffer) => {
+      out += b.toString("utf8");
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    proc.once("exit", (code) => reject(new Error(`git server process exited ${code}`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** The `gitserver` scenario: the lab git server with the fleet at `version`, until SIGTERM. */
+async function gitServer(version: string): Promise<void> {
+  const h = await setup(version);
+  process.stdout.write(`${JSON.stringify({ url: h.url })}\n`);
+  await new Promise<void>((resolve) => process.once("SIGTERM", () => resolve()));
+  await teardown(h);
+}
+
 /** Where the RSS is: V8 heap (used / committed, by space), external and array buffers, anonymous vs file-backed RSS. */
 function memoryBreakdown(): Result {
   const m = process.memoryUsage();
@@ -327,6 +369,7 @@ function floor(): Result {
 
 async function main(): Promise<void> {
   const [scenario, count, extra] = process.argv.slice(2);
+  if (scenario === "gitserver") return gitServer(count ?? "v1");
   const n = Number(count ?? 100_000);
   const result =
     scenario === "cold"

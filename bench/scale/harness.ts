@@ -48,16 +48,29 @@ export function tmp(dirs: string[], name: string): string {
   return d;
 }
 
-/** Git server with the fleet repo at `version`; an empty engine. */
-export async function setup(version: string, incremental = true): Promise<Harness> {
+/** A lab git server with the fleet repo running in another process (the poll scenario: its CPU is not ours). */
+export interface RemoteGitServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Git server with the fleet repo at `version` (or `remote`, already serving it); an empty engine. */
+export async function setup(version: string, incremental = true, remote?: RemoteGitServer): Promise<Harness> {
   const dirs: string[] = [];
-  const root = tmp(dirs, "git");
-  const server = await startGitServer({ root, auth });
-  await createBareRepo(root, "fleet");
-  const url = `${server.url}/fleet.git`;
-  const src = tmp(dirs, "src");
-  writeFleet(src, version);
-  await pushDirectory(src, url, { auth, message: `fleet ${version}` });
+  let server: GitServer;
+  let url: string;
+  if (remote) {
+    url = remote.url;
+    server = { url, port: 0, root: "", requests: 0, stop: () => remote.stop(), start: () => Promise.resolve() };
+  } else {
+    const root = tmp(dirs, "git");
+    server = await startGitServer({ root, auth });
+    await createBareRepo(root, "fleet");
+    url = `${server.url}/fleet.git`;
+    const src = tmp(dirs, "src");
+    writeFleet(src, version);
+    await pushDirectory(src, url, { auth, message: `fleet ${version}` });
+  }
   const backend = memoryBackend({ name: "kubernetes" });
   const reports: PassReport[] = [];
   const mirror = await GitMirror.open({ gitdir: tmp(dirs, "mirror"), url, credentials: auth });
