@@ -4,6 +4,7 @@
  */
 import type { KubeClient } from "../clients/kubernetes/index.ts";
 import type { Backend, Logger } from "../engine/index.ts";
+import { flintlockBackend, kubernetesRecords, parseFlintlockConfig } from "../sinks/flintlock/index.ts";
 import { kubernetesBackend, type LiveReadModel } from "../sinks/kubernetes/index.ts";
 
 /** What every backend factory gets. */
@@ -14,11 +15,14 @@ export interface BackendContext {
   /** The engine's live read model (absent for one-shot commands such as `bosun plan`). */
   readonly live?: LiveReadModel;
   readonly stateNamespace?: string;
+  /** The engine config's `backends` section: one key per backend (e.g. `flintlock`). */
+  readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 export interface BackendRegistration {
   readonly name: string;
-  create(context: BackendContext): Backend;
+  /** The backend, or undefined when the engine config does not set it up (its kinds are then NotReconciled). */
+  create(context: BackendContext): Backend | undefined;
 }
 
 export const backendRegistrations: readonly BackendRegistration[] = [
@@ -32,9 +36,21 @@ export const backendRegistrations: readonly BackendRegistration[] = [
         ...(stateNamespace ? { stateNamespace } : {}),
       }),
   },
+  {
+    // FAR agents' microVMs on Flintlock hosts (backends.flintlock); records, inventory and Events in the cluster.
+    name: "flintlock",
+    create: ({ kube, logger, stateNamespace, settings }) =>
+      settings?.["flintlock"] === undefined
+        ? undefined
+        : flintlockBackend({
+            config: parseFlintlockConfig(settings["flintlock"], "engine config"),
+            records: kubernetesRecords({ client: kube, logger, ...(stateNamespace ? { stateNamespace } : {}) }),
+            logger,
+          }),
+  },
 ];
 
 /** Every registered backend, built for this engine. */
 export function createBackends(context: BackendContext): Backend[] {
-  return backendRegistrations.map((r) => r.create(context));
+  return backendRegistrations.flatMap((r) => r.create(context) ?? []);
 }

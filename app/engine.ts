@@ -5,6 +5,7 @@ import {
   builtinKinds,
   dependenciesOf,
   EngineMetrics,
+  farAgentMetrics,
   FleetReconciler,
   LocalDirLoop,
   ReconcileLoop,
@@ -69,6 +70,12 @@ function listen(server: Server, host: string, port: number): Promise<string> {
   });
 }
 
+/** The engine config's per-backend settings (`backends:`), for app/backends.ts. */
+function settingsOf(config: EngineConfig): { settings?: Readonly<Record<string, unknown>> } {
+  const settings = (config as { backends?: Readonly<Record<string, unknown>> }).backends;
+  return settings ? { settings } : {};
+}
+
 /** Wires the engine: git loop → FleetReconciler → the registered backends, plus the HTTP endpoints. */
 export async function startEngine(
   config: EngineConfig,
@@ -94,8 +101,10 @@ export async function startEngine(
     logger,
     live: live.cache,
     ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}),
+    ...settingsOf(config),
   });
   const metrics = new EngineMetrics();
+  farAgentMetrics.registerOn(metrics.registry);
   const loopRef: { current?: ReconcileLoop | LocalDirLoop } = {};
   let ready = false;
   let requeue: NodeJS.Timeout | undefined;

@@ -23,6 +23,7 @@ export {
   type LiveDeployment,
   type LiveState,
 } from "./kinds/device-process-deployment/ports.ts";
+export { farAgentMetrics } from "./kinds/far-agent/metrics.ts";
 export { KindRegistry } from "./kinds/kind-registry.ts";
 export type { KindRegistration, RolloutReport } from "./kinds/registration.ts";
 
