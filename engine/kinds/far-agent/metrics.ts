@@ -6,7 +6,7 @@ import { Gauge, Histogram, Registry } from "prom-client";
  * `bosun_faragent_transition_duration_seconds{to}` (from a lifecycle change in Git to the agent
  * reaching it).
  */
-class FarAgentMetrics {
+export class FarAgentMetrics {
   readonly registry = new Registry();
   private readonly state = new Gauge({
     name: "bosun_faragent_state",
@@ -21,6 +21,12 @@ class FarAgentMetrics {
     buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
     registers: [this.registry],
   });
+
+  /** Serves these metrics from another registry too (the engine's /metrics). */
+  registerOn(registry: Registry): void {
+    if (!registry.getSingleMetric("bosun_faragent_state")) registry.registerMetric(this.state);
+    if (!registry.getSingleMetric("bosun_faragent_transition_duration_seconds")) registry.registerMetric(this.duration);
+  }
 
   states(states: readonly string[]): void {
     const counts = new Map<string, number>();
