@@ -33,6 +33,8 @@ export const backendRegistrations: readonly BackendRegistration[] = [
         client: kube,
         logger,
         ...(live ? { live } : {}),
+        // Drift from the watch-fed objects: an unchanged pass makes no GET per object.
+        ...(live?.objects ? { cache: live.objects } : {}),
         ...(stateNamespace ? { stateNamespace } : {}),
       }),
   },

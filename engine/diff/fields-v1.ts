@@ -3,6 +3,11 @@ import type { Json, JsonObject, ManagedFields } from "./types.ts";
 /** One manager's FieldsV1 node at the current position of a walk (undefined: owns nothing here). */
 export interface OwnerNode {
   readonly manager: string;
+  /**
+   * The entry is a server-side apply (operation `Apply`, or none given). Only an applier's own
+   * entry loses fields it stops applying; an `Update` entry of the same name keeps them.
+   */
+  readonly apply: boolean;
   readonly node: JsonObject | undefined;
 }
 
@@ -17,7 +22,7 @@ export function ownerRoots(managed: readonly ManagedFields[] | undefined): Owner
     if (m.subresource !== undefined && m.subresource !== "") continue;
     if (m.fieldsType !== undefined && m.fieldsType !== "FieldsV1") continue;
     if (!isObj(m.fieldsV1)) continue;
-    out.push({ manager: m.manager ?? "", node: m.fieldsV1 });
+    out.push({ manager: m.manager ?? "", apply: m.operation !== "Update", node: m.fieldsV1 });
   }
   return out;
 }
@@ -27,7 +32,7 @@ export function fieldChildren(nodes: readonly OwnerNode[], key: string): OwnerNo
   const k = `f:${key}`;
   return nodes.map((n) => {
     const c = n.node?.[k];
-    return { manager: n.manager, node: isObj(c) ? c : undefined };
+    return { manager: n.manager, apply: n.apply, node: isObj(c) ? c : undefined };
   });
 }
 
@@ -42,9 +47,12 @@ export function ownersHere(nodes: readonly OwnerNode[], leaf: boolean): string[]
 }
 
 export type ListShape =
-  { readonly type: "map"; readonly keys: readonly string[] } | { readonly type: "set" } | { readonly type: "atomic" };
+  { readonly type: "map"; readonly keys: readonly string[] } | { readonly type: "set" } | { readonly type: "unknown" };
 
-/** How a list is merged, as the managedFields of any manager reveal it (`k:` map, `v:` set, else atomic). */
+/**
+ * How a list is merged, as the managedFields of any manager reveal it (`k:` map, `v:` set);
+ * `unknown` when none does (the caller then knows the built-in lists, or compares atomically).
+ */
 export function listShape(nodes: readonly OwnerNode[]): ListShape {
   for (const n of nodes) {
     if (n.node === undefined) continue;
@@ -60,7 +68,28 @@ export function listShape(nodes: readonly OwnerNode[]): ListShape {
       if (key.startsWith("v:")) return { type: "set" };
     }
   }
-  return { type: "atomic" };
+  return { type: "unknown" };
+}
+
+/** True when a FieldsV1 node owns anything below itself (`f:`, `k:`, `v:`, `i:` children). */
+export function hasChildren(node: JsonObject | undefined): boolean {
+  if (node === undefined) return false;
+  for (const key of Object.keys(node)) if (key !== ".") return true;
+  return false;
+}
+
+/** Values of `v:` entries in one manager's node (set items it owns). */
+export function ownedSetValues(node: JsonObject | undefined): Json[] {
+  const out: Json[] = [];
+  for (const key of Object.keys(node ?? {})) {
+    if (!key.startsWith("v:")) continue;
+    try {
+      out.push(JSON.parse(key.slice(2)) as Json);
+    } catch {
+      continue;
+    }
+  }
+  return out;
 }
 
 function sameScalar(a: Json | undefined, b: Json | undefined): boolean {
@@ -95,7 +124,7 @@ export function itemChildren(
   keyValues: Readonly<Record<string, Json | undefined>>,
 ): OwnerNode[] {
   return nodes.map((n) => {
-    if (n.node === undefined) return { manager: n.manager, node: undefined };
+    if (n.node === undefined) return { manager: n.manager, apply: n.apply, node: undefined };
     for (const [key, child] of Object.entries(n.node)) {
       if (!key.startsWith("k:") || !isObj(child)) continue;
       let parsed: unknown;
@@ -104,9 +133,9 @@ export function itemChildren(
       } catch {
         continue;
       }
-      if (isObj(parsed) && matchesKey(parsed, keyValues)) return { manager: n.manager, node: child };
+      if (isObj(parsed) && matchesKey(parsed, keyValues)) return { manager: n.manager, apply: n.apply, node: child };
     }
-    return { manager: n.manager, node: undefined };
+    return { manager: n.manager, apply: n.apply, node: undefined };
   });
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { isObj } from "./fields-v1.ts";
+import { clusterScopedKind, normalizeSecret, quantityStrings, withoutNamespace } from "./kube-semantics.ts";
 import { DIGEST_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Json, type JsonObject } from "./types.ts";
 
 /** metadata fields the server fills in; never compared, never applied. */
@@ -70,10 +71,14 @@ export function desiredDigest(obj: JsonObject): string {
 
 /**
  * The body Bosun applies: normalized, stamped with `app.kubernetes.io/managed-by: bosun` and the
- * digest annotation. Pure: same input, same output.
+ * digest annotation. What the server would rewrite is written its way already: a Secret's
+ * `stringData` goes into `data` (base64), a quantity written as a number becomes a string (built-in
+ * kinds), and a built-in cluster-scoped kind loses `metadata.namespace` (for custom kinds see
+ * {@link withoutNamespace}). Pure: same input, same output.
  */
 export function prepareDesired(obj: JsonObject): JsonObject {
-  const n = normalizeObject(obj);
+  let n = normalizeObject(quantityStrings(normalizeSecret(obj)));
+  if (clusterScopedKind(n["apiVersion"], n["kind"])) n = withoutNamespace(n);
   const meta = isObj(n["metadata"]) ? { ...n["metadata"] } : {};
   const labels = isObj(meta["labels"]) ? { ...meta["labels"] } : {};
   labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE;

@@ -58,5 +58,10 @@ export type IgnoreRules = Readonly<Record<string, readonly string[]>>;
 
 export interface DiffOptions {
   readonly ignore?: IgnoreRules;
+  /**
+   * Differences in fields these managers own in live are not differences (Argo CD's
+   * `managedFieldsManagers`: e.g. an autoscaler that owns `/spec/replicas`).
+   */
+  readonly ignoreManagers?: readonly string[];
   readonly fieldManager?: string;
 }

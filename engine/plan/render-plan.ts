@@ -60,6 +60,13 @@ export function renderPlanText(plan: Plan): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** A field value in a markdown table cell: code, at most 40 characters, ∅ when absent. */
+function cell(value: string | undefined): string {
+  if (value === undefined) return "∅";
+  const text = value.length > 40 ? `${value.slice(0, 37)}...` : value;
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
 /** Markdown for a pull-request comment; long lists are cut with a summary so the comment stays readable. */
 export function renderPlanMarkdown(plan: Plan, maxRows = 50): string {
   const lines = [`### Bosun plan \`${plan.digest}\``, "", `Commit \`${plan.commit}\`: **${counts(plan)}**.`];
@@ -68,7 +75,10 @@ export function renderPlanMarkdown(plan: Plan, maxRows = 50): string {
     lines.push("", "| action | object | disruption | fields |", "| --- | --- | --- | --- |");
     for (const c of changed.slice(0, maxRows)) {
       const fields = c.fields
-        .map((f) => `\`${f.pointer}\``)
+        .map(
+          (f) =>
+            `\`${f.pointer}\`${f.from !== undefined || f.to !== undefined ? ` ${cell(f.from)} → ${cell(f.to)}` : ""}`,
+        )
         .join(", ")
         .replace(/\|/g, "\\|");
       lines.push(

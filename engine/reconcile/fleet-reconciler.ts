@@ -76,10 +76,13 @@ function statusOfChange(
   const fields = changedPointers(change);
   const message = fields.length > 0 ? `${change.reason}: ${fields.join(", ")}` : change.reason;
   const skipped = change.action === "skipped";
+  // An out-of-band edit (corrected or, with self-heal off, left alone): per field, live against desired.
+  const drift = change.reason.startsWith("drift") && change.fields?.length ? change.fields : undefined;
   return {
     ...base(object, commit),
     phase: skipped ? "Skipped" : "Ready",
     conditions: [{ type: "Ready", status: skipped ? "False" : "True", reason: change.action, message }],
+    ...(drift ? { drift } : {}),
     ...(pruneRefused ? { lastError: pruneRefused } : {}),
   };
 }

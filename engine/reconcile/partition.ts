@@ -22,11 +22,14 @@ export interface Partition {
 
 /**
  * The manifest a backend gets: the fleet object with `app.kubernetes.io/managed-by: bosun` and
- * its kind's extra labels, without `spec.dependsOn` (the engine's, not the backend's).
+ * its kind's extra labels, without `spec.dependsOn` (the engine's, not the backend's) and without a
+ * namespace when the object is cluster-scoped (kustomize and Helm output often carry one).
  */
 export function manifestOf(object: FleetObject, kind: KindRegistration | undefined): JsonObject {
   const body = structuredClone(object.body) as JsonObject;
   const metadata = (body["metadata"] ??= {}) as JsonObject;
+  // Cluster-scoped (a built-in kind, or a CRD with scope: Cluster): the server drops a namespace, so Bosun does too.
+  if (object.namespace === "") delete metadata["namespace"];
   const labels = (metadata["labels"] ?? {}) as Record<string, string>;
   metadata["labels"] = { ...labels, [Labels.managedBy]: MANAGER, ...(kind?.labels?.(object) ?? {}) };
   const spec = body["spec"];

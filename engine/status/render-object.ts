@@ -14,6 +14,26 @@ function compact(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
+/** A value as one short line: scalars as they are, the rest as JSON, cut at 200 characters. */
+function shortValue(v: unknown): string | number | boolean | null {
+  if (v === null || typeof v === "number" || typeof v === "boolean") return v;
+  const text = typeof v === "string" ? v : JSON.stringify(v);
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
+/** Drift per field, live against desired; a Secret's values are never written (only which keys drifted). */
+function driftFields(s: ObjectStatus): Record<string, unknown>[] | undefined {
+  if (!s.drift?.length) return undefined;
+  const secret = s.kind === "Secret";
+  return s.drift.map((f) =>
+    compact({
+      pointer: f.pointer,
+      live: secret ? "(redacted)" : f.live === undefined ? undefined : shortValue(f.live),
+      desired: secret ? "(redacted)" : f.desired === undefined ? undefined : shortValue(f.desired),
+    }),
+  );
+}
+
 export function renderObjectStatus(s: ObjectStatus, maxBytes: number): string {
   const doc = compact({
     apiVersion: "bosun.dev/v1alpha1",
@@ -48,6 +68,7 @@ export function renderObjectStatus(s: ObjectStatus, maxBytes: number): string {
       : undefined,
     failingDevices: s.failingDevices?.length ? [...s.failingDevices] : undefined,
     failingDevicesOmitted: s.failingDevicesOmitted,
+    drift: driftFields(s),
     lastError: s.lastError,
   });
   return capText(stringify(doc, YAML_OPTIONS), maxBytes);

@@ -20,6 +20,14 @@ export interface WaveStatus {
   readonly unreachable: number;
 }
 
+/** One field that drifted: where, and what live holds against what Git says (values absent for Secrets). */
+export interface DriftField {
+  /** JSON pointer, e.g. `/spec/replicas`. */
+  readonly pointer: string;
+  readonly desired?: unknown;
+  readonly live?: unknown;
+}
+
 /** Status of one fleet object, as reported by the consumer (apply/rollout) for one commit. */
 export interface ObjectStatus {
   readonly kind: string;
@@ -43,6 +51,8 @@ export interface ObjectStatus {
   readonly failingDevices?: readonly string[];
   /** How many more failing devices there are than named above. */
   readonly failingDevicesOmitted?: number;
+  /** Out-of-band edits found this pass, per field (corrected, or left alone with self-heal off). */
+  readonly drift?: readonly DriftField[];
   readonly lastError?: string;
 }
 

@@ -19,6 +19,7 @@ export interface KubernetesBackendOptions extends KubernetesSinkOptions {
   readonly component?: string;
   /** The live cache (sources/kubernetes/live-cache.ts): incremental rollouts and GET-less target and status writes. */
   readonly live?: LiveReadModel;
+  // `cache` (KubernetesSinkOptions): the drift cache (sources/kubernetes/managed-objects.ts), GET-less drift.
 }
 
 /**

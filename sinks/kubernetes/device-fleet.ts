@@ -8,6 +8,7 @@ import { sinkFailure } from "./classify.ts";
 import { mapLimit } from "./order.ts";
 import type { KubernetesSink } from "./sink.ts";
 import { applyTargetsDirect } from "./target-apply.ts";
+import type { DriftCache } from "./drift-cache.ts";
 
 const DEVICE_API = "azure.com/v1alpha1";
 const LEASE_PREFIX = "bosun-device-";
@@ -15,6 +16,8 @@ const LEASE_PREFIX = "bosun-device-";
 /** What the device fleet needs of the live cache (sources/kubernetes/live-cache.ts). */
 export interface LiveReadModel {
   state(): Promise<LiveState>;
+  /** The watch-fed objects Bosun applies (the sink's drift cache), when the read model has them. */
+  readonly objects?: DriftCache;
 }
 
 export interface KubernetesDeviceFleetOptions {

@@ -4,6 +4,7 @@
  */
 export { kubernetesBackend, type KubernetesBackendOptions } from "./backend.ts";
 export type { LiveReadModel } from "./device-fleet.ts";
+export type { DriftCache } from "./drift-cache.ts";
 export { inventoryKey, INVENTORY_CONFIGMAP } from "./inventory-store.ts";
 export { sinkErrorKind } from "./classify.ts";
 export { KubernetesSink, type KubernetesSinkOptions } from "./sink.ts";

@@ -1,7 +1,7 @@
 import type { KubeClient, PropagationPolicy } from "../../clients/kubernetes/client.ts";
 import type { ObjectDiff } from "../../engine/diff/index.ts";
 import type { Change } from "../../engine/model/change.ts";
-import type { JsonObject, ObjectRef } from "../../engine/model/object-ref.ts";
+import { refOf, type JsonObject, type ObjectRef } from "../../engine/model/object-ref.ts";
 import type { Observed, Sink } from "../../engine/reconcile/ports.ts";
 import { ObjectApplier, type ObjectApplierOptions } from "./apply-object.ts";
 import { deleteObject } from "./delete-object.ts";
@@ -22,7 +22,9 @@ export interface KubernetesSinkOptions extends ObjectApplierOptions {
  * The Kubernetes write side (the engine's `Sink`): server-side apply with field manager `bosun`,
  * CRDs then Namespaces then the rest (each CRD waited for Established), no write when unchanged,
  * drift corrected or reported by the self-heal policy; deletes in reverse (namespaced objects,
- * then Namespaces, then CRDs) with propagation, waited until gone; observe by GET.
+ * then Namespaces, then CRDs) with propagation, waited until gone; observe by GET (prune and
+ * dependency decisions read fresh). With a drift cache (`cache`), live objects come from the
+ * watch instead of a GET per object: an unchanged pass makes no request.
  */
 export class KubernetesSink implements Sink {
   private readonly applier: ObjectApplier;
@@ -36,11 +38,22 @@ export class KubernetesSink implements Sink {
   /** One change per object, in rank order (CRDs, Namespaces, the rest), input order within a rank. */
   async apply(objects: readonly JsonObject[], signal: AbortSignal): Promise<Change[]> {
     signal.throwIfAborted();
+    await this.follow(objects, signal);
     const out: Change[] = [];
     for (const group of groupByRank(objects.map((object) => ({ object, kind: String(object["kind"]) })))) {
       out.push(...(await mapLimit(group, this.concurrency, (g) => this.applier.apply(g.object, signal))));
     }
     return out;
+  }
+
+  /** Has the drift cache hold these objects and follow their kinds (a kind's first LIST is awaited once). */
+  private async follow(objects: readonly JsonObject[], signal: AbortSignal): Promise<void> {
+    const cache = this.opts.cache;
+    if (!cache) return;
+    const refs = objects.map(refOf);
+    cache.track(refs);
+    const kinds = new Map(refs.map((r) => [`${r.apiVersion}|${r.kind}`, { apiVersion: r.apiVersion, kind: r.kind }]));
+    await cache.follow([...kinds.values()], signal);
   }
 
   /** One change per object: namespaced objects first, then Namespaces, then CRDs, each waited until gone. */
@@ -73,10 +86,16 @@ export class KubernetesSink implements Sink {
   }
 
   /** Deletes one object with this sink's propagation and timeout, waited until gone. */
-  deleteObject(ref: ObjectRef, signal: AbortSignal, propagationPolicy = this.opts.propagationPolicy): Promise<Change> {
-    return deleteObject(this.opts.client, ref, signal, {
+  async deleteObject(
+    ref: ObjectRef,
+    signal: AbortSignal,
+    propagationPolicy = this.opts.propagationPolicy,
+  ): Promise<Change> {
+    const change = await deleteObject(this.opts.client, ref, signal, {
       ...(propagationPolicy ? { propagationPolicy } : {}),
       ...(this.opts.deleteTimeoutMs !== undefined ? { timeoutMs: this.opts.deleteTimeoutMs } : {}),
     });
+    if (change.error === undefined) this.opts.cache?.forget(ref);
+    return change;
   }
 }

@@ -5,6 +5,7 @@ import type { KubeObject } from "../../clients/kubernetes/types.ts";
 import { LiveStore } from "../../engine/kinds/device-process-deployment/live-store.ts";
 import type { LiveState } from "../../engine/kinds/device-process-deployment/ports.ts";
 import { ingest, LIVE_KINDS } from "./live-records.ts";
+import { ManagedObjectCache } from "./managed-objects.ts";
 
 export interface LiveCacheOptions {
   readonly signal: AbortSignal;
@@ -42,9 +43,14 @@ const key = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metada
  * bosun.dev/deployment, Leases, DeviceProcessDeployments), relisting on 410 Gone and re-watching
  * with backoff (informer-style). It keeps no API objects: each page and event is folded into a
  * LiveStore of compact records with versions.
+ *
+ * `objects` is the other half of the engine's live state, with the same lifetime: the objects
+ * Bosun applies, followed per kind once the Kubernetes sink applies that kind (drift without a
+ * GET per object per poll; see managed-objects.ts).
  */
 export class LiveCache {
   readonly store = new LiveStore();
+  readonly objects: ManagedObjectCache;
   readonly stats: LiveCacheStats = { relists: 0, gone: 0, reconnects: 0, events: 0 };
   private readonly kinds: CachedKind[];
   private readonly loops: Promise<void>[] = [];
@@ -56,6 +62,12 @@ export class LiveCache {
     private readonly opts: LiveCacheOptions,
   ) {
     const ns = opts.namespace !== undefined ? { namespace: opts.namespace } : {};
+    this.objects = new ManagedObjectCache(client, {
+      signal: opts.signal,
+      ...ns,
+      ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      ...(opts.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
+    });
     this.kinds = [
       ...LIVE_KINDS.devices.map((k) => ({ ...k, ...ns })),
       { ...LIVE_KINDS.processes, ...ns },
@@ -84,7 +96,7 @@ export class LiveCache {
   }
 
   async stopped(): Promise<void> {
-    await Promise.all(this.loops);
+    await Promise.all([...this.loops, this.objects.stopped()]);
   }
 
   /** Resolves when `pred()` holds, checked after each change. */
