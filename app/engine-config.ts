@@ -1,6 +1,17 @@
 import { readFile } from "node:fs/promises";
-import { parse } from "yaml";
-import { webhookSecretProblem, BosunError, type GitLoopConfig, type LocalLoopConfig } from "../engine/index.ts";
+import { Ajv, type ErrorObject } from "ajv";
+import engineConfigSchema from "../schemas/EngineConfig.json" with { type: "json" };
+import {
+  BosunError,
+  formatDiagnostic,
+  locate,
+  parseYamlFile,
+  schemaDiagnostics,
+  webhookSecretProblem,
+  type Diagnostic,
+  type GitLoopConfig,
+  type LocalLoopConfig,
+} from "../engine/index.ts";
 
 /**
  * Where desired state comes from: a git remote (`git:`) or, for development, a local working
@@ -12,7 +23,8 @@ export type DesiredStateSource =
 
 /**
  * The engine's own configuration (`bosun serve --config FILE`): where the fleet repo is and how
- * to reach the cluster. Credentials are referenced (env variables, files), never inlined.
+ * to reach the cluster. Credentials are referenced (env variables, files), never inlined. Its
+ * JSON Schema is `schemas/EngineConfig.json` (strict: unknown keys are errors).
  */
 export type EngineConfig = DesiredStateSource & EngineSettings;
 
@@ -36,59 +48,131 @@ export interface EngineSettings {
   /** Address of /metrics, /healthz, /readyz (default 127.0.0.1:9090; port 0 picks one). */
   readonly listen?: { readonly host?: string; readonly port?: number };
   readonly log?: { readonly level?: string };
+  /** Per-backend settings (app/backends.ts), one key per backend; none today. */
+  readonly backends?: Readonly<Record<string, unknown>>;
+}
+
+/** The engine config is invalid: every problem as `file:line:col: CODE message`. Code `ENGINE_CONFIG`. */
+export class EngineConfigError extends BosunError {
+  override readonly name = "EngineConfigError";
+  constructor(
+    subject: string,
+    readonly diagnostics: readonly Diagnostic[],
+    summary?: string,
+  ) {
+    super(
+      subject,
+      summary ??
+        `${diagnostics.length === 1 ? "1 problem" : `${diagnostics.length} problems`}; fix the file ` +
+          `(schema: schemas/EngineConfig.json):\n${diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join("\n")}`,
+      { code: "ENGINE_CONFIG" },
+    );
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+ajv.addKeyword({ keyword: "x-message", schemaType: "string" });
+const validateSchema = ajv.compile(engineConfigSchema);
+
+/** A parsed engine config file: its YAML (positions for messages) and its value, not yet checked. */
+export interface EngineConfigDocument {
+  readonly file: string;
+  readonly value: Record<string, unknown>;
+  readonly parsed?: Parameters<typeof schemaDiagnostics>[1];
 }
 
 export async function readEngineConfig(path: string): Promise<EngineConfig> {
-  return validateEngineConfig(await readEngineConfigDocument(path), `engine config ${path}`);
+  return validateEngineConfig(await readEngineConfigDocument(path));
 }
 
-/** The parsed YAML of an engine config file, not yet validated (`bosun serve` merges flags into it). */
-export async function readEngineConfigDocument(path: string): Promise<Record<string, unknown>> {
-  let text: string;
+/** Reads and parses an engine config file; YAML problems are an EngineConfigError with file:line:col. */
+export async function readEngineConfigDocument(path: string): Promise<EngineConfigDocument> {
+  let bytes: Uint8Array;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (cause) {
-    throw new BosunError(`engine config ${path}`, "cannot be read; pass an existing file with --config", { cause });
+    const code = (cause as NodeJS.ErrnoException).code ?? "error";
+    throw new BosunError(`engine config ${path}`, `cannot be read (${code}); pass an existing file with --config`, {
+      cause,
+      code: "ENGINE_CONFIG",
+    });
   }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (cause) {
-    throw new BosunError(`engine config ${path}`, "is not valid YAML; fix the file", { cause });
+  const parsed = parseYamlFile(path, bytes);
+  const problems = parsed.diagnostics.map((d) =>
+    d.code === "NOT_A_MAPPING"
+      ? { ...d, message: "the engine config must be a YAML mapping (git:, kubernetes:, listen: …)" }
+      : d,
+  );
+  if (problems.length > 0) throw new EngineConfigError(`engine config ${path}`, problems);
+  if (parsed.documents.length > 1) {
+    const second = parsed.documents[1]!;
+    throw new EngineConfigError(`engine config ${path}`, [
+      {
+        file: path,
+        line: second.line,
+        col: second.col,
+        pointer: "",
+        code: "INVALID_CONFIG",
+        message: "the engine config is one YAML document; remove the second one (after ---)",
+      },
+    ]);
   }
-  if (doc !== null && doc !== undefined && !isRecord(doc))
-    throw new BosunError(`engine config ${path}`, "must be a YAML mapping");
-  return doc ?? {};
-}
-
-/** Checks the shape `startEngine` relies on; `subject` names the source in errors. */
-export function validateEngineConfig(doc: Record<string, unknown>, subject: string): EngineConfig {
-  const { git, local } = doc;
-  if ((git === undefined) === (local === undefined)) {
-    throw new BosunError(
-      subject,
-      "needs exactly one of git (a remote fleet repo) or local (a working tree, e.g. bosun serve --dir)",
-    );
-  }
-  if (git !== undefined) {
-    const repo = isRecord(git) && isRecord(git["repo"]) ? git["repo"] : undefined;
-    if (!repo?.["url"] || !repo["mirrorDir"])
-      throw new BosunError(subject, "needs git.repo.url and git.repo.mirrorDir");
-    const webhook = (git as Record<string, unknown>)["webhook"];
-    if (webhook !== undefined) {
-      const problem = isRecord(webhook) ? webhookSecretProblem(webhook) : "webhook must be a mapping";
-      if (problem) throw new BosunError(subject, `git.${problem}`);
-    }
-  } else {
-    if (!isRecord(local) || typeof local["dir"] !== "string" || local["dir"] === "")
-      throw new BosunError(subject, "needs local.dir (the working tree)");
-    const debounce = local["debounceMs"];
-    if (debounce !== undefined && (typeof debounce !== "number" || !(debounce >= 0)))
-      throw new BosunError(subject, "local.debounceMs must be a number >= 0");
-  }
-  return { ...doc, kubernetes: isRecord(doc["kubernetes"]) ? doc["kubernetes"] : {} } as unknown as EngineConfig;
+  const doc = parsed.documents[0];
+  return doc ? { file: path, value: doc.value, parsed: doc } : { file: path, value: {} };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** An if/then/else error only repeats the branch's own errors. */
+function withoutIfNoise(errors: readonly ErrorObject[]): ErrorObject[] {
+  return errors.filter((e) => e.keyword !== "if");
+}
+
+/**
+ * Checks an engine config against schemas/EngineConfig.json and the rules a schema cannot say;
+ * throws an EngineConfigError listing every problem with file:line:col. `doc.file` names the source.
+ */
+export function validateEngineConfig(doc: EngineConfigDocument): EngineConfig {
+  const { file, value } = doc;
+  const subject = `engine config ${file}`;
+  const at = (pointer: string, code: Diagnostic["code"], message: string): Diagnostic => {
+    const position = doc.parsed ? locate(doc.parsed, pointer) : { line: 1, col: 1 };
+    return { file, ...position, pointer, code, message };
+  };
+  const diagnostics: Diagnostic[] = [];
+  if (!validateSchema(value)) {
+    const errors = withoutIfNoise(validateSchema.errors ?? []);
+    if (doc.parsed) diagnostics.push(...schemaDiagnostics(errors, doc.parsed, file, "engine config"));
+    else
+      for (const e of errors)
+        diagnostics.push(at(e.instancePath, "INVALID_CONFIG", `engine config: ${e.instancePath} ${e.message ?? ""}`));
+  }
+  const { git, local } = value;
+  if ((git === undefined) === (local === undefined)) {
+    diagnostics.push(
+      at(
+        "",
+        "INVALID_CONFIG",
+        "engine config needs exactly one of git (a remote fleet repo) or local (a working tree, e.g. bosun serve --dir)",
+      ),
+    );
+  }
+  if (isRecord(git) && isRecord(git["webhook"])) {
+    const problem = webhookSecretProblem(git["webhook"]);
+    if (problem) diagnostics.push(at("/git/webhook", "INVALID_CONFIG", `engine config: git.${problem}`));
+  }
+  if (diagnostics.length > 0) throw new EngineConfigError(subject, dedupe(diagnostics));
+  return { ...value, kubernetes: isRecord(value["kubernetes"]) ? value["kubernetes"] : {} } as unknown as EngineConfig;
+}
+
+function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = formatDiagnostic(d);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -1,7 +1,10 @@
+import { constants } from "node:fs";
+import { access, mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeClient, loadKubeConfig } from "../clients/kubernetes/index.ts";
+import { KubeClient } from "../clients/kubernetes/index.ts";
 import {
+  BosunError,
   builtinKinds,
   dependenciesOf,
   EngineMetrics,
@@ -20,6 +23,7 @@ import {
 } from "../engine/index.ts";
 import { createBackends } from "./backends.ts";
 import type { EngineConfig } from "./engine-config.ts";
+import { clusterConfig } from "./kube-config.ts";
 import { liveState } from "./live-state.ts";
 
 export interface EngineHooks {
@@ -62,12 +66,55 @@ class MeasuredConsumer implements DesiredStateConsumer {
 
 function listen(server: Server, host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      const why =
+        error.code === "EADDRINUSE"
+          ? "is in use by another process; pick another listen.port (0 picks a free one) or stop that process"
+          : error.code === "EACCES"
+            ? "needs privileges (ports below 1024); pick a port from 1024 up"
+            : error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND"
+              ? "is not an address of this machine; set listen.host to one (127.0.0.1, 0.0.0.0)"
+              : `cannot be listened on (${error.code ?? error.message})`;
+      reject(new BosunError(`listen ${host}:${port}`, why, { cause: error, code: "LISTEN" }));
+    });
     server.listen(port, host, () => {
       const a = server.address() as AddressInfo;
       resolve(`http://${a.address}:${a.port}`);
     });
   });
+}
+
+/**
+ * Liveness: the loop runs and passes keep completing. A process whose loop stopped, or whose
+ * pass has not finished for `stuckAfterMs`, is not healthy (a liveness probe restarts it).
+ */
+export function livenessOf(
+  state: { readonly running: boolean; readonly lastPassAt: number | undefined; readonly startedAt: number },
+  now: number,
+  stuckAfterMs: number,
+): { ok: boolean; text: string } {
+  if (!state.running) return { ok: false, text: "reconcile loop is not running\n" };
+  const since = state.lastPassAt ?? state.startedAt;
+  if (now - since > stuckAfterMs)
+    return {
+      ok: false,
+      text: `no reconcile pass finished for ${Math.round((now - since) / 1000)} s (limit ${Math.round(stuckAfterMs / 1000)} s)\n`,
+    };
+  return { ok: true, text: "ok\n" };
+}
+
+/** Creates `dir` if needed and checks the engine can write there; else a BosunError naming `setting`. */
+async function usableFolder(dir: string, setting: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new BosunError(`${setting} ${dir}`, `cannot be used (${code}); point it at a folder the engine can write`, {
+      cause,
+      code: "MIRROR_DIR",
+    });
+  }
 }
 
 /** The engine config's per-backend settings (`backends:`), for app/backends.ts. */
@@ -82,14 +129,8 @@ export async function startEngine(
   logger: Logger,
   hooks: EngineHooks = {},
 ): Promise<RunningEngine> {
-  const kc = loadKubeConfig(
-    config.kubernetes.kubeconfig
-      ? {
-          kubeconfigPath: config.kubernetes.kubeconfig,
-          ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}),
-        }
-      : { default: true },
-  );
+  const kc = clusterConfig(config.kubernetes, "kubernetes.kubeconfig");
+  if (config.git) await usableFolder(config.git.repo.mirrorDir, "git.repo.mirrorDir");
   const client = new KubeClient(kc, {
     qps: config.kubernetes.qps ?? 50,
     burst: config.kubernetes.burst ?? 100,
@@ -105,8 +146,21 @@ export async function startEngine(
   });
   const metrics = new EngineMetrics();
   farAgentMetrics.registerOn(metrics.registry);
+  // One log line per rollout whenever its progress line changes (phase, counts, waves).
+  const lastProgress = new Map<string, string>();
+  const logProgress = (rollouts: PassReport["rollouts"]): void => {
+    for (const r of rollouts) {
+      const id = `${r.object.kind}/${r.object.namespace}/${r.object.name}`;
+      if (lastProgress.get(id) === r.summary) continue;
+      lastProgress.set(id, r.summary);
+      logger.info({ rollout: id, phase: r.status.phase, ...(r.waiting ? { waiting: r.waiting } : {}) }, r.summary);
+    }
+  };
   const loopRef: { current?: ReconcileLoop | LocalDirLoop } = {};
   let ready = false;
+  const liveness = { running: false, lastPassAt: undefined as number | undefined, startedAt: Date.now() };
+  // A pass retries with backoff (at most 5 min) and polls at intervalMs: none for this long means stuck.
+  const stuckAfterMs = Math.max(15 * 60_000, 3 * (config.git?.poll?.intervalMs ?? 60_000));
   let requeue: NodeJS.Timeout | undefined;
   const requeueMs = config.engine?.requeueMs ?? 2000;
   const reconciler = new FleetReconciler({
@@ -117,6 +171,8 @@ export async function startEngine(
     ...(config.engine?.heartbeatStaleMs !== undefined ? { heartbeatStaleMs: config.engine.heartbeatStaleMs } : {}),
     ...(config.engine?.useHeartbeats !== undefined ? { useHeartbeats: config.engine.useHeartbeats } : {}),
     onPass: (report) => {
+      metrics.observeRollouts(report.rollouts);
+      logProgress(report.rollouts);
       metrics.drift.set(report.changes.filter((c) => c.reason.startsWith("drift")).length);
       const errors = report.changes.filter((c) => c.error !== undefined).length;
       if (errors > 0) metrics.applyErrors.inc(errors);
@@ -130,6 +186,7 @@ export async function startEngine(
   });
   const consumer = new MeasuredConsumer(reconciler, metrics);
   const onPass = (outcome: PassOutcome | LocalPassOutcome): void => {
+    liveness.lastPassAt = Date.now();
     if (outcome.kind === "applied") ready = true;
     if (outcome.kind !== "read-failed") hooks.onPass?.(outcome); // a local read failure is only logged
   };
@@ -152,8 +209,9 @@ export async function startEngine(
         },
       );
     } else if (path === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.end("ok\n");
+      const health = livenessOf(liveness, Date.now(), stuckAfterMs);
+      res.writeHead(health.ok ? 200 : 503, { "content-type": "text/plain" });
+      res.end(health.text);
     } else if (path === "/readyz") {
       res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
       res.end(ready ? "ready\n" : "no commit applied yet\n");
@@ -163,8 +221,22 @@ export async function startEngine(
     }
   });
   loopRef.current = loop;
-  const url = await listen(server, config.listen?.host ?? "127.0.0.1", config.listen?.port ?? 9090);
-  await loop.start();
+  // A fatal start-up problem (port, credentials, mirror, webhook secret) leaves nothing running.
+  const release = async (): Promise<void> => {
+    await live.stop().catch(() => undefined);
+    client.close();
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  let url: string;
+  try {
+    url = await listen(server, config.listen?.host ?? "127.0.0.1", config.listen?.port ?? 9090);
+    await loop.start();
+  } catch (error) {
+    await loop.stop().catch(() => undefined);
+    await release();
+    throw error;
+  }
+  liveness.running = true;
   logger.info({ url }, "metrics and health endpoints listening");
   const running = loop;
   return {
@@ -172,12 +244,11 @@ export async function startEngine(
     metrics,
     url,
     async stop(graceMs = 30_000) {
+      liveness.running = false;
       if (requeue) clearTimeout(requeue);
       await Promise.race([running.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
       await running.stop();
-      await live.stop();
-      client.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await release();
     },
   };
 }

@@ -1,5 +1,6 @@
+import { stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { KubeClient, loadKubeConfig } from "../clients/kubernetes/index.ts";
+import { KubeClient } from "../clients/kubernetes/index.ts";
 import {
   builtinKinds,
   computePlan,
@@ -14,6 +15,7 @@ import {
 } from "../engine/index.ts";
 import { createBackends } from "./backends.ts";
 import { loadDesiredSource } from "./desired-source.ts";
+import { clusterConfig } from "./kube-config.ts";
 
 export const planCommand: Command = {
   name: "plan",
@@ -55,15 +57,20 @@ Exit codes: 0 no changes, 2 changes, 1 error (including an invalid fleet).`,
     if (positionals.length > 1 || (values.repo && positionals.length > 0))
       throw new UsageError("bosun plan", "give one DIR or --repo, not both");
     const source = values.repo ? { repo: values.repo, ref: values.ref ?? "main" } : { dir: positionals[0] ?? "." };
+    if ("dir" in source && !(await isDirectory(source.dir)))
+      throw new UsageError(
+        "bosun plan",
+        `${source.dir} is not a directory; give the fleet repo's working tree (or --repo URL --ref REF)`,
+      );
     const loaded = await loadDesiredSource(source, signal);
     if (!loaded.result.ok) {
       for (const d of loaded.result.diagnostics) stderr.write(`${formatDiagnostic(d)}\n`);
       stderr.write(
-        `bosun plan: the fleet is invalid (${loaded.result.diagnostics.length} problems); nothing to plan\n`,
+        `bosun plan: the fleet is invalid (${problems(loaded.result.diagnostics.length)}); fix them (bosun validate) before planning\n`,
       );
       return ExitCode.Failure;
     }
-    const kc = loadKubeConfig(values.kubeconfig ? { kubeconfigPath: values.kubeconfig } : { default: true });
+    const kc = clusterConfig({ kubeconfig: values.kubeconfig }, "--kubeconfig");
     const logger = createLogger({ level: "warn" });
     const client = new KubeClient(kc, { userAgent: "bosun-plan" });
     try {
@@ -93,3 +100,14 @@ Exit codes: 0 no changes, 2 changes, 1 error (including an invalid fleet).`,
     }
   },
 };
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+function problems(n: number): string {
+  return n === 1 ? "1 problem" : `${n} problems`;
+}

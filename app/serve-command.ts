@@ -4,13 +4,16 @@ import { readEngineConfigDocument, validateEngineConfig, type EngineConfig } fro
 import { startEngine } from "./engine.ts";
 import { ExitCode, type Command, createLogger, UsageError } from "../engine/index.ts";
 
+/** After a fatal start-up error the process exits within this time even if a handle stays open. */
+const FATAL_EXIT_MS = 500;
+
 // Hundreds of concurrent requests listen on one AbortSignal at fleet scale: not a leak.
 setMaxListeners(0);
 
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the engine: poll the fleet repo, reconcile, roll out, write status back",
-  usage: `Usage: bosun serve --config FILE
+  usage: `Usage: bosun serve --config FILE [--check]
        bosun serve --dir DIR (--kubeconfig FILE | --config FILE) [--status-dir DIR]
 
 Runs the long-lived engine: triggers (poll interval with jitter, cron, signed webhook), the
@@ -18,7 +21,12 @@ reconcile loop against Kubernetes, status commits to the fleet repo, and the HTT
 /metrics (Prometheus), /healthz and /readyz. SIGTERM or SIGINT stops it gracefully: the pass in
 flight finishes its writes first.
 
-The config file (YAML) names the repo (git.repo.url, ref, mirrorDir, credentials from env or a
+The config file (YAML, schema schemas/EngineConfig.json) is strict: an unknown or misspelt key,
+a wrong type or an out-of-range value is an error with file:line:col, and the engine does not
+start. --check validates the config and exits (0 valid, 1 invalid). Any fatal start-up problem
+(config, credentials, kubeconfig, listen port, mirror folder) exits 1 with one line naming it.
+
+The config file names the repo (git.repo.url, ref, mirrorDir, credentials from env or a
 file), triggers (git.poll, git.cron, git.webhook), the cluster (kubernetes.kubeconfig, qps, burst)
 and listen.host/port. See README.md. The webhook secret is git.webhook.secret, secretEnv (an
 environment variable) or secretFile (a file) — exactly one.
@@ -33,10 +41,12 @@ Options:
   --dir DIR           desired state from this working tree (engine config local.dir)
   --status-dir DIR    with --dir: write status documents to this folder (local.statusDir)
   --kubeconfig FILE   cluster to reconcile (overrides kubernetes.kubeconfig)
+  --check             validate the config (with the flags above laid over it) and exit
   -h, --help          show this help
 
-Exit codes: 0 after a clean shutdown, 1 when the engine cannot start, 2 usage error.`,
-  async run({ args, stderr }) {
+Exit codes: 0 after a clean shutdown (or a valid --check), 1 when the config is invalid or the
+engine cannot start, 2 usage error.`,
+  async run({ args, stdout, stderr }) {
     const { values } = parseArgs({
       args: [...args],
       options: {
@@ -44,11 +54,23 @@ Exit codes: 0 after a clean shutdown, 1 when the engine cannot start, 2 usage er
         dir: { type: "string" },
         "status-dir": { type: "string" },
         kubeconfig: { type: "string" },
+        check: { type: "boolean", default: false },
       },
     });
     const config = await serveConfig(values);
+    if (values.check) {
+      stdout.write(`${values.config ?? "bosun serve --dir"}: the engine config is valid\n`);
+      return ExitCode.Ok;
+    }
     const logger = createLogger({ ...(config.log?.level ? { level: config.log.level } : {}) });
-    const engine = await startEngine(config, logger);
+    let engine: Awaited<ReturnType<typeof startEngine>>;
+    try {
+      engine = await startEngine(config, logger);
+    } catch (error) {
+      // startEngine released what it opened; should anything still hold the process, exit anyway.
+      setTimeout(() => process.exit(ExitCode.Failure), FATAL_EXIT_MS).unref();
+      throw error;
+    }
     stderr.write(`bosun: serving; metrics at ${engine.url}/metrics\n`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
@@ -68,6 +90,7 @@ async function serveConfig(values: {
   dir?: string | undefined;
   "status-dir"?: string | undefined;
   kubeconfig?: string | undefined;
+  check?: boolean | undefined;
 }): Promise<EngineConfig> {
   if (!values.config && !values.dir)
     throw new UsageError("bosun serve", "--config FILE (or --dir DIR with --kubeconfig FILE) is required");
@@ -82,7 +105,8 @@ async function serveConfig(values: {
       "bosun serve",
       "--status-dir only goes with --dir (set local.statusDir in the engine config instead)",
     );
-  let doc: Record<string, unknown> = values.config ? await readEngineConfigDocument(values.config) : {};
+  const read = values.config ? await readEngineConfigDocument(values.config) : undefined;
+  let doc: Record<string, unknown> = read?.value ?? {};
   if (values.dir) {
     const { git: _replaced, local, ...rest } = doc;
     const base = typeof local === "object" && local !== null ? local : {};
@@ -95,5 +119,9 @@ async function serveConfig(values: {
     const kube = typeof doc["kubernetes"] === "object" && doc["kubernetes"] !== null ? doc["kubernetes"] : {};
     doc = { ...doc, kubernetes: { ...kube, kubeconfig: values.kubeconfig } };
   }
-  return validateEngineConfig(doc, values.config ? `engine config ${values.config}` : "bosun serve --dir");
+  return validateEngineConfig({
+    file: values.config ?? "bosun serve --dir",
+    value: doc,
+    ...(read?.parsed ? { parsed: read.parsed } : {}),
+  });
 }

@@ -9,6 +9,9 @@ export { validateCommand } from "./cli/validate-command.ts";
 export { dependenciesOf, dependencyLayers } from "./desired/dependencies.ts";
 export { loadFleet, type DesiredState, type LoadResult } from "./desired/load-fleet.ts";
 export { readDirectory } from "./desired/read-directory.ts";
+export { locate } from "./desired/locate.ts";
+export { parseYamlFile } from "./desired/parse-yaml.ts";
+export { schemaDiagnostics } from "./desired/schema-errors.ts";
 
 export { loadCredentials, type CredentialSource, type GitCredentials } from "./git/credentials.ts";
 export { GitMirror } from "./git/mirror.ts";
@@ -38,7 +41,7 @@ export { webhookSecretProblem } from "./loop/webhook-secret.ts";
 export { EngineMetrics } from "./metrics/metrics.ts";
 
 export type { Change } from "./model/change.ts";
-export { formatDiagnostic } from "./model/diagnostic.ts";
+export { formatDiagnostic, type Diagnostic } from "./model/diagnostic.ts";
 export { BosunError, SinkError, UsageError, type SinkErrorKind } from "./model/errors.ts";
 export type { FleetObject } from "./model/fleet-object.ts";
 export { describeRef, refKey, refOf, type JsonObject, type ObjectRef } from "./model/object-ref.ts";

@@ -122,14 +122,23 @@ const files = {
       observedGeneration: { type: "integer", format: "int64" },
       desiredNumberScheduled: int(), currentNumberScheduled: int(), numberReady: int(),
       numberAvailable: int(), numberUnavailable: int(), updatedNumberScheduled: int(), conditions,
+      revision: str(), phase: str({ enum: ["Complete", "Progressing", "WaitingForApproval", "Paused"] }), currentWave: str(),
+      revisionHistory: strList(),
     }, { "x-kubernetes-preserve-unknown-fields": true }),
+    // DaemonSet's columns (UP-TO-DATE = on the current revision), then the rollout's phase and wave; -o wide adds more.
     columns: [
       { name: "Desired", type: "integer", jsonPath: ".status.desiredNumberScheduled" },
       { name: "Current", type: "integer", jsonPath: ".status.currentNumberScheduled" },
       { name: "Ready", type: "integer", jsonPath: ".status.numberReady" },
+      { name: "Up-to-date", type: "integer", jsonPath: ".status.updatedNumberScheduled", description: "Devices running the current revision." },
       { name: "Available", type: "integer", jsonPath: ".status.numberAvailable" },
       { name: "Unavailable", type: "integer", jsonPath: ".status.numberUnavailable" },
+      { name: "Phase", type: "string", jsonPath: ".status.phase" },
+      { name: "Wave", type: "string", jsonPath: ".status.currentWave", description: "First wave not done, and its place." },
       age,
+      { name: "Revision", type: "string", jsonPath: ".status.revision", priority: 1 },
+      { name: "Strategy", type: "string", jsonPath: ".spec.updateStrategy.type", priority: 1 },
+      { name: "Message", type: "string", jsonPath: ".status.conditions[?(@.type==\"Progressing\")].message", priority: 1 },
     ],
   }),
   "agents.tinkerbell.io_faragents.yaml": crd({

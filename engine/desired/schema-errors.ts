@@ -65,7 +65,9 @@ function describe(e: ErrorObject): { pointer: string; text: string } {
     case "enum":
       return {
         pointer: e.instancePath,
-        text: `${subject} must be one of ${(params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+        text:
+          `${subject} must be one of ${(params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` +
+          (xMessage(e) ? ` (${xMessage(e)})` : ""),
       };
     case "const":
       return { pointer: e.instancePath, text: `${subject} must be ${JSON.stringify(params["allowedValue"])}` };

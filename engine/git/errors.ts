@@ -125,3 +125,17 @@ export function toGitSourceError(err: unknown, subject: string, secrets: readonl
   if (err instanceof Error) cause.name = err.name;
   return new GitSourceError(kind, redactSecrets(subject, secrets), detail, { cause });
 }
+
+/**
+ * A failed status write (fetch, rebuild, push of the status branch) as a GitSourceError: a missing
+ * ref or object there means the branch moved under the writer (another engine, a human push, a
+ * deleted status branch) — a race, retried on the next pass — not a missing tracked branch.
+ */
+export function toStatusWriteError(err: unknown, subject: string, secrets: readonly string[]): GitSourceError {
+  const error = toGitSourceError(err, subject, secrets);
+  if (error.kind !== "ref-missing") return error;
+  const detail = error.message.replace(/^.*?: ref-missing: /, "").replace(/ \(check that the tracked .*\)$/, "");
+  return new GitSourceError("push-rejected", redactSecrets(subject, secrets), `the status branch moved: ${detail}`, {
+    cause: error.cause,
+  });
+}

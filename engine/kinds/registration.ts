@@ -85,6 +85,8 @@ export interface RolloutReport {
   readonly summary: string;
   /** Why it waits or stopped (approval wanted, threshold missed), when it does. */
   readonly waiting?: string;
+  /** Approvals refused that could be meant for this rollout (wrong revision or wave), for progress output. */
+  readonly refusedApprovals?: readonly string[];
 }
 
 export interface ControllerOutput {

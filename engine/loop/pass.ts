@@ -5,7 +5,7 @@
 import { loadFleet, type DesiredState, type LoadResult } from "../desired/load-fleet.ts";
 import { formatDiagnostic } from "../model/diagnostic.ts";
 import type { Logger } from "../log/logger.ts";
-import { GitSourceError, toGitSourceError } from "../git/errors.ts";
+import { GitSourceError, toGitSourceError, toStatusWriteError } from "../git/errors.ts";
 import type { GitMirror, ResolvedRevision } from "../git/mirror.ts";
 import type { FleetTreeReader } from "../git/read-files.ts";
 import { redactSecrets } from "../git/redact.ts";
@@ -115,7 +115,8 @@ export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSig
   }
 
   let result: LoadResult;
-  if (state.loaded?.commit === commit) result = state.loaded.result;
+  const seenBefore = state.loaded?.commit === commit;
+  if (seenBefore && state.loaded) result = state.loaded.result;
   else {
     const exclude = settings.mode === "folder" ? folderFilter(settings.folder) : undefined;
     let files: Awaited<ReturnType<FleetTreeReader["read"]>>;
@@ -141,9 +142,11 @@ export async function runPass(deps: PassDeps, state: LoopState, signal: AbortSig
 
   if (!result.ok) {
     const diagnostics = result.diagnostics.map(formatDiagnostic);
-    logger.error(
+    // Logged once per commit: the next polls see the same commit and the same problems.
+    (seenBefore ? logger.debug.bind(logger) : logger.error.bind(logger))(
       { commit, diagnostics: diagnostics.slice(0, 20), count: diagnostics.length },
-      `commit ${commit} is invalid; keeping ${state.lastGood?.commit ?? "no desired state"}`,
+      `commit ${commit} is invalid (${diagnostics.length === 1 ? "1 problem" : `${diagnostics.length} problems`}); ` +
+        `keeping ${state.lastGood?.commit ?? "no desired state"}; fix the files and push`,
     );
     const statusCommit = await writeStatus(
       deps,
@@ -258,10 +261,7 @@ async function writeStatus(
     return res.commit;
   } catch (err) {
     if (signal.aborted) throw err;
-    const e =
-      err instanceof GitSourceError
-        ? err
-        : toGitSourceError(err, `${mirror.url} branch ${target.branch}`, mirror.secrets);
+    const e = toStatusWriteError(err, `${mirror.url} branch ${target.branch}`, mirror.secrets);
     logger.warn(
       { branch: target.branch, kind: e.kind },
       `status write failed: ${e.kind}: ${redactSecrets(e.message, mirror.secrets)}`,

@@ -1,5 +1,11 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RolloutReport } from "../kinds/registration.ts";
 import type { ObjectStatus } from "../status/types.ts";
+
+/** The phases a rollout's status can have; `bosun_rollout_phase` is 1 for the current one, 0 for the others. */
+export const ROLLOUT_PHASES = ["Ready", "Progressing", "WaitingForApproval", "Paused", "Failed"] as const;
+
+const ROLLOUT_LABELS = ["kind", "namespace", "name"] as const;
 
 /** The engine's Prometheus metrics, on a registry of their own (no globals). */
 export class EngineMetrics {
@@ -38,6 +44,58 @@ export class EngineMetrics {
     labelNames: ["kind", "namespace", "name"],
     registers: [this.registry],
   });
+
+  readonly rolloutDesired = new Gauge({
+    name: "bosun_rollout_desired",
+    help: "Targets (devices) a rollout should reach, per rollout.",
+    labelNames: ROLLOUT_LABELS,
+    registers: [this.registry],
+  });
+  readonly rolloutUpdated = new Gauge({
+    name: "bosun_rollout_updated",
+    help: "Targets running the rollout's current revision, per rollout.",
+    labelNames: ROLLOUT_LABELS,
+    registers: [this.registry],
+  });
+  readonly rolloutUnavailable = new Gauge({
+    name: "bosun_rollout_unavailable",
+    help: "Targets not ready (missing, pending, failed or unreachable), per rollout.",
+    labelNames: ROLLOUT_LABELS,
+    registers: [this.registry],
+  });
+  readonly rolloutWave = new Gauge({
+    name: "bosun_rollout_wave",
+    help: "1-based index of the first wave not done (the number of waves once all are done), per rollout.",
+    labelNames: ROLLOUT_LABELS,
+    registers: [this.registry],
+  });
+  readonly rolloutPhase = new Gauge({
+    name: "bosun_rollout_phase",
+    help: "1 for the rollout's current phase, 0 for the others.",
+    labelNames: [...ROLLOUT_LABELS, "phase"],
+    registers: [this.registry],
+  });
+
+  /** Records the rollouts of one pass (deployments gone since are dropped). */
+  observeRollouts(rollouts: readonly RolloutReport[]): void {
+    for (const gauge of [
+      this.rolloutDesired,
+      this.rolloutUpdated,
+      this.rolloutUnavailable,
+      this.rolloutWave,
+      this.rolloutPhase,
+    ])
+      gauge.reset();
+    for (const { status } of rollouts) {
+      const labels = { kind: status.kind, namespace: status.namespace, name: status.name };
+      const counts = status.counts ?? {};
+      if (counts["desired"] !== undefined) this.rolloutDesired.set(labels, counts["desired"]);
+      if (counts["updated"] !== undefined) this.rolloutUpdated.set(labels, counts["updated"]);
+      if (counts["unavailable"] !== undefined) this.rolloutUnavailable.set(labels, counts["unavailable"]);
+      if (status.wave) this.rolloutWave.set(labels, status.wave.current);
+      for (const phase of ROLLOUT_PHASES) this.rolloutPhase.set({ ...labels, phase }, status.phase === phase ? 1 : 0);
+    }
+  }
 
   /** Records the statuses of one pass; `now` in ms. */
   observeStatuses(statuses: readonly ObjectStatus[], now: number): void {

@@ -37,6 +37,23 @@ describe("approvals", () => {
     expect(checkApprovals(approvals, { ...agent, name: "other" }, REVISION).approved.size).toBe(0);
     expect(checkApprovals(approvals, { ...agent, namespace: "edge" }, REVISION).approved.size).toBe(0);
     const otherKind = checkApprovals(approvals, { ...agent, kind: "EdgeWorkload" }, REVISION);
-    expect(otherKind).toEqual({ approved: new Set(), refused: [] });
+    expect(otherKind).toEqual({ approved: new Set(), refused: [], obsolete: [] });
+  });
+
+  it("reports approvals of an earlier revision as obsolete, not refused", () => {
+    const { approvals } = loadedApproval();
+    const next = checkApprovals(approvals, agent, "fedcba9876543210", { history: [REVISION] });
+    expect(next.refused).toEqual([]);
+    expect(next.obsolete).toEqual([
+      `approvals/infra/agent/fleet-${REVISION}.yaml (wave fleet of earlier revision ${REVISION})`,
+    ]);
+    expect(next.approved.size).toBe(0);
+  });
+
+  it("refuses an approval of the current revision for a wave the object does not have", () => {
+    const { approvals } = loadedApproval();
+    const check = checkApprovals(approvals, agent, REVISION, { waves: ["canary", "rest"] });
+    expect(check.approved.size).toBe(0);
+    expect(check.refused[0]).toContain("has no wave fleet (waves: canary, rest): refused");
   });
 });

@@ -3,8 +3,22 @@ import type { FleetObject } from "../model/fleet-object.ts";
 export interface ApprovalCheck {
   /** Waves approved for the object's current revision. */
   readonly approved: Set<string>;
-  /** Approvals naming another revision: refused, with the reason for status. */
+  /**
+   * Approvals that could be meant for the current rollout but are refused: another revision the
+   * object never had (a typo, a PR's revision that did not land, a wrong digest), or the current
+   * revision for a wave the object does not have. Loud: log line, Event, status.
+   */
   readonly refused: string[];
+  /** Approval files for an earlier revision of the object: harmless, reported once (`bosun approve --prune`). */
+  readonly obsolete: string[];
+}
+
+/** What `checkApprovals` knows of the object besides its current revision. */
+export interface ApprovalContext {
+  /** Revisions the object had before (newest first), e.g. from its live status; their approvals are obsolete. */
+  readonly history?: readonly string[];
+  /** The object's waves; an approval of the current revision for another wave is refused. */
+  readonly waves?: readonly string[];
 }
 
 /** The object whose rollout an approval names (its `spec.target`). */
@@ -20,32 +34,50 @@ function names(target: Json, object: ApprovalTarget): boolean {
   return target["kind"] === object.kind && target["namespace"] === object.namespace && target["name"] === object.name;
 }
 
+function sameRevision(a: string, b: string): boolean {
+  return a.startsWith(b) || b.startsWith(a);
+}
+
 /**
  * Which waves of an object's rollout are approved for `revision`: approvals whose `spec.target`
- * names the object (kind, namespace and name); those for another revision are refused.
+ * names the object (kind, namespace and name). Those of an earlier revision (in `context.history`)
+ * are obsolete; those of a revision the object never had, or of a wave it does not have, are refused.
  */
 export function checkApprovals(
   approvals: readonly FleetObject[],
   object: ApprovalTarget,
   revision: string,
+  context: ApprovalContext = {},
 ): ApprovalCheck {
   const approved = new Set<string>();
   const refused: string[] = [];
+  const obsolete: string[] = [];
+  const history = (context.history ?? []).filter((r) => r !== "" && !sameRevision(r, revision));
   for (const a of approvals) {
     const spec = a.body["spec"] as Json;
     const target = spec["target"] as Json;
     if (!names(target, object)) continue;
     const wave = String(spec["wave"]);
     const approvedRevision = String(spec["revision"]);
-    if (revision.startsWith(approvedRevision) || approvedRevision.startsWith(revision)) approved.add(wave);
-    else {
+    const where = `approval ${a.name} (${a.source.file})`;
+    if (sameRevision(revision, approvedRevision)) {
+      if (context.waves && !context.waves.includes(wave)) {
+        refused.push(
+          `${where} approves wave ${wave} of the current revision ${revision}, but ${object.kind} ` +
+            `${object.namespace}/${object.name} has no wave ${wave} (waves: ${context.waves.join(", ")}): refused; ` +
+            "fix the wave name in the file",
+        );
+      } else approved.add(wave);
+    } else if (history.some((r) => sameRevision(r, approvedRevision))) {
+      obsolete.push(`${a.source.file} (wave ${wave} of earlier revision ${approvedRevision})`);
+    } else {
       refused.push(
-        `approval ${a.name} (${a.source.file}) approves wave ${wave} of revision ${approvedRevision}, ` +
-          `not the current revision ${revision}: refused`,
+        `${where} approves wave ${wave} of revision ${approvedRevision}, not the current revision ${revision}: refused; ` +
+          `approve the current revision (bosun approve ${object.kind}/${object.name} --wave ${wave})`,
       );
     }
   }
-  return { approved, refused: refused.sort() };
+  return { approved, refused: refused.sort(), obsolete: obsolete.sort() };
 }
 
 /** Path and content of the approval file `bosun approve` writes. */

@@ -135,12 +135,19 @@ describe("unreachable targets", () => {
     expect(step.failing).toEqual([{ name: "gone", wave: "all", state: "unreachable", reason: "host is silent" }]);
   });
 
-  it("lets the rollout complete without them, saying how many are behind", () => {
+  it("does not call the rollout Complete while they are behind, saying how many", () => {
     const one = targetRolloutStep(rolloutOf([box("gone", { state: "unreachable" }), box("b", { revision: NEW })]));
-    expect(one.phase).toBe("Complete");
+    expect(one.phase).toBe("Progressing");
+    expect(one.toApply).toEqual([]);
+    expect(one.waves[0]?.state).toBe("done");
     expect(one.message).toBe(`all reachable boxes run revision ${NEW}; 1 unreachable box does not yet`);
     const two = targetRolloutStep(rolloutOf(boxes("gone", 2, { state: "unreachable" })));
     expect(two.message).toBe(`all reachable boxes run revision ${NEW}; 2 unreachable boxes do not yet`);
+    expect(two.phase).toBe("Progressing");
+    const back = targetRolloutStep(
+      rolloutOf([box("gone", { state: "ready", revision: NEW }), box("b", { revision: NEW })]),
+    );
+    expect(back.phase).toBe("Complete");
   });
 });
 

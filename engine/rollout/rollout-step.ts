@@ -26,7 +26,8 @@ import { waveProgress, waveState } from "./wave-state.ts";
  *   Recreate updates the whole open wave at once;
  * - with a group budget, an available target is also taken down only within its group's budget
  *   (under either strategy), its group's unavailable targets counting against it;
- * - unreachable targets are skipped and neither counted as failed nor as ready.
+ * - unreachable targets are skipped and neither counted as failed nor as ready; while any is behind the
+ *   revision the rollout is Progressing, never Complete.
  * Cost: `stateOf`, `runsRevision` and `waveOf` are called once per target (`groupOf` too when
  * available targets may be taken), `waveOf` again for the rolling wave's targets, `nameOf` and
  * `failureReason` for the listed failing targets only; per target it allocates one byte.
@@ -88,5 +89,8 @@ function walkWaves<T>(input: TargetRolloutInput<T>, observed: ObservedTargets): 
     if (state !== "done") gateOpen = false;
     waves.push(waveProgress(wave, state, tally));
   }
+  // Unreachable targets behind the revision have not run it, let alone reported: not Complete yet
+  // (their waves still let later ones open; the rollout completes once they come back).
+  if (phase === "Complete" && observed.unreachableBehind > 0) phase = "Progressing";
   return { waves, phase, message, rolling };
 }

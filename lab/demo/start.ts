@@ -1,30 +1,36 @@
 /**
  * `npm start`: the engine on fleet-repo-example with the local lab —
  * a real kube-apiserver (lab/kube), the real git server with the example fleet pushed into it
- * (lab/git-server), a few hundred simulated devices (lab/devices) — and `bosun serve` against
- * them, printing progress (waves, counts, status commits). Ctrl-C stops everything.
+ * (lab/git-server), a few hundred simulated devices (lab/devices) — and the engine (`bosun serve`)
+ * as its own child process (lab/demo/engine-process.ts), printing progress (waves, counts, status
+ * commits). The lab supervises the engine: if it crashes, the lab keeps running and restarts it,
+ * and the restarted engine resumes the rollout from live state. Ctrl-C stops everything.
  *
- * Options: --switches N --socs N --dpus N --bmcs N (device counts), --lab-dir DIR.
+ * The lab folder (default ~/.cache/bosun/lab) is kept between runs: a second `npm start` reuses
+ * the fleet repo and the clone with your commits; `npm start -- --fresh` deletes and recreates it.
+ *
+ * Options: --switches N --socs N --dpus N --bmcs N (device counts), --lab-dir DIR, --fresh.
  * BOSUN_LAB_KUBECONFIG=FILE uses an existing cluster instead of starting one.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { setMaxListeners } from "node:events";
-import { createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { parse } from "yaml";
-import { startEngine, type RunningEngine } from "../../app/engine.ts";
+import { parse, stringify } from "yaml";
 import { KubeClient } from "../../clients/kubernetes/client.ts";
 import { loadKubeConfig } from "../../clients/kubernetes/config.ts";
 import type { KubeObject } from "../../clients/kubernetes/types.ts";
 import { createLogger } from "../../engine/log/logger.ts";
 import { waitEstablished } from "../../sinks/kubernetes/wait.ts";
 import { startSimulator, type Simulator } from "../devices/simulator.ts";
-import { startGitServer, type GitServer } from "../git-server/index.ts";
+import { git, startGitServer, type GitServer } from "../git-server/index.ts";
 import { startKubeEnv, type KubeEnv } from "../kube/kube-env.ts";
+import { readState } from "../kube/state.ts";
 import { seedFleetRepo } from "./fleet-repo.ts";
-import { ProgressPrinter } from "./progress.ts";
 
 // Hundreds of concurrent requests listen on one AbortSignal at fleet scale: not a leak.
 setMaxListeners(0);
@@ -33,6 +39,14 @@ const root = join(import.meta.dirname, "../..");
 const say = (line: string): void => {
   process.stdout.write(`[lab] ${line}\n`);
 };
+
+/** What the lab started, for whoever has to check or clean up (`lab.json` in the lab folder). */
+export interface LabRecord {
+  readonly pid: number;
+  kubeWorkDir?: string;
+  kubePids?: readonly number[];
+  enginePids: number[];
+}
 
 async function installCrds(client: KubeClient): Promise<void> {
   const dir = join(root, "deploy/crds");
@@ -43,6 +57,18 @@ async function installCrds(client: KubeClient): Promise<void> {
   }
 }
 
+/** The pid of a lab still running from `labDir`, if any. */
+function runningLab(labDir: string): number | undefined {
+  try {
+    const record = JSON.parse(readFileSync(join(labDir, "lab.json"), "utf8")) as LabRecord;
+    if (record.pid === process.pid) return undefined;
+    const cmdline = readFileSync(`/proc/${record.pid}/cmdline`, "utf8");
+    return cmdline.includes("lab/demo/start") ? record.pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -50,6 +76,7 @@ async function main(): Promise<void> {
       socs: { type: "string", default: "80" },
       dpus: { type: "string", default: "40" },
       bmcs: { type: "string", default: "20" },
+      fresh: { type: "boolean", default: false },
       "lab-dir": {
         type: "string",
         default: join(process.env["BOSUN_CACHE_DIR"] ?? join(homedir(), ".cache/bosun"), "lab"),
@@ -57,10 +84,39 @@ async function main(): Promise<void> {
     },
   });
   const labDir = values["lab-dir"];
-  await rm(labDir, { recursive: true, force: true });
+  const other = runningLab(labDir);
+  if (other !== undefined) {
+    say(
+      `a lab is already running from ${labDir} (pid ${other}); stop it (Ctrl-C in its terminal, or kill ${other}) ` +
+        "or start another one with --lab-dir DIR",
+    );
+    process.exit(1);
+  }
+  const clone = join(labDir, "fleet");
+  const bare = join(labDir, "git", "fleet.git");
+  if (values.fresh && existsSync(labDir)) {
+    say(`--fresh: deleting ${labDir} (the lab's fleet repo and the clone ${clone}, with any commits made there)`);
+    await rm(labDir, { recursive: true, force: true });
+  }
+  const reuse = existsSync(bare) && existsSync(join(clone, ".git"));
+  if (reuse)
+    say(
+      `reusing the lab in ${labDir}: the fleet repo and your clone ${clone} (with your commits) are kept; ` +
+        "npm start -- --fresh starts over",
+    );
+  else if (existsSync(labDir)) {
+    say(`${labDir} holds no complete lab; creating the fleet repo and clone again`);
+    await rm(join(labDir, "git"), { recursive: true, force: true });
+    await rm(clone, { recursive: true, force: true });
+  }
   await mkdir(labDir, { recursive: true });
+  // The mirror is a cache of the lab's git server, whose port changes every run.
+  await rm(join(labDir, "mirror"), { recursive: true, force: true });
+  const record: LabRecord = { pid: process.pid, enginePids: [] };
+  const saveRecord = (): Promise<void> => writeFile(join(labDir, "lab.json"), JSON.stringify(record, null, 2));
+  await saveRecord();
   const logFile = join(labDir, "engine.log");
-  const logger = createLogger({ destination: createWriteStream(logFile) });
+  const labLogger = createLogger({ level: "warn" });
   const stops: (() => Promise<unknown>)[] = [];
   let stopping = false;
   const shutdown = async (code: number): Promise<void> => {
@@ -68,6 +124,7 @@ async function main(): Promise<void> {
     stopping = true;
     say("stopping…");
     for (const stop of stops.reverse()) await stop().catch((e: unknown) => say(`stop failed: ${String(e)}`));
+    await rm(join(labDir, "lab.json"), { force: true });
     process.exit(code);
   };
   process.once("SIGINT", () => void shutdown(0));
@@ -82,16 +139,26 @@ async function main(): Promise<void> {
       const env: KubeEnv = await startKubeEnv({ onProgress: (line) => say(`    ${line}`) });
       stops.push(() => env.stop());
       kubeconfig = env.kubeconfigPath;
+      const state = await readState(env.workDir);
+      record.kubeWorkDir = env.workDir;
+      record.kubePids = [state.pids.etcd, state.pids.apiserver, state.pids.controllerManager];
+      await saveRecord();
     } else say(`1/5 Kubernetes: using ${kubeconfig}`);
     const client = new KubeClient(loadKubeConfig({ kubeconfigPath: kubeconfig }), { qps: 100, burst: 200 });
     stops.push(async () => client.close());
     say("2/5 installing Bosun's CRDs (deploy/crds)");
     await installCrds(client);
 
-    say("3/5 git server with fleet-repo-example (plus approvals for its first release)");
     const server: GitServer = await startGitServer({ root: join(labDir, "git") });
     stops.push(() => server.stop());
-    const repo = await seedFleetRepo(server, join(root, "fleet-repo-example"), labDir);
+    const url = `${server.url}/fleet.git`;
+    if (reuse) {
+      say(`3/5 git server with the lab's fleet repo (kept from the last run) at ${url}`);
+      await git(["-C", clone, "remote", "set-url", "origin", url]);
+    } else {
+      say("3/5 git server with fleet-repo-example (plus approvals for its first release)");
+      await seedFleetRepo(server, join(root, "fleet-repo-example"), labDir);
+    }
 
     const spec = {
       switches: Number(values.switches),
@@ -114,38 +181,110 @@ async function main(): Promise<void> {
       devices: spec,
       seed: 1,
       delayMs: [300, 1500],
-      log: logger,
+      log: labLogger,
     });
     stops.push(() => sim.stop());
 
-    say("5/5 bosun serve");
-    const engineRef: { current?: RunningEngine } = {};
-    const printer = new ProgressPrinter(say, () => {
-      say("the example fleet is fully rolled out; Bosun keeps serving (Ctrl-C to stop).");
-      say(`  fleet repo clone:  ${repo.clone}   (edit, commit, git push: see README "Try a rollout")`);
-      say(`  kubectl:           KUBECONFIG=${kubeconfig} kubectl get deviceprocessdeployment -n infra-system`);
-      say(`  metrics:           ${engineRef.current?.url ?? ""}/metrics    engine log: ${logFile}`);
-    });
-    const engine = await startEngine(
-      {
-        git: {
-          repo: { url: repo.url, ref: "main", mirrorDir: join(labDir, "mirror") },
-          poll: { intervalMs: 3000, jitter: 0.1 },
-        },
+    say("5/5 bosun serve (its own process; the lab restarts it if it dies)");
+    const configFile = join(labDir, "engine.yaml");
+    await writeFile(
+      configFile,
+      stringify({
+        git: { repo: { url, ref: "main", mirrorDir: join(labDir, "mirror") }, poll: { intervalMs: 3000, jitter: 0.1 } },
         kubernetes: { kubeconfig, qps: 100, burst: 200 },
         engine: { requeueMs: 1000 },
         listen: { host: "127.0.0.1", port: 0 },
-      },
-      logger,
-      { onReport: (r) => printer.report(r), onPass: (o) => printer.pass(o) },
+      }),
     );
-    engineRef.current = engine;
+    const engine = superviseEngine({
+      configFile,
+      logFile,
+      isStopping: () => stopping,
+      onStart: (pid) => {
+        record.enginePids.push(pid);
+        void saveRecord();
+      },
+      onRolledOut: (metricsUrl) => {
+        say(`  fleet repo clone:  ${clone}   (edit, commit, git push: see README "Try a rollout")`);
+        say(`  kubectl:           KUBECONFIG=${kubeconfig} kubectl get deviceprocessdeployment -n infra-system`);
+        say(`  metrics:           ${metricsUrl}/metrics    engine log: ${logFile}`);
+      },
+    });
     stops.push(() => engine.stop());
-    say(`engine up: ${engine.url}/healthz, repo ${repo.url}`);
+    say(`lab up: repo ${url}, kubeconfig ${kubeconfig}, lab folder ${labDir}`);
   } catch (error) {
     say(`failed: ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
   }
+}
+
+interface Supervisor {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs lab/demo/engine-process.ts and restarts it when it dies (not while the lab stops); gives
+ * up after five crashes within ten seconds of their start, leaving the lab running.
+ */
+function superviseEngine(options: {
+  configFile: string;
+  logFile: string;
+  isStopping: () => boolean;
+  onStart: (pid: number) => void;
+  onRolledOut: (metricsUrl: string) => void;
+}): Supervisor {
+  let child: ChildProcess | undefined;
+  let quickCrashes = 0;
+  let restart: NodeJS.Timeout | undefined;
+  const start = (): void => {
+    const startedAt = Date.now();
+    const c = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(import.meta.dirname, "engine-process.ts"),
+        "--config",
+        options.configFile,
+        "--log",
+        options.logFile,
+      ],
+      { cwd: root, stdio: ["ignore", "pipe", "pipe", "ipc"] },
+    );
+    child = c;
+    if (c.pid !== undefined) options.onStart(c.pid);
+    for (const stream of [c.stdout, c.stderr])
+      if (stream) createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[engine] ${line}\n`));
+    c.on("message", (m: { type?: string; url?: string }) => {
+      if (m.type === "rolled-out" && m.url) options.onRolledOut(m.url);
+    });
+    c.once("exit", (code, signal) => {
+      if (child === c) child = undefined;
+      if (options.isStopping()) return;
+      quickCrashes = Date.now() - startedAt < 10_000 ? quickCrashes + 1 : 0;
+      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      if (quickCrashes >= 5) {
+        say(`the engine ${how}, the fifth time right after starting; not restarting it. See ${options.logFile}.`);
+        say("the lab keeps running; fix the problem and run npm start again (Ctrl-C to stop the lab)");
+        return;
+      }
+      say(`the engine ${how}; the lab keeps running; restarting the engine (it resumes from live state)`);
+      restart = setTimeout(start, 1000);
+    });
+  };
+  start();
+  return {
+    async stop() {
+      if (restart) clearTimeout(restart);
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+      c.kill("SIGTERM");
+      const timer = setTimeout(() => c.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 await main();

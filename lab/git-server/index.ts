@@ -11,6 +11,7 @@ export {
   pushDirectory,
   WorkTree,
   createSigningKey,
+  disposeSigningKey,
   LAB_IDENTITY,
   type SigningKey,
   type GitRunOptions,

@@ -188,6 +188,17 @@ export async function createSigningKey(
   return { gnupgHome, keyId, publicKey };
 }
 
+/**
+ * Stops the gpg-agent (and any other GnuPG daemon) that signing with `key` started, and deletes
+ * its GNUPGHOME: tests leave no daemon behind.
+ */
+export async function disposeSigningKey(key: SigningKey): Promise<void> {
+  await new Promise<void>((resolve) => {
+    execFile("gpgconf", ["--homedir", key.gnupgHome, "--kill", "all"], () => resolve());
+  });
+  await rm(key.gnupgHome, { recursive: true, force: true });
+}
+
 function pruneUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
     [K in keyof T]: Exclude<T[K], undefined>;

@@ -134,6 +134,51 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     );
   };
 
+  /** `kubectl get dpd` (or `-o wide`): the switch-agent row keyed by the printer column headers. */
+  const kubectlRow = async (wide = false): Promise<Record<string, string>> => {
+    const { stdout } = await run(
+      "kubectl",
+      ["get", "deviceprocessdeployment", "switch-agent", "-n", ns.name, ...(wide ? ["-o", "wide"] : [])],
+      { env: kubectlEnv() },
+    );
+    const [header = "", row = ""] = stdout.split("\n");
+    // Columns are aligned: each starts where its header starts (the last one runs to the end of the line).
+    const starts = [...header.matchAll(/\S+/g)].map((m) => ({ name: m[0], at: m.index }));
+    return Object.fromEntries(starts.map((c, i) => [c.name, row.slice(c.at, starts[i + 1]?.at ?? row.length).trim()]));
+  };
+  /** Every engine's output so far (the engine is restarted once). */
+  const outputs: (() => string)[] = [];
+  const metricsUrl = (): string => {
+    const all = [...(engine?.output() ?? "").matchAll(/metrics at (http:\/\/127\.0\.0\.1:\d+)\/metrics/g)];
+    const url = all.at(-1)?.[1];
+    if (!url) throw new Error("the engine has not said where its metrics are");
+    return url;
+  };
+  /** The per-rollout gauges of switch-agent, from the engine's /metrics. */
+  const rolloutMetrics = async (): Promise<Record<string, number>> => {
+    const text = await (await fetch(`${metricsUrl()}/metrics`)).text();
+    const out: Record<string, number> = {};
+    const labels = `kind="DeviceProcessDeployment",namespace="${ns.name}",name="switch-agent"`;
+    for (const name of ["desired", "updated", "unavailable", "wave"]) {
+      const m = new RegExp(`^bosun_rollout_${name}\\{${labels}\\} (\\S+)$`, "m").exec(text);
+      if (m) out[name] = Number(m[1]);
+    }
+    const phase = new RegExp(`^bosun_rollout_phase\\{${labels},phase="(\\w+)"\\} 1$`, "m").exec(text);
+    if (phase) out[`phase:${phase[1]}`] = 1;
+    return out;
+  };
+  const waitForMetrics = (want: Record<string, number>): Promise<Record<string, number>> =>
+    waitFor(
+      `rollout metrics ${JSON.stringify(want)}`,
+      async () => {
+        const got = await rolloutMetrics();
+        return Object.entries(want).every(([k, v]) => got[k] === v) ? got : undefined;
+      },
+      60_000,
+      250,
+      async () => JSON.stringify(await rolloutMetrics()),
+    );
+
   beforeAll(async () => {
     client = kubeClient({ qps: 200, burst: 400 });
     await installDeviceCrds(client);
@@ -168,6 +213,7 @@ describe("DeviceProcessDeployment rollout end to end", () => {
       listen: { host: "127.0.0.1", port: 0 },
     };
     engine = await startEngineProcess(engineConfig);
+    outputs.push(engine.output);
   });
 
   afterEach((ctx) => {
@@ -206,6 +252,25 @@ describe("DeviceProcessDeployment rollout end to end", () => {
       ["canary", "done"],
       ["fleet", "waiting-approval"],
     ]);
+    // kubectl, point 1 of 3: the canary is done, the fleet wave waits; nothing beyond the canary exists.
+    const n = String(rack1.length);
+    expect(await kubectlRow()).toMatchObject({
+      DESIRED: "12",
+      CURRENT: n,
+      READY: n,
+      "UP-TO-DATE": n,
+      AVAILABLE: n,
+      UNAVAILABLE: String(12 - rack1.length),
+      PHASE: "WaitingForApproval",
+      WAVE: "fleet(2/2)",
+    });
+    await waitForMetrics({
+      desired: 12,
+      updated: rack1.length,
+      unavailable: 12 - rack1.length,
+      wave: 2,
+      "phase:WaitingForApproval": 1,
+    });
     await approve("fleet");
     await waitFor("first rollout complete", complete(), 120_000);
   });
@@ -225,7 +290,52 @@ describe("DeviceProcessDeployment rollout end to end", () => {
         return s["revision"] !== before["revision"] && (await progressing()).reason === "WaitingForApproval";
       });
       const s = await statusOf();
-      expect(String(s["approvalsRefused"])).toContain(`not the current revision ${String(s["revision"])}: refused`);
+      // The approval of v1.0.0 is obsolete, not "refused": no noise in the message, status or log.
+      expect(s["approvalsRefused"]).toEqual([]);
+      expect(String(s["approvalsObsolete"])).toContain(`fleet-${String(before["revision"])}.yaml`);
+      expect(String((await progressing()).message)).not.toContain("refused");
+      // kubectl, point 2 of 3: every device is ready, only the canary runs the new revision.
+      const rack1 = sim.devices.filter((d) => d.labels["rack"] === "rack1").length;
+      const row = await kubectlRow(true);
+      expect(row).toMatchObject({
+        DESIRED: "12",
+        CURRENT: "12",
+        "UP-TO-DATE": String(rack1),
+        PHASE: "WaitingForApproval",
+        WAVE: "fleet(2/2)",
+        REVISION: String(s["revision"]),
+        STRATEGY: "RollingUpdate",
+      });
+      expect(row["MESSAGE"]).toContain(`wave fleet waits for approval of revision ${String(s["revision"])}`);
+      await waitForMetrics({ updated: rack1, wave: 2, "phase:WaitingForApproval": 1 });
+      // A wrong approval that could be meant for this rollout is loud: status, Event, log line.
+      const wrong = approvalDocument({
+        namespace: ns.name,
+        name: "switch-agent",
+        wave: "fleet",
+        revision: "0badc0ffee0badc0",
+        approvedBy: "e2e",
+        folder: "approvals/",
+      });
+      await tree.commitAndPush("main", { [wrong.path]: wrong.text }, "a wrong approval");
+      await waitFor("the wrong approval refused in status", async () =>
+        String((await statusOf())["approvalsRefused"]).includes("revision 0badc0ffee0badc0, not the current revision"),
+      );
+      const refusedEvent = await waitFor("an ApprovalRefused Event", async () =>
+        (await client.list("v1", "Event", { namespace: ns.name })).items.find(
+          (e) => e["reason"] === "ApprovalRefused" && String(e["message"]).includes("0badc0ffee0badc0"),
+        ),
+      );
+      expect(refusedEvent["type"]).toBe("Warning");
+      await waitFor("a log line naming the refused approval", async () =>
+        engine?.output().includes(`${wrong.name} (${wrong.path}) approves wave fleet of revision 0badc0ffee0badc0`),
+      );
+      const file = await waitFor("the refusal in the status file", async () => {
+        const f = await statusFile().catch(() => undefined);
+        return String(f?.["lastError"] ?? "").includes("0badc0ffee0badc0") ? f : undefined;
+      });
+      expect(String(file["lastError"])).not.toContain(`fleet-${String(before["revision"])}.yaml`);
+      await tree.commitAndPush("main", { [wrong.path]: null }, "remove the wrong approval");
       const revision = await approve("fleet");
       await waitFor("v1.1.0 rolled out", complete(revision), 120_000);
     } finally {
@@ -266,7 +376,24 @@ describe("DeviceProcessDeployment rollout end to end", () => {
           .map((p) => [p.metadata.name, p.metadata.generation]),
       );
       engine = await startEngineProcess(engineConfig);
+      outputs.push(engine.output);
       await waitFor("v1.2.0 rolled out after the restart", complete(target), 90_000, 250, snapshot);
+      // kubectl, point 3 of 3: complete.
+      await waitFor("kubectl shows the rollout complete", async () => {
+        const row = await kubectlRow();
+        return row["PHASE"] === "Complete" ? row : undefined;
+      });
+      expect(await kubectlRow()).toMatchObject({
+        DESIRED: "12",
+        CURRENT: "12",
+        READY: "12",
+        "UP-TO-DATE": "12",
+        AVAILABLE: "12",
+        UNAVAILABLE: "0",
+        PHASE: "Complete",
+        WAVE: "done(2/2)",
+      });
+      await waitForMetrics({ desired: 12, updated: 12, unavailable: 0, wave: 2, "phase:Ready": 1 });
       for (const p of await processes()) {
         if (finished.has(p.metadata.name))
           expect(p.metadata.generation, `${p.metadata.name} was updated again`).toBe(finished.get(p.metadata.name));
@@ -417,10 +544,52 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     engine = undefined;
   });
 
-  it("kubectl get deviceprocessdeployment shows DESIRED/CURRENT/READY/AVAILABLE", async () => {
+  it("never logged a progress line saying Complete before every process ran the revision and reported ready", () => {
+    const lines = outputs
+      .flatMap((out) => out().split("\n"))
+      .flatMap((line) => {
+        try {
+          return [String((JSON.parse(line) as { msg?: unknown }).msg ?? "")];
+        } catch {
+          return [];
+        }
+      })
+      .filter((msg) => msg.startsWith("switch-agent: "));
+    const complete = lines.filter((msg) => msg.startsWith("switch-agent: Complete "));
+    expect(complete.length).toBeGreaterThan(0);
+    for (const msg of complete) {
+      const m = /· ready (\d+)\/(\d+) · updated (\d+) ·/.exec(msg);
+      expect(m, msg).not.toBeNull();
+      expect([m?.[1], m?.[3]], msg).toEqual([m?.[2], m?.[2]]);
+      expect(Number(m?.[2]), msg).toBeGreaterThan(0);
+    }
+  });
+
+  it("kubectl get deviceprocessdeployment shows DaemonSet's columns plus phase and wave", async () => {
     const { stdout } = await run("kubectl", ["get", "deviceprocessdeployment", "-n", ns.name], { env: kubectlEnv() });
     const [header, row] = stdout.trim().split("\n");
-    expect(header?.split(/\s+/)).toEqual(["NAME", "DESIRED", "CURRENT", "READY", "AVAILABLE", "UNAVAILABLE", "AGE"]);
-    expect(row?.split(/\s+/).slice(0, 6)).toEqual(["switch-agent", "12", "12", "12", "12", "0"]);
+    expect(header?.split(/\s+/)).toEqual([
+      "NAME",
+      "DESIRED",
+      "CURRENT",
+      "READY",
+      "UP-TO-DATE",
+      "AVAILABLE",
+      "UNAVAILABLE",
+      "PHASE",
+      "WAVE",
+      "AGE",
+    ]);
+    expect(row?.split(/\s+/).slice(0, 9)).toEqual([
+      "switch-agent",
+      "12",
+      "12",
+      "12",
+      "12",
+      "12",
+      "0",
+      "Complete",
+      "done(2/2)",
+    ]);
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReconcileLoop } from "../../engine/loop/loop.ts";
 import type { PassOutcome } from "../../engine/loop/pass.ts";
-import { createSigningKey, type SigningKey } from "../../lab/git-server/index.ts";
+import { createSigningKey, disposeSigningKey, type SigningKey } from "../../lab/git-server/index.ts";
+import { processesMentioning } from "../support/daemons.ts";
 import {
   AUTH,
   captureLogger,
@@ -94,6 +95,8 @@ describe("signed desired-state commits", () => {
   afterAll(async () => {
     await loop.stop();
     await fx.dispose();
+    await disposeSigningKey(signer);
+    expect(processesMentioning(signer.gnupgHome), "gpg daemons left behind").toEqual([]);
   });
 
   it("does not apply an unsigned commit, says why in status, and applies the next signed one", async () => {

@@ -5,7 +5,8 @@ import { GitMirror } from "../../engine/git/mirror.ts";
 import { FleetTreeReader } from "../../engine/git/read-files.ts";
 import { GitSourceError } from "../../engine/git/errors.ts";
 import { TrustedKeys, verifyCommitSignature } from "../../engine/git/verify-signature.ts";
-import { createSigningKey } from "../../lab/git-server/index.ts";
+import { createSigningKey, disposeSigningKey } from "../../lab/git-server/index.ts";
+import { processesMentioning } from "../support/daemons.ts";
 import { AUTH, configMap, startFixture, type Fixture } from "./helpers.ts";
 
 let fx: Fixture;
@@ -115,5 +116,9 @@ describe("GitMirror + FleetTreeReader against the real server", () => {
     expect(!f.ok && f.reason).toMatch(/untrusted key/);
     const u = await verifyCommitSignature(mirror.gitdir, mirror.cache, unsigned, trusted);
     expect(!u.ok && u.reason).toMatch(/not signed/);
+    for (const key of [signer, stranger]) {
+      await disposeSigningKey(key);
+      expect(processesMentioning(key.gnupgHome), "gpg daemons left behind").toEqual([]);
+    }
   });
 });

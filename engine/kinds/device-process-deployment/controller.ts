@@ -5,7 +5,7 @@ import { objectRef, type FleetObject } from "../../model/fleet-object.ts";
 import { refKey } from "../../model/object-ref.ts";
 import { reachability } from "../device-process/health.ts";
 import type { Backend } from "../../reconcile/ports.ts";
-import { checkApprovals } from "../../rollout/approvals.ts";
+import { checkApprovals, type ApprovalCheck } from "../../rollout/approvals.ts";
 import { ReachabilityTracker } from "../../rollout/reachability.ts";
 import type { ObjectStatus } from "../../status/types.ts";
 import type {
@@ -25,7 +25,7 @@ import { DeviceAccessSync } from "./device-access-sync.ts";
 import type { Placement } from "./expand.ts";
 import { listedState } from "./listed-state.ts";
 import { planRollout } from "./plan-rollout.ts";
-import { DEVICE_FLEET, type DeviceFleet, type LiveState } from "./ports.ts";
+import { DEVICE_FLEET, type DeviceFleet, type LiveDeployment, type LiveState } from "./ports.ts";
 
 /** What the rollouts placed this pass, for the agents' per-device RBAC. */
 interface PlacedDeployments {
@@ -41,7 +41,8 @@ function report(object: FleetObject, result: DeploymentPassResult): RolloutRepor
   const waves = step.waves.map((w) => `${w.name} ${w.state} ${w.updated}/${w.total}`).join(" | ");
   const summary = `${object.name}: ${step.phase} rev ${step.revision.slice(0, 8)} · ready ${s.numberReady}/${s.desiredNumberScheduled} · updated ${s.updatedNumberScheduled} · ${waves}`;
   const waiting = step.phase === "WaitingForApproval" || step.phase === "Paused" ? { waiting: step.message } : {};
-  return { object, status: result.status, progressing: step.phase === "Progressing", summary, ...waiting };
+  const refused = result.approvalsRefused.length > 0 ? { refusedApprovals: result.approvalsRefused } : {};
+  return { object, status: result.status, progressing: step.phase === "Progressing", summary, ...waiting, ...refused };
 }
 
 /**
@@ -58,6 +59,10 @@ export class DeploymentController implements KindController {
   /** The placements key of the last clean device-access sync: unchanged placements skip it. */
   private lastAccessKey: string | undefined;
   private readonly fleet: DeviceFleet;
+  /** Per deployment, the refusals last logged: a refusal is logged when it appears, not every pass. */
+  private readonly refusalsLogged = new Map<string, string>();
+  /** Obsolete approval files already reported (once per engine run). */
+  private readonly obsoleteLogged = new Set<string>();
 
   constructor(
     private readonly backend: Backend,
@@ -123,6 +128,26 @@ export class DeploymentController implements KindController {
       );
     this.lastAccessKey = errors.length === 0 ? key : undefined;
     return changes;
+  }
+
+  /** Logs refused approvals when they change, and each obsolete approval file once. */
+  private reportApprovals(id: string, approvals: ApprovalCheck): void {
+    const { logger } = this.options;
+    const key = approvals.refused.join("\n");
+    if (key !== (this.refusalsLogged.get(id) ?? "")) {
+      for (const message of approvals.refused)
+        logger.warn({ deployment: id }, `DeviceProcessDeployment ${id}: ${message}`);
+      this.refusalsLogged.set(id, key);
+    }
+    const fresh = approvals.obsolete.filter((file) => !this.obsoleteLogged.has(`${id} ${file}`));
+    if (fresh.length > 0) {
+      for (const file of fresh) this.obsoleteLogged.add(`${id} ${file}`);
+      logger.info(
+        { deployment: id, files: fresh },
+        `DeviceProcessDeployment ${id}: ${fresh.length} obsolete approval file(s) of earlier revisions ` +
+          `(ignored; remove them with bosun approve DeviceProcessDeployment/${id.split("/")[1]} --prune): ${fresh.join(", ")}`,
+      );
+    }
   }
 
   private async liveState(
@@ -209,7 +234,6 @@ export class DeploymentController implements KindController {
     placed.entries.push({ deployment: expanded.deployment, placements: expanded.placements });
     placed.key.push(`${id}|${objectKey}|${expanded.version}`);
     const processes = live.processes(object.namespace, object.name);
-    const approvals = checkApprovals(desired.approvals, object, expanded.deployment.revision);
     let liveDeployment = live.deployment(object.namespace, object.name);
     let memoizable = true;
     if (liveDeployment.value === undefined && incremental) {
@@ -225,6 +249,11 @@ export class DeploymentController implements KindController {
         memoizable = false;
       }
     }
+    const approvals = checkApprovals(desired.approvals, object, expanded.deployment.revision, {
+      history: revisionHistory(liveDeployment.value),
+      waves: expanded.deployment.waves.map((w) => w.name),
+    });
+    this.reportApprovals(id, approvals);
     const inputs: StepInputs = {
       object: objectKey,
       placements: expanded.version,
@@ -255,6 +284,13 @@ export class DeploymentController implements KindController {
     else memo.forget(id);
     return result;
   }
+}
+
+/** The revisions a live deployment had, newest first (its status: revision, then revisionHistory). */
+function revisionHistory(live: LiveDeployment | undefined): string[] {
+  const status = (live?.status ?? {}) as Record<string, unknown>;
+  const history = Array.isArray(status["revisionHistory"]) ? status["revisionHistory"].map(String) : [];
+  return typeof status["revision"] === "string" ? [status["revision"], ...history] : history;
 }
 
 function failedStatus(object: FleetObject, commit: string, error: string): ObjectStatus {

@@ -38,7 +38,12 @@ export interface DeploymentPassResult {
    * same.
    */
   readonly clean: boolean;
+  /** Approvals refused this pass that could be meant for the current rollout (see ApprovalCheck.refused). */
+  readonly approvalsRefused: readonly string[];
 }
+
+/** How many revisions a deployment's status remembers (`status.revisionHistory`): their approvals are obsolete. */
+export const REVISION_HISTORY_LIMIT = 10;
 
 /** The fields of a live DeviceProcessDeployment the pass needs. */
 export function toLiveDeployment(object: JsonObject | undefined): LiveDeployment | undefined {
@@ -53,6 +58,16 @@ export function toLiveDeployment(object: JsonObject | undefined): LiveDeployment
 
 type Json = Record<string, unknown>;
 
+/** Earlier revisions, newest first, without the current one (kept in status.revisionHistory). */
+function nextHistory(live: LiveDeployment | undefined, current: string): string[] {
+  const status = (live?.status ?? {}) as Json;
+  const before = [
+    ...(typeof status["revision"] === "string" ? [status["revision"]] : []),
+    ...(Array.isArray(status["revisionHistory"]) ? status["revisionHistory"].map(String) : []),
+  ];
+  return [...new Set(before.filter((r) => r !== current))].slice(0, REVISION_HISTORY_LIMIT);
+}
+
 function previousOf(live: LiveDeployment | undefined): { previous: PreviousRollout; conditions: Condition[] } {
   const status = (live?.status ?? {}) as Json;
   const conditions = (Array.isArray(status["conditions"]) ? status["conditions"] : []) as Condition[];
@@ -66,6 +81,9 @@ function previousOf(live: LiveDeployment | undefined): { previous: PreviousRollo
       ? { progressingReason: conditions.find((c) => c.type === "Progressing")?.reason as string }
       : {}),
     failingDevices: failing,
+    approvalsRefused: Array.isArray(status["approvalsRefused"])
+      ? (status["approvalsRefused"] as unknown[]).map(String)
+      : [],
   };
   return { previous, conditions };
 }
@@ -143,13 +161,21 @@ export async function deploymentPass(
   });
   const statusBody: JsonObject = {
     ...status,
+    revisionHistory: nextHistory(liveDeployment, step.revision),
     failingDevices: step.failing,
     failingTotal: step.failingTotal,
     approvalsRefused: approvals.refused,
+    approvalsObsolete: approvals.obsolete,
   };
   if (liveDeployment) {
     await backend.writeStatus(ref, statusBody, signal);
-    const events: FleetEvent[] = rolloutEvents(previous, step, status, versionOf(deployment.templateSpec as Json));
+    const events: FleetEvent[] = rolloutEvents(
+      previous,
+      step,
+      status,
+      versionOf(deployment.templateSpec as Json),
+      approvals.refused,
+    );
     for (const event of events) await ports.events.record({ ...ref, ...(uid ? { uid } : {}) }, event, signal);
   }
 
@@ -163,6 +189,7 @@ export async function deploymentPass(
     step,
     deploymentStatus: status,
     clean: errors.length === 0,
+    approvalsRefused: approvals.refused,
     status: {
       kind: ref.kind,
       namespace: ref.namespace,

@@ -8,18 +8,21 @@ export interface PreviousRollout {
   readonly updated?: number;
   readonly progressingReason?: string;
   readonly failingDevices?: readonly string[];
+  /** Approvals refused in the previous pass (status.approvalsRefused). */
+  readonly approvalsRefused?: readonly string[];
 }
 
 /**
  * Kubernetes Events for what changed since the previous pass (seed 004 names): RolloutStarted,
- * RolloutProgress, WaitingForApproval, DeviceUnhealthy. Derived from status, so a restart does
- * not repeat them.
+ * RolloutProgress, WaitingForApproval, DeviceUnhealthy, plus ApprovalRefused for each newly refused
+ * approval. Derived from status, so a restart does not repeat them.
  */
 export function rolloutEvents(
   previous: PreviousRollout,
   step: RolloutStep,
   status: DeploymentStatus,
   version: string,
+  approvalsRefused: readonly string[] = [],
 ): FleetEvent[] {
   const events: FleetEvent[] = [];
   const total = status.desiredNumberScheduled;
@@ -47,6 +50,10 @@ export function rolloutEvents(
   }
   if (reason === "RolloutPaused" && previous.progressingReason !== "RolloutPaused") {
     events.push({ type: "Warning", reason: "RolloutPaused", message: step.message });
+  }
+  const refusedBefore = new Set(previous.approvalsRefused ?? []);
+  for (const message of approvalsRefused) {
+    if (!refusedBefore.has(message)) events.push({ type: "Warning", reason: "ApprovalRefused", message });
   }
   const before = new Set(previous.failingDevices ?? []);
   for (const f of step.failing) {

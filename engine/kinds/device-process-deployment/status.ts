@@ -20,8 +20,18 @@ export interface DeploymentStatus {
   readonly numberUnavailable: number;
   readonly updatedNumberScheduled: number;
   readonly revision: string;
+  /** The rollout's phase: Complete, Progressing, WaitingForApproval or Paused (kubectl's PHASE column). */
+  readonly phase: string;
+  /** `name(i/n)` of the first wave not done, `done(n/n)` once all are (kubectl's WAVE column). */
+  readonly currentWave: string;
   readonly conditions: readonly Condition[];
   readonly waves: RolloutStep["waves"];
+}
+
+/** `canary(1/2)`: the first wave not done and its place; `done(2/2)` when every wave is (one word for kubectl). */
+export function currentWaveOf(waves: RolloutStep["waves"]): string {
+  const index = waves.findIndex((w) => w.state !== "done");
+  return index < 0 ? `done(${waves.length}/${waves.length})` : `${waves[index]?.name}(${index + 1}/${waves.length})`;
 }
 
 function condition(
@@ -80,6 +90,8 @@ export function deploymentStatus(input: {
     numberUnavailable: desired - ready,
     updatedNumberScheduled: updated,
     revision: step.revision,
+    phase: step.phase,
+    currentWave: currentWaveOf(step.waves),
     conditions: [
       condition(
         "Available",
