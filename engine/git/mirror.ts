@@ -368,15 +368,21 @@ export class GitMirror {
     }
     this.stats.fetches++;
     if (result.pack && result.pack.length > 32) {
-      let indexed: ReturnType<typeof indexPack>;
+      let indexed: Awaited<ReturnType<typeof indexPack>>;
+      let pack = result.pack;
       try {
-        indexed = indexPack(result.pack, (base) => this.objects.peek(base));
+        indexed = await indexPack(pack, (base) => this.objects.read(base).catch(() => undefined));
+        // A thin pack (deltas against objects the mirror has) is not a valid pack on disk: store its objects whole.
+        if (indexed.thin) {
+          pack = buildPack(indexed.objects);
+          indexed = await indexPack(pack);
+        }
       } catch (err) {
         if (err instanceof PackError) throw this.brokenRemote(oid, fullRef, subject, err.message);
         throw err;
       }
       const base = `${this.gitdir}/objects/pack/pack-${indexed.packSha}`;
-      await writeFile(`${base}.pack`, result.pack);
+      await writeFile(`${base}.pack`, pack);
       await writeFile(`${base}.idx`, indexed.idx);
       for (const o of indexed.objects) this.objects.put(o.oid, o);
       this.stats.fetchedObjects += indexed.objects.length;

@@ -35,14 +35,22 @@ export function objectId(type: ObjectType, bytes: Uint8Array): string {
   return createHash("sha1").update(`${type} ${bytes.byteLength}\0`).update(bytes).digest("hex");
 }
 
+export interface IndexedPack {
+  readonly objects: IndexedObject[];
+  readonly idx: Buffer;
+  readonly packSha: string;
+  /** Deltas resolved against objects outside the pack: a thin pack, not valid on disk as it is. */
+  readonly thin: boolean;
+}
+
 /**
  * Resolves every object of `pack` (offsets, deltas, oids, CRCs) and returns them with the pack's
  * `.idx` file. `external` resolves a ref-delta base that is not in this pack (thin packs).
  */
-export function indexPack(
+export async function indexPack(
   pack: Buffer,
-  external?: (oid: string) => GitObject | undefined,
-): { objects: IndexedObject[]; idx: Buffer; packSha: string } {
+  external?: (oid: string) => Promise<GitObject | undefined>,
+): Promise<IndexedPack> {
   if (pack.length < 32 || pack.toString("latin1", 0, 4) !== "PACK") throw new PackError("not a packfile");
   const version = pack.readUInt32BE(4);
   if (version !== 2 && version !== 3) throw new PackError(`unsupported pack version ${version}`);
@@ -106,7 +114,7 @@ export function indexPack(
       if (!base) throw new PackError(`ofs-delta at ${start}: no base at ${baseOffset}`);
       obj = { type: base.type, bytes: applyDelta(base.bytes, data) };
     } else if (baseOid !== undefined) {
-      const base = byOid.get(baseOid) ?? external?.(baseOid);
+      const base = byOid.get(baseOid);
       if (!base) {
         pending.push({ offset: start, base: baseOid, delta: data, crcIndex: crcs.length - 1 });
         objects.push(undefined as unknown as IndexedObject); // filled below
@@ -121,12 +129,17 @@ export function indexPack(
     byOid.set(oid, obj);
     objects.push({ ...obj, oid, offset: start });
   }
-  // Forward ref-deltas: resolve until no progress.
+  // Forward ref-deltas and bases outside the pack (thin): resolve until no progress.
+  let thin = false;
   for (let progress = true; pending.length > 0 && progress;) {
     progress = false;
     for (let k = pending.length - 1; k >= 0; k--) {
       const p = pending[k]!;
-      const base = byOid.get(p.base) ?? external?.(p.base);
+      let base = byOid.get(p.base);
+      if (!base && external) {
+        base = await external(p.base);
+        if (base) thin = true;
+      }
       if (!base) continue;
       const obj = { type: base.type, bytes: applyDelta(base.bytes, p.delta) };
       const oid = objectId(obj.type, obj.bytes);
@@ -138,7 +151,7 @@ export function indexPack(
     }
   }
   if (pending.length > 0) throw new PackError(`${pending.length} deltas without a base (thin pack)`);
-  return { objects, idx: writeIdx(objects, crcs, pack.subarray(end)), packSha: trailer };
+  return { objects, idx: writeIdx(objects, crcs, pack.subarray(end)), packSha: trailer, thin };
 }
 
 /** Git's delta format: base size, result size, then copy (from base) and insert instructions. */

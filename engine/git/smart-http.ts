@@ -189,6 +189,9 @@ export async function fetchPack(
     pktLine("command=fetch\n"),
     pktLine("agent=git/bosun\n"),
     DELIM,
+    // thin-pack: objects the `have` commits reach are left out (and may serve as delta bases); without it a
+    // shallow fetch resends the whole tree.
+    pktLine("thin-pack\n"),
     pktLine("no-progress\n"),
     pktLine("ofs-delta\n"),
     ...args.shallows.map((s) => pktLine(`shallow ${s}\n`)),

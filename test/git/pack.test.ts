@@ -49,10 +49,10 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("pack indexing", () => {
-  it("writes the same .idx as git index-pack for a deltified pack, and resolves every object", () => {
+  it("writes the same .idx as git index-pack for a deltified pack, and resolves every object", async () => {
     const revs = Buffer.from("HEAD\n");
     const pack = git(["pack-objects", "--stdout", "--revs", "--depth=50", "--window=50"], revs);
-    const { objects, idx } = indexPack(pack);
+    const { objects, idx } = await indexPack(pack);
     const packPath = join(dir, "test.pack");
     writeFileSync(packPath, pack);
     git(["index-pack", "-o", join(dir, "test.idx"), packPath]);
@@ -71,12 +71,24 @@ describe("pack indexing", () => {
     expect(verbose).toMatch(/chain length = [1-9]/);
   });
 
-  it("refuses a truncated pack", () => {
-    const pack = git(["pack-objects", "--stdout", "--revs"], Buffer.from("HEAD\n"));
-    expect(() => indexPack(pack.subarray(0, pack.length - 100))).toThrow(PackError);
+  it("resolves a thin pack against objects outside it", async () => {
+    const thin = git(["pack-objects", "--stdout", "--revs", "--thin"], Buffer.from("HEAD\n^HEAD~1\n"));
+    const full = await indexPack(git(["pack-objects", "--stdout", "--revs"], Buffer.from("HEAD\n")));
+    const all = new Map(full.objects.map((o) => [o.oid, o]));
+    await expect(indexPack(thin)).rejects.toThrow(/without a base/);
+    const r = await indexPack(thin, (oid) => Promise.resolve(all.get(oid)));
+    expect(r.thin).toBe(true);
+    for (const o of r.objects) expect(all.get(o.oid)?.bytes).toEqual(o.bytes);
+    // Only what HEAD~1 does not have: the commit, changed trees and blobs.
+    expect(r.objects.length).toBeLessThan(60);
   });
 
-  it("builds packs git accepts, and round-trips trees", () => {
+  it("refuses a truncated pack", async () => {
+    const pack = git(["pack-objects", "--stdout", "--revs"], Buffer.from("HEAD\n"));
+    await expect(indexPack(pack.subarray(0, pack.length - 100))).rejects.toThrow(PackError);
+  });
+
+  it("builds packs git accepts, and round-trips trees", async () => {
     const blob = new TextEncoder().encode("hello\n");
     const tree = serializeTree([
       { mode: "100644", path: "b.txt", oid: objectId("blob", blob) },
@@ -92,7 +104,7 @@ describe("pack indexing", () => {
     const packPath = join(dir, "built.pack");
     writeFileSync(packPath, pack);
     git(["index-pack", "-o", join(dir, "built.idx"), packPath]);
-    expect(indexPack(pack).idx.equals(readFileSync(join(dir, "built.idx")))).toBe(true);
+    expect((await indexPack(pack)).idx.equals(readFileSync(join(dir, "built.idx")))).toBe(true);
     expect(git(["hash-object", "-t", "tree", "--stdin"], Buffer.from(tree)).toString().trim()).toBe(
       objectId("tree", tree),
     );
