@@ -170,13 +170,7 @@ export class GitMirror {
         } else {
           // Not a tip: deepen the default branch until the commit shows up.
           const head = refs.has("HEAD") ? "HEAD" : [...refs.keys()].find((r) => r.startsWith("refs/heads/"));
-          if (head) {
-            try {
-              await this.fetchRef(head, refs.get(head)!, 1_000_000, signal, subject);
-            } catch (err) {
-              if (!(err instanceof GitSourceError && err.kind === "corrupt")) throw err;
-            }
-          }
+          if (head) await this.fetchRef(head, refs.get(head)!, 1_000_000, signal, subject);
         }
         if (!(await this.hasCommit(ref)))
           throw new GitSourceError("ref-missing", subject, "commit not found on the remote");

@@ -65,7 +65,8 @@ export async function indexPack(
   const objects: IndexedObject[] = [];
   const crcs: number[] = [];
   // ref-deltas whose base comes later in the pack
-  const pending: { offset: number; base: string; delta: Uint8Array; crcIndex: number }[] = [];
+  const pending: { offset: number; base: string | number; delta: Uint8Array; crcIndex: number }[] = [];
+  const pendingOffsets = new Set<number>();
   let pos = 12;
   for (let i = 0; i < count; i++) {
     if (pos >= end) throw new PackError(`pack ends after ${i} of ${count} objects`);
@@ -109,14 +110,15 @@ export async function indexPack(
     pos += used;
     crcs.push(crc32(pack.subarray(start, pos)));
     let obj: GitObject | undefined;
-    if (baseOffset !== undefined) {
-      const base = byOffset.get(baseOffset);
-      if (!base) throw new PackError(`ofs-delta at ${start}: no base at ${baseOffset}`);
-      obj = { type: base.type, bytes: applyDelta(base.bytes, data) };
-    } else if (baseOid !== undefined) {
-      const base = byOid.get(baseOid);
+    const baseKey = baseOffset ?? baseOid;
+    if (baseKey !== undefined) {
+      const base = typeof baseKey === "number" ? byOffset.get(baseKey) : byOid.get(baseKey);
       if (!base) {
-        pending.push({ offset: start, base: baseOid, delta: data, crcIndex: crcs.length - 1 });
+        // A ref-delta whose base comes later or is outside the pack, or a delta on top of one.
+        if (typeof baseKey === "number" && !pendingOffsets.has(baseKey))
+          throw new PackError(`ofs-delta at ${start}: no object at ${baseKey}`);
+        pending.push({ offset: start, base: baseKey, delta: data, crcIndex: crcs.length - 1 });
+        pendingOffsets.add(start);
         objects.push(undefined as unknown as IndexedObject); // filled below
         continue;
       }
@@ -135,8 +137,8 @@ export async function indexPack(
     progress = false;
     for (let k = pending.length - 1; k >= 0; k--) {
       const p = pending[k]!;
-      let base = byOid.get(p.base);
-      if (!base && external) {
+      let base = typeof p.base === "number" ? byOffset.get(p.base) : byOid.get(p.base);
+      if (!base && external && typeof p.base === "string") {
         base = await external(p.base);
         if (base) thin = true;
       }
