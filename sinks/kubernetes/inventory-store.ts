@@ -85,7 +85,9 @@ export class ConfigMapInventoryStore implements InventoryStore {
     try {
       if (!this.namespaceReady) {
         const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: this.ref.namespace, labels } };
-        await client.apply(namespace, { fieldManager: MANAGER, signal });
+        // Its own field manager: when the fleet declares this Namespace too, this apply (labels only)
+        // must not take away the fields Bosun's apply of the fleet object owns (its digest annotation).
+        await client.apply(namespace, { fieldManager: `${MANAGER}-inventory`, signal });
         this.namespaceReady = true;
       }
       await client.apply(
