@@ -25,6 +25,7 @@ import { createBackends } from "./backends.ts";
 import type { EngineConfig } from "./engine-config.ts";
 import { clusterConfig } from "./kube-config.ts";
 import { liveState } from "./live-state.ts";
+import { createUi, type UiConfig } from "./ui/index.ts";
 
 export interface EngineHooks {
   /** After each reconcile of a valid commit: what changed and how the rollouts stand. */
@@ -48,11 +49,13 @@ class MeasuredConsumer implements DesiredStateConsumer {
   constructor(
     private readonly inner: DesiredStateConsumer,
     private readonly metrics: EngineMetrics,
+    private readonly onStatuses?: (desired: DesiredState, statuses: readonly ObjectStatus[]) => void,
   ) {}
   async apply(desired: DesiredState, context: ApplyContext): Promise<readonly ObjectStatus[]> {
     const end = this.metrics.passDuration.startTimer();
     try {
       const statuses = await this.inner.apply(desired, context);
+      this.onStatuses?.(desired, statuses);
       end({ outcome: "applied" });
       this.metrics.lastSuccess.set(Date.now() / 1000);
       this.metrics.observeStatuses(statuses, Date.now());
@@ -131,6 +134,10 @@ export async function startEngine(
 ): Promise<RunningEngine> {
   const kc = clusterConfig(config.kubernetes, "kubernetes.kubeconfig");
   if (config.git) await usableFolder(config.git.repo.mirrorDir, "git.repo.mirrorDir");
+  // The dashboard (/ui, /api): its token is read now, so a missing one stops the start.
+  const uiConfig = (config as { ui?: UiConfig }).ui;
+  const webhookSecretEnv = (config.git?.webhook as { secretEnv?: string } | undefined)?.secretEnv;
+  const uiSecrets = webhookSecretEnv ? [process.env[webhookSecretEnv]] : [];
   const client = new KubeClient(kc, {
     qps: config.kubernetes.qps ?? 50,
     burst: config.kubernetes.burst ?? 100,
@@ -146,6 +153,17 @@ export async function startEngine(
   });
   const metrics = new EngineMetrics();
   farAgentMetrics.registerOn(metrics.registry);
+  const ui = await createUi(uiConfig, {
+    kinds: builtinKinds,
+    live: live.cache.store,
+    client,
+    secrets: uiSecrets,
+    ...(config.git?.poll?.intervalMs !== undefined ? { pollIntervalMs: config.git.poll.intervalMs } : {}),
+  }).catch(async (error: unknown) => {
+    await live.stop().catch(() => undefined);
+    client.close();
+    throw error;
+  });
   // One log line per rollout whenever its progress line changes (phase, counts, waves).
   const lastProgress = new Map<string, string>();
   const logProgress = (rollouts: PassReport["rollouts"]): void => {
@@ -177,6 +195,7 @@ export async function startEngine(
       const errors = report.changes.filter((c) => c.error !== undefined).length;
       if (errors > 0) metrics.applyErrors.inc(errors);
       hooks.onReport?.(report);
+      ui?.model.report(report);
       if (report.progressing) {
         if (requeue) clearTimeout(requeue);
         requeue = setTimeout(() => loopRef.current?.trigger("rollout progressing"), requeueMs);
@@ -184,11 +203,14 @@ export async function startEngine(
       }
     },
   });
-  const consumer = new MeasuredConsumer(reconciler, metrics);
+  const consumer = new MeasuredConsumer(reconciler, metrics, (desired, statuses) =>
+    ui?.model.applied(desired, statuses),
+  );
   const onPass = (outcome: PassOutcome | LocalPassOutcome): void => {
     liveness.lastPassAt = Date.now();
     if (outcome.kind === "applied") ready = true;
     if (outcome.kind !== "read-failed") hooks.onPass?.(outcome); // a local read failure is only logged
+    if (outcome.kind !== "read-failed") ui?.model.pass(outcome);
   };
   // Local-directory mode (development) instead of a git remote: same consumer, no status commits.
   const loop = config.local
@@ -215,6 +237,8 @@ export async function startEngine(
     } else if (path === "/readyz") {
       res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
       res.end(ready ? "ready\n" : "no commit applied yet\n");
+    } else if (ui?.server.handles(path ?? "")) {
+      ui.server.handle(req, res);
     } else {
       res.writeHead(404);
       res.end();
@@ -225,6 +249,7 @@ export async function startEngine(
   const release = async (): Promise<void> => {
     await live.stop().catch(() => undefined);
     client.close();
+    ui?.server.close();
     if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   let url: string;
