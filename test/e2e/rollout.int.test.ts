@@ -275,7 +275,7 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     await waitFor("first rollout complete", complete(), 120_000);
   });
 
-  it("rolls a version bump wave by wave, never more than maxUnavailable down; a stale approval is refused", async () => {
+  it("rolls a version bump wave by wave, never more than maxUnavailable down; an obsolete approval is quiet, a wrong one loud", async () => {
     const before = await statusOf();
     const sampler = new UnavailabilitySampler(client, ns.name);
     await sampler.start();
