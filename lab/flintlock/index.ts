@@ -232,13 +232,26 @@ export async function startLabHost(options: LabHostOptions): Promise<LabHost> {
   };
 }
 
+/** A lab host's config in the engine config's shape (`backends.flintlock.hosts[]`). */
+export function engineHostConfig(h: FlintlockHostConfig): Record<string, unknown> {
+  return {
+    name: h.name,
+    address: h.endpoint.address,
+    ...(h.endpoint.tls ? { tls: h.endpoint.tls } : {}),
+    ...(h.endpoint.basicAuth ? { basicAuth: h.endpoint.basicAuth } : {}),
+    labels: h.labels,
+    capacity: h.capacity,
+  };
+}
+
 /**
  * `npm start`'s two Flintlock hosts with real QEMU microVMs: `blade-a-01` (pool blade-a, over mTLS)
  * and `blade-b-07` (pool blade-b, over its Unix socket), each with room for a few small agents.
+ * Returns the engine config's `backends` section for them.
  */
-export async function startDemoHosts(
+export async function startDemoFlintlock(
   stateDir: string,
-): Promise<{ hosts: LabHost[]; config: { hosts: FlintlockHostConfig[] } }> {
+): Promise<{ hosts: LabHost[]; backends: { flintlock: Record<string, unknown> }; stop(): Promise<void> }> {
   const images = await ensureQemuImages();
   const capacity = { vcpu: 4, memoryMiB: 4096 };
   const a = await startLabHost({
@@ -248,6 +261,7 @@ export async function startDemoHosts(
     capacity,
     labels: { pool: "blade-a" },
     stateDir: join(stateDir, "blade-a-01"),
+    unix: false,
   });
   const b = await startLabHost({
     name: "blade-b-07",
@@ -258,5 +272,17 @@ export async function startDemoHosts(
     stateDir: join(stateDir, "blade-b-07"),
     tcp: "none",
   });
-  return { hosts: [a, b], config: { hosts: [a.config(), b.config({ via: "unix" })] } };
+  return {
+    hosts: [a, b],
+    backends: {
+      flintlock: {
+        timeoutMs: 10_000,
+        hosts: [engineHostConfig(a.config()), engineHostConfig(b.config({ via: "unix" }))],
+      },
+    },
+    stop: async () => {
+      await a.stop();
+      await b.stop();
+    },
+  };
 }

@@ -6,13 +6,13 @@
 #   BOSUN_CACHE_DIR  cache root (default $HOME/.cache/bosun)
 #
 # Output (stdout, one line each): KERNEL=<path> INITRD=<path> QEMU=<path>
-# Cache: $BOSUN_CACHE_DIR/flintlock/{vmlinuz,initrd.gz,.complete-v1}. Debian's cloud kernel is
+# Cache: $BOSUN_CACHE_DIR/flintlock/{vmlinuz,initrd.gz,.complete-v2}. Debian's cloud kernel is
 # unpacked from its .deb (apt-get download + dpkg-deb -x): the system's /boot is left alone.
 set -euo pipefail
 
 CACHE_ROOT="${BOSUN_CACHE_DIR:-$HOME/.cache/bosun}"
 BASE="$CACHE_ROOT/flintlock"
-MARKER="$BASE/.complete-v1"
+MARKER="$BASE/.complete-v2"
 LOCK="$BASE/.lock"
 APT_PACKAGES=(qemu-system-x86 busybox-static cpio kmod e2fsprogs)
 MODULES=(virtio_mmio virtio_blk button evdev)
@@ -65,7 +65,7 @@ ROOT="$WORK/root"
 mkdir -p "$ROOT"/{bin,dev,proc,sys,mnt,lib/modules/"$KVER"}
 cp /bin/busybox "$ROOT/bin/busybox"
 MODSRC="$WORK/kernel/lib/modules/$KVER"
-cp "$MODSRC"/modules.order "$MODSRC"/modules.builtin "$ROOT/lib/modules/$KVER/" 2>/dev/null || true
+cp "$MODSRC"/modules.order "$MODSRC"/modules.builtin "$MODSRC"/modules.builtin.modinfo "$ROOT/lib/modules/$KVER/" 2>/dev/null || true
 declare -A seen=()
 add_module() {
   local name="$1" path dep
@@ -100,16 +100,25 @@ if mount -t ext4 /dev/vda /mnt 2>/dev/null; then
 else
   echo "FAR-AGENT-VOLUME none"
 fi
-echo "FAR-AGENT-READY $name $id"
+# Listen for the ACPI power button before saying ready, so a stop right after boot is not missed.
 ev=""
-for d in /sys/class/input/event*; do
-  [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] && ev="/dev/input/${d##*/}"
+i=0
+while [ -z "$ev" ] && [ $i -lt 50 ]; do
+  for d in /sys/class/input/event*; do
+    [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] && ev="/dev/input/${d##*/}"
+  done
+  [ -z "$ev" ] && sleep 0.1
+  i=$((i + 1))
 done
 if [ -n "$ev" ]; then
-  head -c 1 "$ev" >/dev/null
+  head -c 1 "$ev" >/dev/null &
+  listener=$!
+  echo "FAR-AGENT-READY $name $id"
+  wait $listener
   echo "FAR-AGENT-POWERDOWN $id"
 else
   echo "FAR-AGENT-NO-POWER-BUTTON"
+  echo "FAR-AGENT-READY $name $id"
   while true; do sleep 3600; done
 fi
 umount /mnt 2>/dev/null

@@ -86,6 +86,9 @@ export class QemuProvider implements Provider {
       "console=ttyS0",
       "quiet",
       "panic=-1",
+      // microvm has no HPET/PM timer: on a loaded host TSC calibration fails and the guest hangs; give it the rate.
+      "tsc_early_khz=2000000",
+      "lpj=8000000",
       `bosun.id=${uid}`,
       `bosun.name=${spec.namespace}/${spec.id}`,
       `bosun.host=${this.options.hostName}`,

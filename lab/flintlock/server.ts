@@ -316,8 +316,9 @@ export class Flintlockd {
     const stream: grpc.handleServerStreamingCall<{ namespace: string; name?: string }, unknown> = (call) => {
       this.count("ListMicroVMsStream");
       const denied = this.authorize(call);
-      if (denied) return call.destroy(denied);
-      if (!call.request.namespace) return call.destroy(fail(grpc.status.INVALID_ARGUMENT, "namespace is required"));
+      if (denied) return void call.emit("error", denied);
+      if (!call.request.namespace)
+        return void call.emit("error", fail(grpc.status.INVALID_ARGUMENT, "namespace is required"));
       for (const microvm of select(call.request)) call.write({ microvm });
       call.end();
     };

@@ -124,7 +124,13 @@ export class MicroVMSink {
   private async applyOne(object: JsonObject, snapshot: readonly HostVMs[], signal: AbortSignal): Promise<Change> {
     const ref = refOfObject(object);
     const subject = describeRef(ref);
-    const skipped = (error: SinkError): Change => ({ action: "skipped", ref, reason: error.message, error });
+    // The reason is the error's own text (without the subject): `Conflict: …`, `host … is unreachable`.
+    const skipped = (error: SinkError): Change => ({
+      action: "skipped",
+      ref,
+      reason: error.message.startsWith(`${subject}: `) ? error.message.slice(subject.length + 2) : error.message,
+      error,
+    });
     if (!NAME.test(ref.name) || ref.name.length > 63)
       return skipped(new SinkError(subject, "permanent", "the name must be a DNS label (lower case, digits, -)"));
     const hostName = hostOf(object);

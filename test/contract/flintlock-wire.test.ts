@@ -145,8 +145,9 @@ describe("Flintlock wire messages vs the upstream protos", () => {
       microvm: { id: "a", namespace: "n", vcpu: 1, memoryInMb: 1 },
       metadata: { k: any },
     });
-    const decoded = m.requestDeserialize(ours) as { metadata: Record<string, { typeUrl: string; value: Buffer }> };
-    expect(decoded.metadata["k"]?.typeUrl).toBe(any.typeUrl);
+    // protobufjs's Any wrapper names the field as in the proto (type_url).
+    const decoded = m.requestDeserialize(ours) as { metadata: Record<string, { type_url: string; value: Buffer }> };
+    expect(decoded.metadata["k"]?.type_url).toBe(any.typeUrl);
     expect(Buffer.from(decoded.metadata["k"]!.value)).toEqual(any.value);
     const back = decodeCreateRequest(ours).metadata?.["k"];
     expect(back?.typeUrl).toBe(any.typeUrl);
@@ -192,7 +193,11 @@ describe("Flintlock wire messages vs the upstream protos", () => {
       expect(decodeUidRequest(m.requestSerialize({ uid: "U2" }))).toEqual({ uid: "U2" });
     }
     const list = methods["ListMicroVMs"]!;
-    for (const req of [{ namespace: "agents" }, { namespace: "agents", name: "" }, { namespace: "agents", name: "a" }]) {
+    for (const req of [
+      { namespace: "agents" },
+      { namespace: "agents", name: "" },
+      { namespace: "agents", name: "a" },
+    ]) {
       expect(hex(encodeListRequest(req))).toBe(hex(list.requestSerialize(req)));
       expect(decodeListRequest(list.requestSerialize(req))).toEqual(req);
     }
