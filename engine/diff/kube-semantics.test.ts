@@ -123,6 +123,25 @@ describe("resource quantities", () => {
   });
 });
 
+describe("int-or-string", () => {
+  it("a number and its string form are one value (a port, a rolling-update budget); another value is drift", () => {
+    const d = prepareDesired({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "d", namespace: "n" },
+      spec: { strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: "25%" } } },
+    });
+    const l = live(d, [], (o) => {
+      at(o, "spec")["strategy"] = { type: "RollingUpdate", rollingUpdate: { maxSurge: "1", maxUnavailable: "25%" } };
+    });
+    expect(diffObject(d, l).state).toBe("in-sync");
+    const other = live(d, [], (o) => {
+      at(o, "spec", "strategy", "rollingUpdate")["maxUnavailable"] = "50%";
+    });
+    expect(pointers(diffObject(d, other))).toEqual(["/spec/strategy/rollingUpdate/maxUnavailable"]);
+  });
+});
+
 describe("empty maps: present when owned", () => {
   const deployment = prepareDesired({
     apiVersion: "apps/v1",

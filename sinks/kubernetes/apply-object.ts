@@ -139,6 +139,11 @@ export class ObjectApplier {
     return change;
   }
 
+  /** Forgets what it knew of an object (it was deleted). */
+  forget(ref: ObjectRef): void {
+    this.verdicts.delete(refKey(ref));
+  }
+
   /** Desired vs live without writing anything. */
   async diff(desired: JsonObject, signal: AbortSignal): Promise<ObjectDiff> {
     const ref = refOf(desired);

@@ -95,7 +95,10 @@ export class KubernetesSink implements Sink {
       ...(propagationPolicy ? { propagationPolicy } : {}),
       ...(this.opts.deleteTimeoutMs !== undefined ? { timeoutMs: this.opts.deleteTimeoutMs } : {}),
     });
-    if (change.error === undefined) this.opts.cache?.forget(ref);
+    if (change.error === undefined) {
+      this.applier.forget(ref);
+      this.opts.cache?.forget(ref);
+    }
     return change;
   }
 }

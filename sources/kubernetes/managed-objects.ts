@@ -175,9 +175,10 @@ export class ManagedObjectCache {
     if (this.store(state, o)) this.stats.recorded++;
   }
 
-  /** Drops an object (the caller deleted it). */
+  /** Drops an object and stops holding it (the caller deleted it). */
   forget(ref: ObjectRef): void {
     const key = this.keyOf(ref);
+    this.tracked.delete(key);
     this.objects.delete(key);
     this.kinds.get(kindId(ref.apiVersion, ref.kind))?.keys.delete(key);
   }
