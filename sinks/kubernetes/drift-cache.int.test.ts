@@ -272,6 +272,25 @@ describe("drift from the watch cache, with Kubernetes semantics, on the real api
     expect(requests).toEqual([]);
   });
 
+  it("a field another writer adds inside an empty map Bosun owns is theirs: not drift, and kept", async () => {
+    const ref = refOf(desired[emptyMaps]!);
+    await kubectlEdit(ref, "o.spec.template.spec.securityContext = { runAsNonRoot: true };");
+    requests.length = 0;
+    expect((await pass()).find((c) => c.ref.name === ref.name)).toMatchObject({
+      action: "unchanged",
+      reason: "in sync",
+    });
+    expect(requests).toEqual([]);
+    // What an apply of the desired body would do agrees: the server keeps kubectl-edit's field.
+    const dry = await reader.apply(
+      { ...(desired[emptyMaps] as JsonObject), metadata: { name: ref.name, namespace: ref.namespace } },
+      { fieldManager: "bosun", dryRun: true },
+    );
+    expect((dry["spec"] as { template: { spec: JsonObject } }).template.spec["securityContext"]).toEqual({
+      runAsNonRoot: true,
+    });
+  });
+
   it("with self-heal off a Secret's edit is reported per field, values left out, and left alone", async () => {
     const withAnnotation = structuredClone(desired);
     (withAnnotation[secret]!["metadata"] as JsonObject)["annotations"] = { "bosun.dev/self-heal": "false" };
