@@ -6,9 +6,12 @@
  * budget, an engine restart mid-transition, and prune.
  */
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SERVICE } from "../../clients/flintlock/index.ts";
 import { dependenciesOf } from "../../engine/desired/dependencies.ts";
 import { loadFleet, type DesiredState } from "../../engine/desired/load-fleet.ts";
 import { builtinKinds } from "../../engine/kinds/builtin.ts";
@@ -364,6 +367,79 @@ describe("FAR agents on two lab Flintlock hosts (simulated provider)", () => {
     await converge(fleet(resurrect), makeReconciler());
     const all = hosts.flatMap((h) => h.flintlockd.snapshot().map((v) => `${h.name}/${v.name}`));
     expect(all.sort()).toEqual([`${alphaHost}/alpha`, `${where("bravo")[0]}/bravo`].sort());
+  });
+
+  it("reads a host that answers garbage or hangs as unreachable: a clear status and an Event, nothing else disturbed", async () => {
+    // Two more "hosts": a gRPC server that answers every call with bytes that are no ListMicroVMsResponse,
+    // and a TCP port that accepts and never answers.
+    const garbage = new grpc.Server();
+    const id = (b: Buffer): Buffer => b;
+    const junk = (_call: unknown, cb: (e: null, b: Buffer) => void): void => cb(null, Buffer.from([0x0a, 0x7f, 0x01]));
+    garbage.addService(
+      Object.fromEntries(
+        ["ListMicroVMs", "CreateMicroVM", "GetMicroVM", "DeleteMicroVM"].map((m) => [
+          m,
+          {
+            path: `${SERVICE}/${m}`,
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: id,
+            requestDeserialize: id,
+            responseSerialize: id,
+            responseDeserialize: id,
+          },
+        ]),
+      ),
+      { ListMicroVMs: junk, CreateMicroVM: junk, GetMicroVM: junk, DeleteMicroVM: junk },
+    );
+    const gport = await new Promise<number>((res, rej) =>
+      garbage.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+    );
+    const hanging: Server = createServer(() => undefined);
+    await new Promise<void>((r) => hanging.listen(0, "127.0.0.1", r));
+    const hport = (hanging.address() as { port: number }).port;
+    const extra = [
+      {
+        name: "garbage",
+        endpoint: { address: `127.0.0.1:${gport}` },
+        labels: {},
+        capacity: { vcpu: 8, memoryMiB: 8192 },
+      },
+      {
+        name: "hanging",
+        endpoint: { address: `127.0.0.1:${hport}` },
+        labels: {},
+        capacity: { vcpu: 8, memoryMiB: 8192 },
+      },
+    ];
+    backend.close();
+    backend = flintlockBackend({
+      config: { hosts: [...hosts.map((h) => h.config()), ...extra], timeoutMs: 500, deleteTimeoutMs: 5000 },
+      records,
+      logger,
+    });
+    reconciler = makeReconciler();
+    try {
+      const agents: AgentDoc[] = [
+        { name: "fine", state: "active", host: "blade-a" },
+        { name: "on-garbage", state: "active", host: "garbage" },
+        { name: "on-hanging", state: "active", host: "hanging" },
+      ];
+      const statuses = await converge(fleet(agents));
+      expect(where("fine")).toEqual(["blade-a"]);
+      expect(status(statuses, "fine")).toMatchObject({ phase: "Ready" });
+      for (const name of ["on-garbage", "on-hanging"]) {
+        expect(status(statuses, name).phase).not.toBe("Ready");
+        expect(agentStatus(name)).toMatchObject({ currentState: "pending", reason: "HostUnreachable" });
+        expect(agentStatus(name)?.message).toMatch(/no reachable host/);
+        expect(records.events.some((e) => e.startsWith(`${NS}/${name} HostUnreachable:`))).toBe(true);
+      }
+      // Nothing was created anywhere for them.
+      expect(hosts.flatMap((h) => h.flintlockd.snapshot().map((v) => v.name))).toEqual(["fine"]);
+    } finally {
+      garbage.forceShutdown();
+      hanging.close();
+    }
   });
 
   it("prunes the microVM of an agent removed from Git", async () => {
