@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ReconcileLoop } from "../../engine/loop/loop.ts";
 import type { PassOutcome } from "../../engine/loop/pass.ts";
+import { git } from "../../lab/git-server/index.ts";
 import { AUTH, configMap, readBranch, loopHarness, waitFor, type Fixture } from "./helpers.ts";
 
 const harness = loopHarness(async (fx) => {
@@ -44,12 +45,11 @@ type FetchFailed = Extract<PassOutcome, { kind: "fetch-failed" }>;
 describe("corrupt objects in the served repo", () => {
   it("keeps the last good state, writes FetchFailed to status, backs off, and applies the commit once repaired", async () => {
     const good = consumer.calls.at(-1)!.commit;
-    await loop.idle();
-    const appliedBefore = consumer.calls.length;
 
-    // Push a new commit (few objects: they land loose), then overwrite its new blob with garbage.
+    // Push a new commit (few objects: they land loose) to a side branch, overwrite its new blob with garbage, then
+    // move main to it on the server: the loop (polling every 200 ms) never sees the commit before it is corrupt.
     const sha = await fx.wt.commitAndPush(
-      "main",
+      "corrupt-staging",
       { "apps/b.yaml": configMap("b", "corrupt-me") },
       "commit whose blob gets corrupted",
     );
@@ -58,6 +58,10 @@ describe("corrupt objects in the served repo", () => {
     const original = await readFile(path);
     await chmod(path, 0o644);
     await writeFile(path, Buffer.from("this is not a zlib stream, the object is corrupt"));
+    await git(["--git-dir", join(fx.root, "fleet.git"), "update-ref", "refs/heads/main", sha]);
+    // Every pass applies the unchanged good commit again (drift correction) until it sees the move: count from here.
+    await loop.idle();
+    const appliedBefore = consumer.calls.length;
     const failuresAtCorruption = outcomes.filter((o) => o.kind === "fetch-failed").length;
 
     await waitFor(() => loop.state.consecutiveFailures >= 3, "three failed passes in a row");
