@@ -20,7 +20,13 @@ import { refOf, type JsonObject, type ObjectRef } from "../../engine/model/objec
 import { backendPass } from "../../engine/reconcile/backend-pass.ts";
 import type { Backend, Change } from "../../engine/reconcile/ports.ts";
 import { ManagedObjectCache } from "../../sources/kubernetes/managed-objects.ts";
-import { createTestNamespace, kubeClient, kubectlEnv, type TestNamespace } from "../../test/support/kube.ts";
+import {
+  createTestNamespace,
+  kubeClient,
+  kubectlEnv,
+  restartApiServer,
+  type TestNamespace,
+} from "../../test/support/kube.ts";
 import { kubernetesBackend } from "./backend.ts";
 
 const run = promisify(execFile);
@@ -322,5 +328,19 @@ describe("drift from the watch cache, with Kubernetes semantics, on the real api
     expect(healed?.action).toBe("configured");
     const after = await reader.get(ref);
     expect((after?.["data"] as JsonObject)["user"]).toBe(Buffer.from("admin").toString("base64"));
+  });
+  it("follows again after an API server restart (re-watch, or relist on 410 Gone) and still finds the edits", async () => {
+    const before = cache.stats.reconnects + cache.stats.gone;
+    await restartApiServer();
+    const ref = refOf(desired[widget]!);
+    // kubectlEdit waits until the cache has the edit: the watch came back (resumed or relisted).
+    await kubectlEdit(ref, "o.spec.size = 31;");
+    expect(cache.stats.reconnects + cache.stats.gone).toBeGreaterThan(before);
+    requests.length = 0;
+    expect((await pass()).find((c) => c.ref.name === ref.name)).toMatchObject({
+      action: "configured",
+      reason: "drift corrected: /spec/size",
+    });
+    expect(requests.filter((r) => r.startsWith("GET "))).toEqual([]);
   });
 });
