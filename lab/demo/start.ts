@@ -41,8 +41,9 @@ const say = (line: string): void => {
 };
 
 /** What the lab started, for whoever has to check or clean up (`lab.json` in the lab folder). */
-export interface LabRecord {
+interface LabRecord {
   readonly pid: number;
+  watchdogPid?: number;
   kubeWorkDir?: string;
   kubePids?: readonly number[];
   enginePids: number[];
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
   await rm(join(labDir, "mirror"), { recursive: true, force: true });
   const record: LabRecord = { pid: process.pid, enginePids: [] };
   const saveRecord = (): Promise<void> => writeFile(join(labDir, "lab.json"), JSON.stringify(record, null, 2));
+  const watchdog = startWatchdog(labDir);
+  if (watchdog !== undefined) record.watchdogPid = watchdog;
   await saveRecord();
   const logFile = join(labDir, "engine.log");
   const labLogger = createLogger({ level: "warn" });
@@ -123,6 +126,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say("stopping…");
+    if (record.watchdogPid !== undefined) {
+      try {
+        process.kill(record.watchdogPid, "SIGTERM"); // a clean stop: the watchdog has nothing to do
+      } catch {
+        // already gone
+      }
+    }
     for (const stop of stops.reverse()) await stop().catch((e: unknown) => say(`stop failed: ${String(e)}`));
     await rm(join(labDir, "lab.json"), { force: true });
     process.exit(code);
@@ -216,6 +226,46 @@ async function main(): Promise<void> {
     say(`failed: ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
   }
+}
+
+/**
+ * The lab's children die with the lab: a small detached process watches the lab's pid and, should
+ * the lab die without stopping them (SIGKILL, a crash), stops what `lab.json` records (the engine,
+ * etcd, kube-apiserver, kube-controller-manager) and removes the kube env's folders. A clean stop
+ * ends the watchdog first.
+ */
+function startWatchdog(labDir: string): number | undefined {
+  const script = `
+const { readFileSync, rmSync } = require("node:fs");
+const labPid = Number(process.argv[1]);
+const file = process.argv[2];
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const ours = (pid) => { try { return /etcd|kube-|engine-process/.test(readFileSync("/proc/" + pid + "/cmdline", "utf8")); } catch { return false; } };
+const timer = setInterval(() => {
+  if (alive(labPid)) return;
+  clearInterval(timer);
+  let record = {};
+  try { record = JSON.parse(readFileSync(file, "utf8")); } catch {}
+  if (record.pid !== labPid) process.exit(0);
+  const pids = [...(record.enginePids || []), ...(record.kubePids || [])].filter(ours);
+  for (const pid of pids) { try { process.kill(pid, "SIGTERM"); } catch {} }
+  setTimeout(() => {
+    for (const pid of pids.filter(ours)) { try { process.kill(pid, "SIGKILL"); } catch {} }
+    if (record.kubeWorkDir) {
+      try { rmSync(JSON.parse(readFileSync(record.kubeWorkDir + "/state.json", "utf8")).etcdDataDir, { recursive: true, force: true }); } catch {}
+      rmSync(record.kubeWorkDir, { recursive: true, force: true });
+    }
+    rmSync(file, { force: true });
+    process.exit(0);
+  }, 3000);
+}, 500);
+`;
+  const child = spawn(process.execPath, ["-e", script, String(process.pid), join(labDir, "lab.json")], {
+    detached: true,
+    stdio: "ignore",
+  });
+  child.unref();
+  return child.pid;
 }
 
 interface Supervisor {

@@ -54,12 +54,24 @@ function waitOut(lab: Lab, what: string, pattern: RegExp, from = 0, timeoutMs = 
 }
 
 /** What the lab recorded it started (lab.json): its pid, the kube processes, every engine pid. */
-function labRecord(dir: string): { pid: number; kubePids?: number[]; enginePids: number[] } {
-  return JSON.parse(readFileSync(join(dir, "lab.json"), "utf8")) as {
-    pid: number;
-    kubePids?: number[];
-    enginePids: number[];
-  };
+interface LabRecord {
+  pid: number;
+  watchdogPid?: number;
+  kubePids?: number[];
+  enginePids: number[];
+}
+
+function labRecord(dir: string): LabRecord {
+  return JSON.parse(readFileSync(join(dir, "lab.json"), "utf8")) as LabRecord;
+}
+
+function pidsOf(record: LabRecord): number[] {
+  return [
+    record.pid,
+    ...(record.watchdogPid ? [record.watchdogPid] : []),
+    ...(record.kubePids ?? []),
+    ...record.enginePids,
+  ];
 }
 
 /** Ctrl-C: SIGINT to the lab; exit 0; then nothing it started may still run. */
@@ -68,7 +80,7 @@ async function ctrlC(lab: Lab, dir: string): Promise<void> {
   lab.child.kill("SIGINT");
   expect(await lab.exited).toBe(0);
   expect(lab.out()).toContain("[lab] stopping");
-  const left = [record.pid, ...(record.kubePids ?? []), ...record.enginePids].filter(pidAlive);
+  const left = pidsOf(record).filter(pidAlive);
   expect(left, "processes of the lab still running").toEqual([]);
   expect(processesMentioning(dir), "processes mentioning the lab folder").toEqual([]);
 }
@@ -190,5 +202,17 @@ it("npm start: honest progress, survives an engine crash, stops clean, keeps the
   await waitOut(fresh, "a new example fleet", /3\/5 git server with fleet-repo-example/);
   await waitOut(fresh, "the engine up", /engine up \(pid \d+\)/);
   expect(await git(["-C", clone, "log", "--format=%s"])).not.toContain("switch-agent v1.2.4");
-  await ctrlC(fresh, dir);
+
+  // The lab's children die with the lab, even when the lab itself is SIGKILLed (no Ctrl-C).
+  const record = labRecord(dir);
+  expect(record.kubePids?.length).toBe(3);
+  fresh.child.kill("SIGKILL");
+  await fresh.exited;
+  await waitFor(
+    "every process of the SIGKILLed lab gone",
+    async () => pidsOf(record).filter(pidAlive).length === 0 && processesMentioning(dir).length === 0,
+    60_000,
+    250,
+    async () => JSON.stringify({ alive: pidsOf(record).filter(pidAlive), mentioning: processesMentioning(dir) }),
+  );
 }, 600_000);

@@ -335,6 +335,12 @@ describe("DeviceProcessDeployment rollout end to end", () => {
         return String(f?.["lastError"] ?? "").includes("0badc0ffee0badc0") ? f : undefined;
       });
       expect(String(file["lastError"])).not.toContain(`fleet-${String(before["revision"])}.yaml`);
+      // The obsolete file was reported once in the log, however many passes ran since.
+      const obsoleteFile = `fleet-${String(before["revision"])}.yaml`;
+      const reported = (engine?.output() ?? "")
+        .split("\n")
+        .filter((l) => l.includes("obsolete approval file") && l.includes(obsoleteFile));
+      expect(reported).toHaveLength(1);
       await tree.commitAndPush("main", { [wrong.path]: null }, "remove the wrong approval");
       const revision = await approve("fleet");
       await waitFor("v1.1.0 rolled out", complete(revision), 120_000);
