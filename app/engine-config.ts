@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { Ajv, type ErrorObject } from "ajv";
+import { CronTime } from "cron";
 import engineConfigSchema from "../schemas/EngineConfig.json" with { type: "json" };
 import {
   BosunError,
@@ -166,6 +167,24 @@ export function validateEngineConfig(doc: EngineConfigDocument): EngineConfig {
         "engine config needs exactly one of git (a remote fleet repo) or local (a working tree, e.g. bosun serve --dir)",
       ),
     );
+  }
+  if (isRecord(git) && Array.isArray(git["cron"])) {
+    git["cron"].forEach((expr: unknown, i) => {
+      if (typeof expr !== "string") return; // the schema said so
+      try {
+        new CronTime(expr);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        diagnostics.push(
+          at(
+            `/git/cron/${i}`,
+            "INVALID_VALUE",
+            `engine config: git.cron[${i}] ${JSON.stringify(expr)} is not a cron expression (${why}); ` +
+              'write e.g. "0 */15 * * * *" (seconds optional)',
+          ),
+        );
+      }
+    });
   }
   if (isRecord(git) && isRecord(git["webhook"])) {
     const problem = webhookSecretProblem(git["webhook"]);
