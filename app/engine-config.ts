@@ -49,7 +49,10 @@ export interface EngineSettings {
   /** Address of /metrics, /healthz, /readyz (default 127.0.0.1:9090; port 0 picks one). */
   readonly listen?: { readonly host?: string; readonly port?: number };
   readonly log?: { readonly level?: string };
-  /** The dashboard (/ui, /api): token from `tokenEnv` or `tokenFile`, `trustedProxyHeader`, `enabled`, `staleAfterMs`. */
+  /**
+   * The dashboard (/ui, /api): token from `tokenEnv` or `tokenFile`, `trustedProxyHeader`, `enabled`,
+   * `staleAfterMs`.
+   */
   readonly ui?: {
     readonly enabled?: boolean;
     readonly tokenEnv?: string;
