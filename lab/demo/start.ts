@@ -30,6 +30,7 @@ import { startSimulator, type Simulator } from "../devices/simulator.ts";
 import { git, startGitServer, type GitServer } from "../git-server/index.ts";
 import { startKubeEnv, type KubeEnv } from "../kube/kube-env.ts";
 import { readState } from "../kube/state.ts";
+import { startDemoFlintlock } from "../flintlock/index.ts";
 import { seedFleetRepo } from "./fleet-repo.ts";
 
 // Hundreds of concurrent requests listen on one AbortSignal at fleet scale: not a leak.
@@ -195,6 +196,16 @@ async function main(): Promise<void> {
     });
     stops.push(() => sim.stop());
 
+    // FAR agents: two Flintlock hosts with QEMU microVMs (lab/flintlock); without QEMU the lab goes on without them.
+    const flintlock = await startDemoFlintlock(join(labDir, "flintlock")).catch((error: unknown) => {
+      say(`   FAR agents: no Flintlock hosts (${error instanceof Error ? error.message : String(error)})`);
+      return undefined;
+    });
+    if (flintlock) {
+      stops.push(() => flintlock.stop());
+      say(`   Flintlock hosts ${flintlock.hosts.map((h) => h.name).join(", ")} (QEMU microVMs) for the FAR agents`);
+    }
+
     say("5/5 bosun serve (its own process; the lab restarts it if it dies)");
     const configFile = join(labDir, "engine.yaml");
     await writeFile(
@@ -204,6 +215,7 @@ async function main(): Promise<void> {
         kubernetes: { kubeconfig, qps: 100, burst: 200 },
         engine: { requeueMs: 1000 },
         listen: { host: "127.0.0.1", port: 0 },
+        ...(flintlock ? { backends: flintlock.backends } : {}),
       }),
     );
     const engine = superviseEngine({
