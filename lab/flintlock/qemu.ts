@@ -17,6 +17,7 @@ import { execFile } from "node:child_process";
 import type { Provider, ProviderVM } from "./provider.ts";
 
 const run = promisify(execFile);
+const SETPRIV = "/usr/bin/setpriv";
 
 export interface QemuImages {
   readonly kernel: string;
@@ -129,7 +130,11 @@ export class QemuProvider implements Provider {
       "-device",
       "virtio-blk-device,drive=d0",
     ];
-    const child = spawn(this.options.images.qemu, args, { stdio: ["ignore", "ignore", "pipe"] });
+    // The VM dies with the process that runs this host (a killed lab or test leaves no QEMU behind).
+    const [cmd, ...pre] = existsSync(SETPRIV)
+      ? [SETPRIV, "--pdeathsig", "SIGKILL", "--", this.options.images.qemu]
+      : [this.options.images.qemu];
+    const child = spawn(cmd as string, [...pre, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

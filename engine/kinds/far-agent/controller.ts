@@ -155,7 +155,8 @@ export class FarAgentController implements KindController {
       }
       const recordChange = input.changes.get(refKey(agent.object));
       if (recordChange?.error) {
-        outcomes.set(k, { ...failed("RecordFailed", recordChange.error.message), host: mem.host });
+        // The record is applied again next pass (e.g. its namespace comes from another backend in this pass).
+        outcomes.set(k, { ...failed("RecordFailed", recordChange.error.message), progressing: true, host: mem.host });
         continue;
       }
       const vms = byAgent.get(k) ?? [];
