@@ -2,7 +2,17 @@ import tseslint from "typescript-eslint";
 import importX from "eslint-plugin-import-x";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", ".tmp/**", "fleet-repo-example/**", "**/*.mjs", "eslint.config.js"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "dist/**",
+      "ui/dist/**",
+      ".tmp/**",
+      "fleet-repo-example/**",
+      "**/*.mjs",
+      "eslint.config.js",
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
