@@ -58,7 +58,7 @@ export interface RolloutView {
   waiting?: string;
   waves: WaveView[];
   counts: Record<string, number>;
-  budget?: { unavailable: number; maxUnavailable: number };
+  budget?: { inFlight: number; maxUnavailable: number };
   approval?: { wave: string; command: string };
   failingDevices: string[];
   failingDevicesOmitted?: number;

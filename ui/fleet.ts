@@ -40,6 +40,7 @@ export function fleetView(params: URLSearchParams, navigate: (url: string) => vo
   let generation = 0;
   let total = 0;
   let facets: FleetPage["facets"] | undefined;
+  let marked = false;
 
   const el = h("section", { "aria-labelledby": "fleet-title", class: "fleet" });
   const title = h("h1", { id: "fleet-title" }, "Fleet");
@@ -164,6 +165,11 @@ export function fleetView(params: URLSearchParams, navigate: (url: string) => vo
     top.style.height = `${first * ROW}px`;
     bottom.style.height = `${Math.max(0, total - last) * ROW}px`;
     body.replaceChildren(top, ...rows, bottom);
+    // For the bench: when the first rows (not placeholders) are on screen.
+    if (!marked && rows.length > 0 && pages.has(0)) {
+      marked = true;
+      performance.mark("bosun:fleet-first-rows");
+    }
     for (let p = Math.floor(first / PAGE); p <= Math.floor(Math.max(first, last - 1) / PAGE); p++) void load(p);
   };
 

@@ -71,7 +71,7 @@ export function rolloutSection(r: RolloutView, headingLevel: "h2" | "h3" = "h2")
       ? h(
           "p",
           { class: "budget", "data-testid": "budget" },
-          `Budget: ${r.budget.unavailable} of at most ${r.budget.maxUnavailable} unavailable at once`,
+          `Budget: ${r.budget.inFlight} updating, at most ${r.budget.maxUnavailable} unavailable at once`,
         )
       : null,
     waiting,

@@ -93,8 +93,8 @@ export interface RolloutView {
   readonly waiting?: string;
   readonly waves: readonly WaveView[];
   readonly counts: Readonly<Record<string, number>>;
-  /** Targets down now against what the strategy allows. */
-  readonly budget?: { readonly unavailable: number; readonly maxUnavailable: number };
+  /** Targets on the new revision not ready yet, against how many the strategy lets be unavailable at once. */
+  readonly budget?: { readonly inFlight: number; readonly maxUnavailable: number };
   /** The wave that waits for an approval and the exact command that gives it. */
   readonly approval?: { readonly wave: string; readonly command: string };
   readonly failingDevices: readonly string[];
@@ -340,6 +340,8 @@ export class UiReadModel {
     const desired = counts["desired"] ?? 0;
     const max = maxUnavailableOf(r.object.body, desired);
     const ns = r.object.namespace;
+    // Targets on the new revision that are not ready yet: what the strategy's budget is spent on now.
+    const inFlight = waves.reduce((n, w) => n + Math.max(0, w.updated - w.ready), 0);
     const approval = waitingWave
       ? {
           wave: waitingWave.name,
@@ -357,7 +359,7 @@ export class UiReadModel {
       ...(r.waiting !== undefined ? { waiting: r.waiting } : {}),
       waves,
       counts,
-      ...(max !== undefined ? { budget: { unavailable: counts["unavailable"] ?? 0, maxUnavailable: max } } : {}),
+      ...(max !== undefined ? { budget: { inFlight, maxUnavailable: max } } : {}),
       ...(approval ? { approval } : {}),
       failingDevices: s.failingDevices ?? [],
       ...(s.failingDevicesOmitted !== undefined ? { failingDevicesOmitted: s.failingDevicesOmitted } : {}),

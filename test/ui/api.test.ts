@@ -125,7 +125,7 @@ describe("dashboard API", () => {
     expect(items[0]!.approval?.command).toBe(
       "bosun approve DeviceProcessDeployment/switch-agent --wave fleet --namespace infra --commit",
     );
-    expect(items[0]!.budget).toEqual({ unavailable: 8, maxUnavailable: 2 });
+    expect(items[0]!.budget).toEqual({ inFlight: 0, maxUnavailable: 2 });
     expect(items[0]!.waves.map((w) => w.name)).toEqual(["canary", "fleet"]);
   });
 
