@@ -16,6 +16,8 @@ import { dependenciesOf } from "../../engine/desired/dependencies.ts";
 import { loadFleet, type DesiredState } from "../../engine/desired/load-fleet.ts";
 import { builtinKinds } from "../../engine/kinds/builtin.ts";
 import { createLogger } from "../../engine/log/logger.ts";
+import { computePlan } from "../../engine/plan/compute-plan.ts";
+import { renderPlanText } from "../../engine/plan/render-plan.ts";
 import { FleetReconciler, type PassReport } from "../../engine/reconcile/fleet-reconciler.ts";
 import type { ObjectStatus } from "../../engine/status/types.ts";
 import { startLabHost, type LabHost, type SimulatedProvider } from "../../lab/flintlock/index.ts";
@@ -323,6 +325,32 @@ describe("FAR agents on two lab Flintlock hosts (simulated provider)", () => {
     // One recreate per host per pass: the rollout took more than one pass.
     expect(recreatePasses).toBeGreaterThanOrEqual(2);
     expect(hosts.flatMap((h) => h.flintlockd.snapshot()).length).toBe(4);
+  });
+
+  it("shows a recreate per host in bosun plan, writing nothing", async () => {
+    const agents: AgentDoc[] = ["a1", "a2", "b1"].map((n) => ({
+      name: n,
+      state: "active",
+      host: n.startsWith("a") ? "blade-a" : "blade-b",
+    }));
+    await converge(fleet(agents));
+    const uids = hosts.flatMap((h) => h.flintlockd.snapshot().map((v) => v.uid)).sort();
+    const bumped = agents.map((a) => (a.host === "blade-a" ? { ...a, kernel: "ghcr.io/tinkerbell/far-kernel:7" } : a));
+    const plan = await computePlan(
+      fleet(bumped),
+      { commit: "p", now: new Date(), backends: [backend], kinds: builtinKinds, dependenciesOf, logger },
+      AbortSignal.timeout(30_000),
+    );
+    const rollout = plan.rollouts.find((r) => r.kind === "FARAgent");
+    expect(rollout?.maxUnavailable).toBe(2);
+    expect(rollout?.waves.map((w) => [w.name, w.targets, w.toUpdate, w.disruption])).toEqual([
+      ["blade-a", 2, 2, "recreate"],
+      ["blade-b", 1, 0, "none"],
+    ]);
+    const text = renderPlanText(plan);
+    if (process.env["SHOW_PLAN"]) console.log(text);
+    expect(text).toMatch(/blade-a/);
+    expect(hosts.flatMap((h) => h.flintlockd.snapshot().map((v) => v.uid)).sort()).toEqual(uids);
   });
 
   it("marks the agents of a host that stops answering unreachable, moves nothing, and leaves the others alone", async () => {

@@ -20,6 +20,7 @@ import type { Change } from "../../model/change.ts";
 import type { FleetObject } from "../../model/fleet-object.ts";
 import { refKey, type ObjectRef } from "../../model/object-ref.ts";
 import type { Backend, FleetEvent } from "../../reconcile/ports.ts";
+import { resolveMaxUnavailable } from "../../rollout/max-unavailable.ts";
 import { targetRolloutStep } from "../../rollout/rollout-step.ts";
 import type { TargetState } from "../../rollout/target-state.ts";
 import type { Condition, ObjectStatus } from "../../status/types.ts";
@@ -491,7 +492,7 @@ export class FarAgentController implements KindController {
           12,
         ),
         strategy: "RollingUpdate (1 per host)",
-        maxUnavailable: 0,
+        maxUnavailable: resolveMaxUnavailable(input.desired.config.defaults.rollout.maxUnavailable, agents.length),
         targets: agents.length,
         unit: "microVM",
         waves,
