@@ -21,6 +21,18 @@ function loadedApproval(): ReturnType<typeof loadFleet> & { ok: true } {
 
 const agent = { kind: "DeviceProcessDeployment", namespace: "infra", name: "agent" };
 
+function approvalText(a: { body: Record<string, unknown> }): string {
+  const spec = a.body["spec"] as { wave: string; revision: string };
+  return approvalDocument({
+    namespace: "infra",
+    name: "agent",
+    wave: spec.wave,
+    revision: spec.revision,
+    approvedBy: "ops",
+    folder: "approvals/",
+  }).text;
+}
+
 describe("approvals", () => {
   it("writes an approval file the loader accepts, bound to one revision", () => {
     const { approvals } = loadedApproval();
@@ -40,6 +52,36 @@ describe("approvals", () => {
     expect(otherKind).toEqual({ approved: new Set(), refused: [], obsolete: [] });
   });
 
+  it("refuses an unknown revision only for a required wave that still lacks its approval", () => {
+    const { approvals } = loadedApproval();
+    const fleet = (approval: "required" | "auto") => [{ name: "fleet", approval }];
+    const waiting = checkApprovals(approvals, agent, "fedcba9876543210", { waves: fleet("required") });
+    expect(waiting.refused[0]).toContain(`approves wave fleet of revision ${REVISION}, not the current revision`);
+    expect(waiting.obsolete).toEqual([]);
+    const auto = checkApprovals(approvals, agent, "fedcba9876543210", { waves: fleet("auto") });
+    expect(auto.refused).toEqual([]);
+    expect(auto.obsolete).toEqual([
+      `approvals/infra/agent/fleet-${REVISION}.yaml (wave fleet of revision ${REVISION}, not current)`,
+    ]);
+    const current = approvalDocument({
+      namespace: "infra",
+      name: "agent",
+      wave: "fleet",
+      revision: "fedcba9876543210",
+      approvedBy: "ops",
+      folder: "approvals/",
+    });
+    const both = loadFleet([
+      ...[approvals[0]!].map((a) => ({ path: a.source.file, bytes: new TextEncoder().encode(approvalText(a)) })),
+      { path: current.path, bytes: new TextEncoder().encode(current.text) },
+    ]);
+    if (!both.ok) throw new Error(JSON.stringify(both.diagnostics));
+    const approvedNow = checkApprovals(both.approvals, agent, "fedcba9876543210", { waves: fleet("required") });
+    expect([...approvedNow.approved]).toEqual(["fleet"]);
+    expect(approvedNow.refused).toEqual([]);
+    expect(approvedNow.obsolete).toHaveLength(1);
+  });
+
   it("reports approvals of an earlier revision as obsolete, not refused", () => {
     const { approvals } = loadedApproval();
     const next = checkApprovals(approvals, agent, "fedcba9876543210", { history: [REVISION] });
@@ -52,7 +94,11 @@ describe("approvals", () => {
 
   it("refuses an approval of the current revision for a wave the object does not have", () => {
     const { approvals } = loadedApproval();
-    const check = checkApprovals(approvals, agent, REVISION, { waves: ["canary", "rest"] });
+    const waves = [
+      { name: "canary", approval: "auto" as const },
+      { name: "rest", approval: "required" as const },
+    ];
+    const check = checkApprovals(approvals, agent, REVISION, { waves });
     expect(check.approved.size).toBe(0);
     expect(check.refused[0]).toContain("has no wave fleet (waves: canary, rest): refused");
   });

@@ -144,7 +144,7 @@ export class DeploymentController implements KindController {
       for (const file of fresh) this.obsoleteLogged.add(`${id} ${file}`);
       logger.info(
         { deployment: id, files: fresh },
-        `DeviceProcessDeployment ${id}: ${fresh.length} obsolete approval file(s) of earlier revisions ` +
+        `DeviceProcessDeployment ${id}: ${fresh.length} obsolete approval file(s) for other revisions ` +
           `(ignored; remove them with bosun approve DeviceProcessDeployment/${id.split("/")[1]} --prune): ${fresh.join(", ")}`,
       );
     }
@@ -251,7 +251,7 @@ export class DeploymentController implements KindController {
     }
     const approvals = checkApprovals(desired.approvals, object, expanded.deployment.revision, {
       history: revisionHistory(liveDeployment.value),
-      waves: expanded.deployment.waves.map((w) => w.name),
+      waves: expanded.deployment.waves,
     });
     this.reportApprovals(id, approvals);
     const inputs: StepInputs = {
