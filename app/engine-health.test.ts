@@ -16,4 +16,13 @@ describe("/healthz", () => {
     expect(stuck.ok).toBe(false);
     expect(stuck.text).toBe("no reconcile pass finished for 901 s (limit 900 s)\n");
   });
+  it("is not healthy once the git server keeps refusing the credentials", () => {
+    const at = (authFailures: number) =>
+      livenessOf({ running: true, lastPassAt: 1_000, startedAt: 0, authFailures }, 2_000, limit);
+    expect(at(2).ok).toBe(true);
+    expect(at(3)).toEqual({
+      ok: false,
+      text: "the git server refused the credentials 3 times in a row; fix them (a restart re-reads them)\n",
+    });
+  });
 });

@@ -87,16 +87,30 @@ function listen(server: Server, host: string, port: number): Promise<string> {
   });
 }
 
+/** Consecutive fetches refused for credentials (`auth`) after which the process is not healthy. */
+export const AUTH_FAILURES_UNHEALTHY = 3;
+
 /**
- * Liveness: the loop runs and passes keep completing. A process whose loop stopped, or whose
- * pass has not finished for `stuckAfterMs`, is not healthy (a liveness probe restarts it).
+ * Liveness: the loop runs and passes keep completing. A process whose loop stopped, whose pass has
+ * not finished for `stuckAfterMs`, or whose fetches keep being refused for its credentials (read
+ * once at start: a restart re-reads a rotated credentials file) is not healthy.
  */
 export function livenessOf(
-  state: { readonly running: boolean; readonly lastPassAt: number | undefined; readonly startedAt: number },
+  state: {
+    readonly running: boolean;
+    readonly lastPassAt: number | undefined;
+    readonly startedAt: number;
+    readonly authFailures?: number;
+  },
   now: number,
   stuckAfterMs: number,
 ): { ok: boolean; text: string } {
   if (!state.running) return { ok: false, text: "reconcile loop is not running\n" };
+  if ((state.authFailures ?? 0) >= AUTH_FAILURES_UNHEALTHY)
+    return {
+      ok: false,
+      text: `the git server refused the credentials ${state.authFailures} times in a row; fix them (a restart re-reads them)\n`,
+    };
   const since = state.lastPassAt ?? state.startedAt;
   if (now - since > stuckAfterMs)
     return {
@@ -176,7 +190,12 @@ export async function startEngine(
   };
   const loopRef: { current?: ReconcileLoop | LocalDirLoop } = {};
   let ready = false;
-  const liveness = { running: false, lastPassAt: undefined as number | undefined, startedAt: Date.now() };
+  const liveness = {
+    running: false,
+    lastPassAt: undefined as number | undefined,
+    startedAt: Date.now(),
+    authFailures: 0,
+  };
   // A pass retries with backoff (at most 5 min) and polls at intervalMs: none for this long means stuck.
   const stuckAfterMs = Math.max(15 * 60_000, 3 * (config.git?.poll?.intervalMs ?? 60_000));
   let requeue: NodeJS.Timeout | undefined;
@@ -208,6 +227,8 @@ export async function startEngine(
   );
   const onPass = (outcome: PassOutcome | LocalPassOutcome): void => {
     liveness.lastPassAt = Date.now();
+    liveness.authFailures =
+      outcome.kind === "fetch-failed" && outcome.error.kind === "auth" ? liveness.authFailures + 1 : 0;
     if (outcome.kind === "applied") ready = true;
     if (outcome.kind !== "read-failed") hooks.onPass?.(outcome); // a local read failure is only logged
     if (outcome.kind !== "read-failed") ui?.model.pass(outcome);
