@@ -9,7 +9,8 @@
  * through /usr/bin/time). The load average is recorded with every scenario: the machine is shared.
  * Run: npm run bench:git   → writes bench/results/git.md (BENCH_RUNS, default 5)
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ import type { ObjectStatus } from "../engine/status/types.ts";
 import { StatusWriter } from "../engine/status/writer.ts";
 import { createBareRepo, pushDirectory, startGitServer, WorkTree } from "../lab/git-server/index.ts";
 
+const execFileAsync = promisify(execFile);
 const RUNS = Number(process.env["BENCH_RUNS"] ?? 5);
 const FILES = 5_000;
 const auth = { username: "bench", password: "bench-pass" };
@@ -52,18 +54,17 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** Native git under /usr/bin/time: wall ms and the peak RSS (MiB) of the biggest git process. */
-function nativeTimed(args: string[], extra?: () => void): { ms: number; rssMiB: number } {
+async function nativeTimed(args: string[], extra?: () => void): Promise<{ ms: number; rssMiB: number }> {
   const token = Buffer.from(`${auth.username}:${auth.password}`).toString("base64");
   const t = performance.now();
-  const r = spawnSync(
+  const { stderr } = await execFileAsync(
     "/usr/bin/time",
     ["-f", "%M", "git", "-c", "protocol.version=2", "-c", `http.extraHeader=Authorization: Basic ${token}`, ...args],
     { encoding: "utf8", maxBuffer: 1 << 28 },
   );
   extra?.();
   const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`git ${args[0]} failed: ${r.stderr}`);
-  const kib = Number(r.stderr.trim().split("\n").at(-1));
+  const kib = Number(stderr.trim().split("\n").at(-1));
   return { ms, rssMiB: Math.round((kib / 1024) * 10) / 10 };
 }
 
@@ -122,15 +123,15 @@ async function childStatus(url: string): Promise<void> {
   const own = { ours: [] as number[], oursCpu: [] as number[], native: [] as number[] };
   const foreign = { ours: [] as number[], oursCpu: [] as number[], native: [] as number[], nativeRss: [] as number[] };
   const stats0 = { ...mirror.stats };
-  const nativeCommit = (run: number, tag: string) => {
-    const r1 = nativeTimed(["-C", wt.dir, "pull", "--quiet", "--ff-only", "origin", "bosun/status"]);
+  const nativeCommit = async (run: number, tag: string) => {
+    const r1 = await nativeTimed(["-C", wt.dir, "pull", "--quiet", "--ff-only", "origin", "bosun/status"]);
     execFileSync("sh", ["-c", `printf 'native ${tag} ${run}\\n' > objects/ConfigMap/site-1/cm-1.yaml`], {
       cwd: wt.dir,
     });
     const t = performance.now();
     execFileSync("git", ["-C", wt.dir, "commit", "--quiet", "-am", `native ${tag} ${run}`]);
     const commitMs = performance.now() - t;
-    const r2 = nativeTimed(["-C", wt.dir, "push", "--quiet", "origin", "HEAD:refs/heads/bosun/status"]);
+    const r2 = await nativeTimed(["-C", wt.dir, "push", "--quiet", "origin", "HEAD:refs/heads/bosun/status"]);
     return { ms: r1.ms + commitMs + r2.ms, rssMiB: Math.max(r1.rssMiB, r2.rssMiB) };
   };
   // Ours back to back (each write on top of our own previous commit), then native's back to back.
@@ -143,7 +144,7 @@ async function childStatus(url: string): Promise<void> {
   }
   for (let run = 0; run < RUNS; run++) {
     await pause(200);
-    own.native.push(nativeCommit(run, "own").ms);
+    own.native.push((await nativeCommit(run, "own")).ms);
   }
   const statsOwn = { ...mirror.stats };
   for (let run = 0; run < RUNS; run++) {
@@ -157,7 +158,7 @@ async function childStatus(url: string): Promise<void> {
     await human.run(["pull", "--quiet", "--ff-only", "origin", "bosun/status"]);
     await human.commitAndPush("bosun/status", { [`notes/ops-n${run}.md`]: `maintenance n${run}\n` }, `ops n${run}`);
     await pause(200);
-    const n = nativeCommit(run, "foreign");
+    const n = await nativeCommit(run, "foreign");
     foreign.native.push(n.ms);
     foreign.nativeRss.push(n.rssMiB);
   }
@@ -179,13 +180,14 @@ async function childStatus(url: string): Promise<void> {
   );
 }
 
-function child(args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, ["--import", "tsx", import.meta.filename, "child", ...args], {
-    encoding: "utf8",
-    maxBuffer: 1 << 26,
-  });
-  if (r.status !== 0) throw new Error(`child ${args[0]} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+/** Runs a child scenario (async: the lab server in this process must keep serving it). */
+async function child(args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ["--import", "tsx", import.meta.filename, "child", ...args],
+    { encoding: "utf8", maxBuffer: 1 << 26 },
+  );
+  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------- parent
@@ -214,7 +216,7 @@ async function main(): Promise<void> {
   for (let run = 0; run < RUNS; run++) {
     await pause(300);
     cold.load.push(load());
-    const r = child(["cold", url]);
+    const r = await child(["cold", url]);
     cold.ours.push(Number(r["ms"]));
     cold.cpu.push(Number(r["cpuMs"]));
     loadMs.push(Number(r["loadMs"]));
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
     coldRss.floor.push(Number(r["rssFloorMiB"]));
     const n = await fresh("native");
     await pause(300);
-    const c = nativeTimed(
+    const c = await nativeTimed(
       ["clone", "--quiet", "--bare", "--depth", "1", "--single-branch", "--branch", "main", url, n],
       () => execFileSync("git", ["--git-dir", n, "cat-file", "--batch-all-objects", "--batch"], { maxBuffer: 1 << 28 }),
     );
@@ -242,14 +244,14 @@ async function main(): Promise<void> {
   }
   const pn = await fresh("poll-native");
   execFileSync("git", ["init", "--quiet", "--bare", pn]);
-  nativeTimed(["--git-dir", pn, "fetch", "--quiet", "--depth", "1", url, "main"]);
+  await nativeTimed(["--git-dir", pn, "fetch", "--quiet", "--depth", "1", url, "main"]);
   for (let i = 0; i < RUNS; i++) {
-    poll.native.push(nativeTimed(["--git-dir", pn, "fetch", "--quiet", "--depth", "1", url, "main"]).ms);
+    poll.native.push((await nativeTimed(["--git-dir", pn, "fetch", "--quiet", "--depth", "1", url, "main"])).ms);
   }
 
   // 3 + 4. status commits, in a child process of their own
   const statusLoad = load();
-  const st = child(["status", url]) as {
+  const st = (await child(["status", url])) as {
     initialMs: number;
     own: { ours: number[]; oursCpu: number[]; native: number[] };
     foreign: { ours: number[]; oursCpu: number[]; native: number[]; nativeRss: number[] };
