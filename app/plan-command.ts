@@ -15,12 +15,13 @@ import {
 } from "../engine/index.ts";
 import { createBackends } from "./backends.ts";
 import { loadDesiredSource } from "./desired-source.ts";
+import { readEngineConfig } from "./engine-config.ts";
 import { clusterConfig } from "./kube-config.ts";
 
 export const planCommand: Command = {
   name: "plan",
   summary: "preview what a directory, branch or commit would change: objects, rollout waves, approvals",
-  usage: `Usage: bosun plan [DIR] [--repo URL --ref REF] [--kubeconfig FILE] [--format text|markdown|json]
+  usage: `Usage: bosun plan [DIR] [--repo URL --ref REF] [--kubeconfig FILE] [--config FILE] [--format text|markdown|json]
 
 Computes desired vs live state without writing anything and prints what would change: objects to
 create, update, correct (drift) or delete with their disruption class (none, restart, recreate,
@@ -34,6 +35,8 @@ Options:
   --repo URL            fleet repo to read instead of a directory
   --ref REF             branch, tag or commit SHA (with --repo; default main)
   --kubeconfig FILE     cluster to compare with (default: $KUBECONFIG, ~/.kube/config, in-cluster)
+  --config FILE         the engine config (bosun serve --config): its backends (Flintlock hosts) are
+                        planned too, e.g. FAR agent microVM recreates per host
   --format FORMAT       text (default), markdown (for a PR comment) or json
   --no-heartbeats       do not use device Leases to find unreachable devices
   -h, --help            show this help
@@ -47,6 +50,7 @@ Exit codes: 0 no changes, 2 changes, 1 error (including an invalid fleet).`,
         repo: { type: "string" },
         ref: { type: "string" },
         kubeconfig: { type: "string" },
+        config: { type: "string" },
         format: { type: "string", default: "text" },
         "no-heartbeats": { type: "boolean", default: false },
       },
@@ -70,6 +74,7 @@ Exit codes: 0 no changes, 2 changes, 1 error (including an invalid fleet).`,
       );
       return ExitCode.Failure;
     }
+    const settings = values.config ? (await readEngineConfig(values.config)).backends : undefined;
     const kc = clusterConfig({ kubeconfig: values.kubeconfig }, "--kubeconfig");
     const logger = createLogger({ level: "warn" });
     const client = new KubeClient(kc, { userAgent: "bosun-plan" });
@@ -79,7 +84,7 @@ Exit codes: 0 no changes, 2 changes, 1 error (including an invalid fleet).`,
         {
           commit: loaded.commit,
           now: new Date(),
-          backends: createBackends({ kube: client, logger }),
+          backends: createBackends({ kube: client, logger, ...(settings ? { settings } : {}) }),
           kinds: builtinKinds,
           dependenciesOf,
           logger,

@@ -8,11 +8,14 @@
  * per-host budget; an engine SIGKILLed mid-transition resumes without a second VM. At most 4 VMs
  * run at once.
  */
+import { execFile } from "node:child_process";
 import { readFileSync, existsSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import type { KubeClient } from "../../clients/kubernetes/client.ts";
 import { createBareRepo, startGitServer, WorkTree, type GitServer } from "../../lab/git-server/index.ts";
 import {
@@ -27,6 +30,7 @@ import { createTestNamespace, kubeClient, kubeConnection, type TestNamespace } f
 import { startEngineProcess, waitFor, type EngineProcess } from "./support.ts";
 
 const root = join(import.meta.dirname, "../..");
+const run = promisify(execFile);
 const TOKEN_ENV = "BOSUN_E2E_FLINTLOCK_TOKEN";
 const API = "agents.tinkerbell.io/v1alpha1";
 
@@ -377,5 +381,46 @@ describe("FAR agents end to end on two QEMU Flintlock hosts", () => {
       .map((v) => v.name)
       .sort();
     expect(names).toEqual(["ada", "dee"]);
+  });
+
+  it("bosun plan --config shows a kernel change as recreates per host, writing nothing; metrics count agents by state", async () => {
+    const uids = host("host-a")
+      .flintlockd.snapshot()
+      .map((v) => v.uid)
+      .sort();
+    const config = join(labDir, "engine.yaml");
+    writeFileSync(config, stringify(engineConfig));
+    await tree.write({
+      "agents/ada.yaml": agentYaml(ns.name, { ...agents.find((a) => a.name === "ada")!, cmdline: "3" }),
+    });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        join(root, "bin/bosun.mjs"),
+        "plan",
+        tree.dir,
+        "--kubeconfig",
+        kubeConnection().kubeconfigPath,
+        "--config",
+        config,
+      ],
+      { env: { ...process.env }, cwd: root },
+    ).catch((e: { stdout: string; code: number }) => (e.code === 2 ? e : Promise.reject(e)));
+    expect(stdout).toMatch(/update FARAgent [^ ]+\/ada \[recreate\]/);
+    expect(stdout).toMatch(/host-a: 1 of 2 microVMs to update \(recreate\)/);
+    // host-b does not answer: its agents are counted, not planned.
+    expect(stdout).toMatch(/host-b: 0 of 1 microVM to update \(none\)/);
+    expect(
+      host("host-a")
+        .flintlockd.snapshot()
+        .map((v) => v.uid)
+        .sort(),
+    ).toEqual(uids);
+
+    const url = [...(engine?.output() ?? "").matchAll(/metrics at (http:\/\/127\.0\.0\.1:\d+)\/metrics/g)].at(-1)?.[1];
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^bosun_faragent_state\{state="active"\} 2$/m);
+    // The restarted engine saw at least the in-flight transition (fay to sleep or dee to active) complete.
+    expect(metrics).toMatch(/^bosun_faragent_transition_duration_seconds_count\{to="(sleep|active)"\} [1-9]\d*$/m);
   });
 });

@@ -456,16 +456,18 @@ export class FarAgentController implements KindController {
     const namespaces = [...new Set(agents.map((a) => a.namespace))].sort();
     const snapshots = await fleet.snapshot(namespaces, input.signal);
     const { byAgent } = indexSnapshots(snapshots);
-    // Per host: the agents there and the recreates this commit needs (shown as one wave per host).
+    const unreachable = new Set(snapshots.filter((s) => !s.reachable).map((s) => s.host.name));
+    // Per host: its microVMs (running or wanted) and the creates, recreates and stops this commit needs.
     const perHost = new Map<string, { targets: number; toUpdate: number }>();
     let toUpdate = 0;
     for (const a of agents) {
       const vm = (byAgent.get(key(a)) ?? []).find((v) => v.state !== "DELETING");
+      if (!vm && !wantsVM(a.state)) continue;
       const host = vm?.host ?? a.host ?? "(placement)";
       const entry = perHost.get(host) ?? { targets: 0, toUpdate: 0 };
       entry.targets++;
-      const change = wantsVM(a.state) ? !vm || vm.labels[REVISION_LABEL] !== a.revision : vm !== undefined;
-      if (change) {
+      const change = wantsVM(a.state) ? !vm || vm.labels[REVISION_LABEL] !== a.revision : true;
+      if (change && !unreachable.has(host)) {
         entry.toUpdate++;
         toUpdate++;
       }
