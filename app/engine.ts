@@ -172,6 +172,7 @@ export async function startEngine(
     live: live.cache.store,
     client,
     secrets: uiSecrets,
+    ...(config.git ? { mirror: { gitdir: config.git.repo.mirrorDir, ref: config.git.repo.ref ?? "HEAD" } } : {}),
     ...(config.git?.poll?.intervalMs !== undefined ? { pollIntervalMs: config.git.poll.intervalMs } : {}),
   }).catch(async (error: unknown) => {
     await live.stop().catch(() => undefined);
