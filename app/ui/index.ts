@@ -6,7 +6,8 @@ import type { KubeClient } from "../../clients/kubernetes/index.ts";
 import type { KindRegistry } from "../../engine/index.ts";
 import { resolveUiConfig, type UiConfig } from "./config.ts";
 import { UiReadModel, type UiLiveSource } from "./read-model.ts";
-import { UiServer, type EventsReader, type StatusFileReader } from "./server.ts";
+import { UiServer, type EventsReader } from "./server.ts";
+import { mirrorStatusFile } from "./status-file.ts";
 
 export { resolveUiConfig, type UiConfig, type UiSettings } from "./config.ts";
 export { UiReadModel, type UiLiveSource } from "./read-model.ts";
@@ -49,7 +50,8 @@ export async function createUi(
     readonly kinds: Pick<KindRegistry, "placeOf">;
     readonly live?: UiLiveSource;
     readonly client?: KubeClient;
-    readonly statusFile?: StatusFileReader;
+    /** The engine's bare mirror and tracked ref: object pages show their status file from it. */
+    readonly mirror?: { readonly gitdir: string; readonly ref: string };
     /** The poll interval: stale after three of them when that is longer than the default. */
     readonly pollIntervalMs?: number;
     /** Values never to show (the engine's credentials, read from their env variables or files). */
@@ -67,7 +69,7 @@ export async function createUi(
     model,
     settings,
     ...(deps.client ? { events: kubeEvents(deps.client) } : {}),
-    ...(deps.statusFile ? { statusFile: deps.statusFile } : {}),
+    ...(deps.mirror ? { statusFile: mirrorStatusFile(deps.mirror.gitdir, deps.mirror.ref, () => model.status) } : {}),
   });
   return { model, server };
 }

@@ -15,6 +15,7 @@ import type {
   RolloutReport,
 } from "../../engine/index.ts";
 import { redactFields, secretValuesOf, SecretScrubber, type UiField } from "./redact.ts";
+import type { StatusLocation } from "./status-file.ts";
 
 /** The few fields of a device the dashboard needs (the live cache's compact record). */
 export interface UiDevice {
@@ -234,6 +235,8 @@ export class UiReadModel {
   private merged: { rows: readonly FleetRow[]; objects: readonly FleetRow[]; devices: readonly FleetRow[] } | undefined;
   /** Values of the fleet's Secrets (and the engine's own credentials): never in a response. */
   readonly secrets = new SecretScrubber();
+  /** Where the fleet's status documents go (bosun.yaml), once a commit was applied. */
+  status: StatusLocation | undefined;
   /** Increases with every change of what the API shows: the SSE stream sends it. */
   seq = 0;
   private readonly listeners = new Set<(seq: number) => void>();
@@ -269,6 +272,8 @@ export class UiReadModel {
     const apiVersions = new Map<string, string>();
     for (const o of desired.objects) apiVersions.set(keyOf(o), o.apiVersion);
     this.secrets.replace(secretValuesOf(desired.objects));
+    const status = (desired.config as { status?: StatusLocation } | undefined)?.status;
+    if (status) this.status = { mode: status.mode, branch: status.branch, folder: status.folder };
     const next = new Map<string, { apiVersion: string; backend: string; status: ObjectStatus }>();
     for (const s of statuses) {
       const key = keyOf(s);

@@ -306,6 +306,7 @@ export class UiServer {
       sentSeq = this.model.seq;
       lastSent = Date.now();
       const summary = this.model.summary();
+      lastStale = summary.engine.stale;
       res.write(`id: ${summary.seq}\nevent: update\ndata: ${this.model.secrets.scrub(JSON.stringify(summary))}\n\n`);
     };
     let sentSeq = -1;
@@ -330,7 +331,6 @@ export class UiServer {
     }, this.options.heartbeatMs ?? 5000);
     heartbeat.unref();
     this.streams.add(res);
-    lastStale = this.model.engine().stale;
     send();
     const done = (): void => {
       unsubscribe();

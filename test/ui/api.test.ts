@@ -234,6 +234,47 @@ describe("dashboard API", () => {
   });
 });
 
+describe("dashboard staleness", () => {
+  it("pushes a stale summary to open streams once no pass finished for staleAfterMs", async () => {
+    const now = { t: 0 };
+    const model = fedModel(now);
+    const ui = new UiServer({ model, settings: { enabled: true }, coalesceMs: 10, heartbeatMs: 20 });
+    const server = createServer((req, res) => ui.handle(req, res));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const abort = new AbortController();
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/stream`, {
+        signal: abort.signal,
+      });
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      const summaries: { engine: { stale: boolean } }[] = [];
+      let text = "";
+      const next = async (): Promise<{ engine: { stale: boolean } }> => {
+        for (;;) {
+          const m = /event: update\ndata: (.*)\n\n/.exec(text);
+          if (m) {
+            text = text.slice(m.index + m[0].length);
+            const s = JSON.parse(m[1]!) as { engine: { stale: boolean } };
+            summaries.push(s);
+            return s;
+          }
+          text += decoder.decode((await reader.read()).value);
+        }
+      };
+      expect((await next()).engine.stale).toBe(false);
+      now.t += 61_000; // the engine stops passing
+      expect((await next()).engine.stale).toBe(true);
+      model.pass({ kind: "applied", commit: "c0ffee0000000000000000000000000000000000", objects: 4 });
+      expect((await next()).engine.stale).toBe(false);
+    } finally {
+      abort.abort();
+      ui.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe("dashboard access", () => {
   const model = fedModel({ t: 0 });
 

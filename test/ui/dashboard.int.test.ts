@@ -315,6 +315,10 @@ describe("dashboard in a browser during a lab rollout", () => {
     expect(page.url()).toContain("kind=NetworkSwitch");
     await page.goto(`${base}/ui/objects/DeviceProcessDeployment/${ns.name}/switch-agent`);
     await page.waitForSelector('[data-testid="events"]');
+    // Its status file, as committed on the status branch.
+    const statusFile = (await page.getByTestId("status-file").textContent()) ?? "";
+    expect(statusFile).toContain("kind: DeviceProcessDeployment");
+    expect(statusFile).toContain("name: switch-agent");
     expect(await page.textContent('[data-testid="events"]')).toMatch(/Rollout|Wave|Approval|Created|Updated/i);
   });
 
