@@ -35,6 +35,7 @@ interface AgentDoc {
   cpu?: string;
   memory?: string;
   kernel?: string;
+  reschedule?: boolean;
 }
 
 function agentYaml(a: AgentDoc): string {
@@ -46,7 +47,7 @@ kind: FARAgent
 metadata:
   name: ${a.name}
   namespace: ${NS}
-spec:
+${a.reschedule ? "  annotations:\n    far.bosun.dev/on-host-unreachable: reschedule\n" : ""}spec:
   taskId: task-${a.name}
   resourceLimits:
     cpu: "${a.cpu ?? "1"}"
@@ -375,6 +376,26 @@ describe("FAR agents on two lab Flintlock hosts (simulated provider)", () => {
         .map((v) => v.name)
         .sort(),
     ).toEqual(roamingHost === "blade-a" ? ["on-a", "roaming"] : ["on-a"]);
+  });
+
+  it("moves an agent off a host that stops answering only when its fleet file says so", async () => {
+    const agents: AgentDoc[] = [
+      { name: "mover", state: "active", reschedule: true },
+      { name: "stayer", state: "active", host: "blade-b" },
+    ];
+    await converge(fleet(agents));
+    const from = where("mover")[0] as string;
+    const other = from === "blade-a" ? "blade-b" : "blade-a";
+    await host(from).stop();
+    const statuses = await converge(fleet(agents));
+    // (The stopped host still lists its old microVM: it is gone from the network, not deleted.)
+    expect(where("mover").filter((h) => h !== from)).toEqual([other]);
+    expect(agentStatus("mover")).toMatchObject({ currentState: "active", host: other });
+    expect(
+      records.events.some((e) => e.startsWith(`${NS}/mover Rescheduled:`) && e.includes(`host ${from} is unreachable`)),
+    ).toBe(true);
+    expect(status(statuses, "mover")).toMatchObject({ phase: "Ready" });
+    if (from === "blade-b") expect(status(statuses, "stayer")).toMatchObject({ phase: "Unreachable" });
   });
 
   it("resumes after an engine restart mid-transition without a second microVM", async () => {

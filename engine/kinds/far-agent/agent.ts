@@ -10,6 +10,8 @@ import { digest } from "../canonical-json.ts";
 import { compileSelector, type LabelSelector, type Matcher } from "../selector.ts";
 import { AGENT_LABEL, MICROVM_API_VERSION, MICROVM_KIND, REVISION_LABEL } from "./ports.ts";
 
+export const RESCHEDULE_ANNOTATION = "far.bosun.dev/on-host-unreachable";
+
 export type LifecycleState = "active" | "sleep" | "resurrect" | "blocked" | "force-sleep";
 
 export interface FarAgent {
@@ -22,6 +24,11 @@ export interface FarAgent {
   /** A named host, or undefined when a selector places it. */
   readonly host: string | undefined;
   readonly selects: Matcher;
+  /**
+   * Placed by selector and annotated `far.bosun.dev/on-host-unreachable: reschedule`: when its host stops
+   * answering, it is placed on another host (the kept root volume stays behind). Default: it waits.
+   */
+  readonly reschedule: boolean;
   readonly revision: string;
   /** The microVM spec (without host), as the sink gets it. */
   readonly vm: JsonObject;
@@ -96,6 +103,7 @@ export function readAgent(object: FleetObject): FarAgent {
   const revision = digest(vmSpec, 12);
   const selector = microvm["hostSelector"] as LabelSelector | undefined;
   const host = typeof microvm["host"] === "string" ? microvm["host"] : undefined;
+  const annotations = rec(rec(object.body["metadata"])["annotations"]);
   return {
     object,
     namespace: object.namespace,
@@ -104,7 +112,8 @@ export function readAgent(object: FleetObject): FarAgent {
     vcpu,
     memoryMiB,
     host,
-    selects: host !== undefined ? (labels) => labels["kubernetes.io/hostname"] === host : compileSelector(selector),
+    selects: host !== undefined ? () => false : compileSelector(selector),
+    reschedule: host === undefined && annotations[RESCHEDULE_ANNOTATION] === "reschedule",
     revision,
     vm: {
       apiVersion: MICROVM_API_VERSION,

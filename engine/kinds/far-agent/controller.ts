@@ -76,6 +76,8 @@ interface Target {
   readonly vm: LiveMicroVM | undefined;
   readonly unreachable: boolean;
   readonly host: string | undefined;
+  /** The unreachable host it is being moved off (fleet file opted in). */
+  readonly evacuate?: string;
 }
 
 interface Outcome {
@@ -164,6 +166,11 @@ export class FarAgentController implements KindController {
       const live = vms.filter((v) => v.state !== "DELETING");
       const deleting = vms.some((v) => v.state === "DELETING");
       const host = live[0]?.host ?? vms[0]?.host ?? mem.host;
+      if (host !== undefined && hostState.has(host) && !reachable(host) && agent.reschedule && wantsVM(agent.state)) {
+        // The fleet file says to move it: place it anew elsewhere (its kept volume stays on the dead host).
+        targets.push({ agent, vm: undefined, unreachable: false, host: undefined, evacuate: host });
+        continue;
+      }
       if (host !== undefined && hostState.has(host) && !reachable(host)) {
         const error = hostState.get(host)?.error ?? "no answer";
         outcomes.set(k, {
@@ -211,7 +218,7 @@ export class FarAgentController implements KindController {
       }
       if (live.length > 1) {
         // More than one microVM for an agent (a create retried by someone): keep the best, stop the rest.
-        const keep = pickVM(live, agent.revision);
+        const keep = pickVM(live, agent.revision, mem.host);
         for (const v of live) if (v !== keep) stops.push(fleet.stop(v.host, v.uid, 0, signal));
         targets.push({ agent, vm: keep, unreachable: false, host: keep?.host });
       } else
@@ -333,7 +340,8 @@ export class FarAgentController implements KindController {
           u.memoryMiB = freed.memoryMiB + t.agent.memoryMiB;
         }
       } else {
-        const kept = mem.host !== undefined && hosts.some((h) => h.name === mem.host) ? mem.host : undefined;
+        const kept =
+          mem.host !== undefined && !t.evacuate && hosts.some((h) => h.name === mem.host) ? mem.host : undefined;
         const placed = placeOne(
           {
             key: k,
@@ -380,19 +388,23 @@ export class FarAgentController implements KindController {
           this.mem(k).currentState !== undefined &&
           this.mem(k).currentState !== "active" &&
           c.target.agent.state === "resurrect";
-        const why = c.target.vm
-          ? c.target.vm.state === "FAILED" || !c.target.vm.intact
-            ? "Recreating"
-            : "Updating"
-          : resurrect
-            ? "Resurrecting"
-            : this.mem(k).currentState === "active"
+        const why = c.target.evacuate
+          ? "Rescheduled"
+          : c.target.vm
+            ? c.target.vm.state === "FAILED" || !c.target.vm.intact
               ? "Recreating"
-              : "Starting";
+              : "Updating"
+            : resurrect
+              ? "Resurrecting"
+              : this.mem(k).currentState === "active"
+                ? "Recreating"
+                : "Starting";
         outcomes.set(k, {
           currentState: "starting",
           reason: why,
-          message: `${change?.reason ?? "created"}: microVM ${c.target.agent.name} on ${c.host}`,
+          message: c.target.evacuate
+            ? `host ${c.target.evacuate} is unreachable and the agent may move: microVM ${c.target.agent.name} created on ${c.host} (its kept volume stays on ${c.target.evacuate})`
+            : `${change?.reason ?? "created"}: microVM ${c.target.agent.name} on ${c.host}`,
           ready: false,
           progressing: true,
           host: c.host,
@@ -601,9 +613,12 @@ function indexSnapshots(snapshots: readonly HostSnapshot[]): {
   return { byAgent, usage };
 }
 
-function pickVM(vms: readonly LiveMicroVM[], revision: string): LiveMicroVM | undefined {
+/** The microVM to keep of several: running, on the revision, on the host the agent was last placed on. */
+function pickVM(vms: readonly LiveMicroVM[], revision: string, host: string | undefined): LiveMicroVM | undefined {
   const score = (v: LiveMicroVM): number =>
-    (v.state === "CREATED" ? 4 : v.state === "PENDING" ? 2 : 0) + (v.labels[REVISION_LABEL] === revision ? 1 : 0);
+    (v.state === "CREATED" ? 8 : v.state === "PENDING" ? 4 : 0) +
+    (v.host === host ? 2 : 0) +
+    (v.labels[REVISION_LABEL] === revision ? 1 : 0);
   return [...vms].sort((a, b) => score(b) - score(a) || (a.uid < b.uid ? -1 : 1))[0];
 }
 
