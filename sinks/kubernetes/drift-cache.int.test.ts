@@ -297,7 +297,7 @@ describe("drift from the watch cache, with Kubernetes semantics, on the real api
     });
   });
 
-  it("with self-heal off a Secret's edit is reported per field, values left out, and left alone", async () => {
+  it("with self-heal off a Secret's edit is reported per field, values redacted, and left alone", async () => {
     const withAnnotation = structuredClone(desired);
     (withAnnotation[secret]!["metadata"] as JsonObject)["annotations"] = { "bosun.dev/self-heal": "false" };
     expect((await pass(withAnnotation)).find((c) => c.ref.kind === "Secret")?.action).toBe("configured");
@@ -309,7 +309,7 @@ describe("drift from the watch cache, with Kubernetes semantics, on the real api
       action: "skipped",
       ref,
       reason: "drift (self-heal off): /data/user",
-      fields: [{ pointer: "/data/user" }],
+      fields: [{ pointer: "/data/user", desired: "(redacted)", live: "(redacted)" }],
     });
     // One dry run rules out a server-side no-op; nothing is written.
     expect(requests.filter((r) => !r.endsWith("dryRun"))).toEqual([]);
@@ -319,7 +319,7 @@ describe("drift from the watch cache, with Kubernetes semantics, on the real api
     expect(requests).toEqual([]);
     // `bosun plan` (the backend's LiveSource) shows it the same way, from the cache.
     expect(await backend.live.diff([withAnnotation[secret]!], signal())).toEqual([
-      { state: "drifted", fields: [{ pointer: "/data/user" }] },
+      { state: "drifted", fields: [{ pointer: "/data/user", desired: "(redacted)", live: "(redacted)" }] },
     ]);
     const live = await reader.get(ref);
     expect(Buffer.from(String((live?.["data"] as JsonObject)["user"]), "base64").toString()).toBe("root");

@@ -108,12 +108,12 @@ describe("status files show drift per field", () => {
   const drift = (objects: readonly JsonObject[]): Change[] =>
     objects.map((o) =>
       o["kind"] === "Secret"
-        ? // The Kubernetes sink leaves a Secret's values out of its changes already.
+        ? // The Kubernetes sink puts (redacted) in place of a Secret's values already.
           {
             action: "skipped",
             ref: refOf(o),
             reason: "drift (self-heal off): /data/token",
-            fields: [{ pointer: "/data/token" }],
+            fields: [{ pointer: "/data/token", desired: "(redacted)", live: "(redacted)" }],
           }
         : {
             action: "configured",
@@ -128,7 +128,10 @@ describe("status files show drift per field", () => {
     const cm = statuses.find((s) => s.name === "settings");
     const secret = statuses.find((s) => s.name === "creds");
     expect(cm?.drift).toEqual([{ pointer: "/data/level", desired: "info", live: "debug" }]);
-    expect(secret).toMatchObject({ phase: "Skipped", drift: [{ pointer: "/data/token" }] });
+    expect(secret).toMatchObject({
+      phase: "Skipped",
+      drift: [{ pointer: "/data/token", desired: "(redacted)", live: "(redacted)" }],
+    });
     const cmText = renderObjectStatus(cm!, 65_536);
     expect(cmText).toContain("drift:\n  - pointer: /data/level\n    live: debug\n    desired: info\n");
     const secretText = renderObjectStatus(
