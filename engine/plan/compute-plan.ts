@@ -23,7 +23,9 @@ export interface PlanOptions {
 /** Reads live state through each backend and builds the plan for a desired state. Writes nothing. */
 export async function computePlan(desired: DesiredState, options: PlanOptions, signal: AbortSignal): Promise<Plan> {
   const backends = new Map(options.backends.map((b) => [b.name, b]));
-  const parts = partition(desired.objects, options.kinds, new Set(backends.keys()));
+  const parts = partition(desired.objects, options.kinds, new Set(backends.keys()), {
+    selfHeal: desired.config.defaults.selfHeal,
+  });
   const objects: PlanInput["objects"][number][] = [];
   const deletions: PlanInput["deletions"][number][] = [];
   const rollouts: RolloutPlan[] = [];

@@ -222,7 +222,9 @@ export class FleetReconciler implements DesiredStateConsumer {
     if (this.lastPartition?.objects !== desired.objects) {
       this.lastPartition = {
         objects: desired.objects,
-        parts: partition(desired.objects, this.options.kinds, new Set(this.backends.keys())),
+        parts: partition(desired.objects, this.options.kinds, new Set(this.backends.keys()), {
+          selfHeal: desired.config.defaults.selfHeal,
+        }),
       };
     }
     return this.lastPartition.parts;

@@ -1,3 +1,4 @@
+import { SELF_HEAL_ANNOTATION } from "../diff/types.ts";
 import type { KindRegistry } from "../kinds/kind-registry.ts";
 import type { KindRegistration } from "../kinds/registration.ts";
 import { Labels, MANAGER } from "../model/device.ts";
@@ -25,9 +26,18 @@ export interface Partition {
  * its kind's extra labels, without `spec.dependsOn` (the engine's, not the backend's) and without a
  * namespace when the object is cluster-scoped (kustomize and Helm output often carry one).
  */
-export function manifestOf(object: FleetObject, kind: KindRegistration | undefined): JsonObject {
+export function manifestOf(
+  object: FleetObject,
+  kind: KindRegistration | undefined,
+  defaults: ManifestDefaults = { selfHeal: true },
+): JsonObject {
   const body = structuredClone(object.body) as JsonObject;
   const metadata = (body["metadata"] ??= {}) as JsonObject;
+  const annotations = (metadata["annotations"] ?? {}) as Record<string, string>;
+  // bosun.yaml `defaults.selfHeal: false` reaches every sink as the per-object override (which an object may set itself).
+  if (!defaults.selfHeal && annotations[SELF_HEAL_ANNOTATION] === undefined) {
+    metadata["annotations"] = { ...annotations, [SELF_HEAL_ANNOTATION]: "false" };
+  }
   // Cluster-scoped (a built-in kind, or a CRD with scope: Cluster): the server drops a namespace, so Bosun does too.
   if (object.namespace === "") delete metadata["namespace"];
   const labels = (metadata["labels"] ?? {}) as Record<string, string>;
@@ -38,11 +48,18 @@ export function manifestOf(object: FleetObject, kind: KindRegistration | undefin
   return body;
 }
 
+/** What bosun.yaml's defaults put on every manifest. */
+export interface ManifestDefaults {
+  /** `defaults.selfHeal`: false marks each object `bosun.dev/self-heal: "false"` unless it says otherwise. */
+  readonly selfHeal: boolean;
+}
+
 /** Sorts the desired state by where each object goes: a registered backend, inventory, or nowhere yet. */
 export function partition(
   objects: readonly FleetObject[],
   kinds: KindRegistry,
   backends: ReadonlySet<string>,
+  defaults: ManifestDefaults = { selfHeal: true },
 ): Partition {
   const byBackend = new Map<string, Routed[]>();
   const inventory: FleetObject[] = [];
@@ -59,7 +76,7 @@ export function partition(
       const kind = kinds.get(object.apiVersion, object.kind);
       let list = byBackend.get(place.backend);
       if (!list) byBackend.set(place.backend, (list = []));
-      list.push({ object, manifest: manifestOf(object, kind), kind });
+      list.push({ object, manifest: manifestOf(object, kind, defaults), kind });
     }
   }
   const sorted = new Map([...byBackend.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
