@@ -34,7 +34,7 @@ export function manifestOf(
   const body = structuredClone(object.body) as JsonObject;
   const metadata = (body["metadata"] ??= {}) as JsonObject;
   const annotations = (metadata["annotations"] ?? {}) as Record<string, string>;
-  // bosun.yaml `defaults.selfHeal: false` reaches every sink as the per-object override (which an object may set itself).
+  // bosun.yaml `defaults.selfHeal: false` reaches every sink as the per-object override (an object may set its own).
   if (!defaults.selfHeal && annotations[SELF_HEAL_ANNOTATION] === undefined) {
     metadata["annotations"] = { ...annotations, [SELF_HEAL_ANNOTATION]: "false" };
   }
