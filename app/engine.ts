@@ -120,6 +120,20 @@ export function livenessOf(
   return { ok: true, text: "ok\n" };
 }
 
+/** Node's raw `listen EADDRINUSE …` from the webhook server, as an error naming git.webhook and the fix. */
+function webhookListenError(error: unknown, config: EngineConfig): unknown {
+  const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (!config.git?.webhook || e.syscall !== "listen" || error instanceof BosunError) return error;
+  const at = `git.webhook ${e.address ?? config.git.webhook.host ?? "127.0.0.1"}:${e.port ?? config.git.webhook.port}`;
+  const why =
+    e.code === "EADDRINUSE"
+      ? "is in use by another process; pick another git.webhook.port or stop that process"
+      : e.code === "EACCES"
+        ? "needs privileges (ports below 1024); pick a port from 1024 up"
+        : `cannot be listened on (${e.code ?? e.message}); check git.webhook.host and port`;
+  return new BosunError(at, why, { cause: error, code: "LISTEN" });
+}
+
 /** Creates `dir` if needed and checks the engine can write there; else a BosunError naming `setting`. */
 async function usableFolder(dir: string, setting: string): Promise<void> {
   try {
@@ -281,7 +295,7 @@ export async function startEngine(
   } catch (error) {
     await loop.stop().catch(() => undefined);
     await release();
-    throw error;
+    throw webhookListenError(error, config);
   }
   liveness.running = true;
   logger.info({ url }, "metrics and health endpoints listening");

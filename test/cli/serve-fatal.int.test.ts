@@ -102,6 +102,18 @@ describe("bosun serve exits 1 on a fatal start-up problem", () => {
     expect(stderr).toContain(`listen 127.0.0.1:${busyPort}: is in use by another process; pick another listen.port`);
   });
 
+  it("a webhook port in use", async () => {
+    const { code, stderr } = await serve(
+      config({ git: { webhook: { port: busyPort, secretEnv: "BOSUN_TEST_WEBHOOK_SECRET" } } }),
+      { ...process.env, BOSUN_TEST_WEBHOOK_SECRET: "s3cret-value" },
+    );
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      `git.webhook 127.0.0.1:${busyPort}: is in use by another process; pick another git.webhook.port`,
+    );
+    expect(stderr).not.toContain("s3cret-value");
+  });
+
   it("a kubeconfig that does not exist", async () => {
     const { code, stderr } = await serve({ ...config(), kubernetes: { kubeconfig: join(dir, "nope") } });
     expect(code).toBe(1);
