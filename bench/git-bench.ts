@@ -190,6 +190,26 @@ async function child(args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
 }
 
+/** Where the time went (issue 21), measured once; kept with every re-run of the bench. */
+const PROFILE = [
+  "## Where the time goes (profiles, issue 21)",
+  "",
+  "Measured 2026-11-30 10:31–10:46 UTC on this machine at load average 10–12 (five engineers sharing 2 cores), so absolute numbers are inflated; the split is what matters. `node --cpu-prof` of one cold fetch + read of the 5,000-file repo, lab server in another process, self time by area:",
+  "",
+  "| area | before (isomorphic-git fetch + readBlob walk): 2,942 ms wall | after (Bosun's v2 fetch + indexPack + object cache): 276 ms wall |",
+  "|---|---:|---:|",
+  "| waiting on the server (GET info/refs + ls-refs + upload-pack; pack generation) | 1,177 ms | 168 ms |",
+  "| fs syscalls + ENOENT errors: each readBlob probes the loose path, re-lists objects/pack | 618 ms | 55 ms |",
+  "| pako inflate: every object inflated twice (indexing the pack, then readBlob) | 564 ms | 0 (Node zlib, once: 13 ms) |",
+  "| isomorphic-git JS (readSlice, GitPackIndex.fromPack, tree parse) | 279 ms | 6 ms |",
+  "| Bosun indexPack (offsets, deltas, sha1, crc32, .idx) | — | 39 ms |",
+  "| GC | 198 ms | 81 ms |",
+  "",
+  "Before this change, same machine and load, `npm run bench:git` of commit 12d4338 (3 runs): fetch+read 3,112 ms vs native 316 (9.9×); status commit + push with native commits interleaved (so every write had a foreign commit to fetch) 1,918 ms vs native 539 (3.6×); unchanged poll 82 ms wall. The status write's time went to isomorphic-git's fetch of the whole 5,000-file status tree (depth 1 without have-based pruning), its JavaScript pack indexing, a full rebuild hashing all 5,000 files (the writer's delta was dropped whenever the head was not its own), and push's object walk over both whole trees.",
+  "",
+  "What replaced it: one protocol v2 ls-refs POST with ref-prefix (answers compared byte for byte, not re-parsed) and one protocol v2 fetch POST (`thin-pack`, `have` = the mirror's last commits: a shallow fetch without thin-pack resends the whole tree); the pack indexed once (pack.ts) straight into the shared object cache; status writes as a delta, plus a tree diff of a foreign commit that skips equal subtrees; one receive-pack POST with only the added objects.",
+];
+
 // ---------------------------------------------------------------- parent
 
 async function main(): Promise<void> {
@@ -314,6 +334,8 @@ async function main(): Promise<void> {
     "",
     "Notes: native fetch+read = `git clone --bare --depth 1 --single-branch` + `git cat-file --batch-all-objects --batch`. Bosun's = GitMirror.open + fetchRevision (one protocol v2 ls-refs, one protocol v2 fetch; the pack indexed once with Node's zlib and crypto into the shared object cache, .pack + .idx written for isomorphic-git) + FleetTreeReader.read (every tree and blob from that cache), in a fresh process per run (its peak RSS is its own; the floor is the same process before any work).",
     "Native status write = `git pull --ff-only` + commit + `git push` in a clone; Bosun's = StatusWriter.write (ls-refs; when the branch moved, one fetch with `have` = our last commit, so only the foreign commit's objects come; tree diff of the foreign commit; delta of our files; one receive-pack POST with only the new objects). Foreign commits are pushed untimed by a third clone before each timed write.",
+    "",
+    ...PROFILE,
     "",
     "Raw runs (ms):",
     "",
