@@ -44,7 +44,7 @@ export function fleetView(params: URLSearchParams, navigate: (url: string) => vo
 
   const el = h("section", { "aria-labelledby": "fleet-title", class: "fleet" });
   const title = h("h1", { id: "fleet-title" }, "Fleet");
-  const cards = h("ul", { class: "cards", "aria-label": "Counts by phase" });
+  const cards = h("div", { class: "facets", "data-testid": "fleet-counts" });
   const controls = h("form", { role: "search", class: "filters", "aria-label": "Filter the fleet" });
   const count = h("p", { class: "count", "aria-live": "polite", "data-testid": "fleet-count" });
   const viewport = h("div", {
@@ -111,28 +111,37 @@ export function fleetView(params: URLSearchParams, navigate: (url: string) => vo
     navigate(`/ui/fleet${qs ? `?${qs}` : ""}`);
   };
 
+  const group = (label: string, param: string, facet: Record<string, number>): HTMLElement =>
+    h(
+      "div",
+      { class: "group" },
+      h("h2", { class: "group-label", id: `facet-${param}` }, label),
+      h(
+        "ul",
+        { class: "cards", "aria-labelledby": `facet-${param}` },
+        Object.entries(facet)
+          .sort((a, b) => b[1] - a[1])
+          .map(([value, n]) =>
+            h(
+              "li",
+              { class: `card ${param === "phase" ? `phase-${value.toLowerCase()}` : ""}` },
+              h(
+                "a",
+                { href: `/ui/fleet?${param}=${encodeURIComponent(value)}` },
+                h("span", { class: "n" }, n.toLocaleString("en")),
+                value,
+              ),
+            ),
+          ),
+      ),
+    );
   const renderCards = (): void => {
     if (!facets) return;
-    const phases = Object.entries(facets.phase).sort((a, b) => b[1] - a[1]);
     replace(
       cards,
-      h(
-        "li",
-        { class: "card" },
-        h(
-          "span",
-          { class: "n" },
-          Object.values(facets.kind).reduce((a, b) => a + b, 0),
-        ),
-        "all",
-      ),
-      phases.map(([phase, n]) =>
-        h(
-          "li",
-          { class: `card phase-${phase.toLowerCase()}` },
-          h("a", { href: `/ui/fleet?phase=${encodeURIComponent(phase)}` }, h("span", { class: "n" }, n), phase),
-        ),
-      ),
+      group("By phase", "phase", facets.phase),
+      group("By backend", "backend", facets.backend),
+      group("By kind", "kind", facets.kind),
     );
   };
 
@@ -187,7 +196,8 @@ export function fleetView(params: URLSearchParams, navigate: (url: string) => vo
       count.textContent = `${total.toLocaleString("en")} ${total === 1 ? "row" : "rows"}`;
       if (p === 0) {
         renderCards();
-        if (!controls.firstChild) renderControls();
+        // The option counts follow the fleet, but never under the user's hands.
+        if (!controls.contains(document.activeElement)) renderControls();
       }
       renderWindow();
     } finally {

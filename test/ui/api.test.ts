@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { builtinKinds } from "../../engine/index.ts";
-import { UiReadModel, UiServer, type UiSettings } from "../../app/ui/index.ts";
+import { resolveUiConfig, UiReadModel, UiServer, type UiSettings } from "../../app/ui/index.ts";
 import {
   change,
   configMap,
@@ -231,6 +231,61 @@ describe("dashboard API", () => {
     expect(ids).toHaveLength(3);
     expect(ids[1]).toBe(seq);
     expect(ids[2]).toBe(seq + 1);
+  });
+});
+
+describe("dashboard rollouts and config", () => {
+  it("names the failing devices of a paused wave, with no approve command", () => {
+    const model = new UiReadModel({ kinds: builtinKinds });
+    model.applied(desiredOf([deployment]), [statusOf(deployment, "Paused")]);
+    const waiting = rolloutWaiting();
+    model.report(
+      report(
+        [],
+        [
+          {
+            ...waiting,
+            status: {
+              ...waiting.status,
+              phase: "Paused",
+              waves: [
+                {
+                  name: "canary",
+                  state: "paused",
+                  approval: "auto",
+                  total: 4,
+                  updated: 4,
+                  ready: 1,
+                  failed: 3,
+                  unreachable: 0,
+                },
+              ],
+              failingDevices: ["tor1-01 (canary): Failed: exit 3", "tor1-02 (canary): CrashLoop: health check failed"],
+              failingDevicesOmitted: 1,
+            },
+            waiting: "wave canary failed its success threshold (1/4 ready, 75% needed)",
+          },
+        ],
+      ),
+    );
+    const [r] = model.rolloutList();
+    expect(r).toMatchObject({
+      phase: "Paused",
+      waiting: "wave canary failed its success threshold (1/4 ready, 75% needed)",
+      failingDevices: ["tor1-01 (canary): Failed: exit 3", "tor1-02 (canary): CrashLoop: health check failed"],
+      failingDevicesOmitted: 1,
+      budget: { inFlight: 3, maxUnavailable: 2 },
+    });
+    expect(r?.approval).toBeUndefined();
+  });
+
+  it("reads the token from an env variable or a file and refuses a missing one", async () => {
+    process.env["BOSUN_UI_TEST_TOKEN_UNIT"] = TOKEN;
+    expect((await resolveUiConfig({ tokenEnv: "BOSUN_UI_TEST_TOKEN_UNIT" })).token).toBe(TOKEN);
+    await expect(resolveUiConfig({ tokenEnv: "BOSUN_UI_TEST_TOKEN_ABSENT" })).rejects.toThrow(/is not set/);
+    await expect(resolveUiConfig({ tokenFile: "/nonexistent/token" })).rejects.toThrow(/cannot be read \(ENOENT\)/);
+    expect(await resolveUiConfig(undefined)).toEqual({ enabled: true });
+    expect((await resolveUiConfig({ enabled: false })).enabled).toBe(false);
   });
 });
 

@@ -310,7 +310,7 @@ describe("dashboard in a browser during a lab rollout", () => {
     const count = await page.getByTestId("fleet-count").textContent();
     // 3 fleet objects (ConfigMap, Secret, DeviceProcessDeployment) plus 12 switches from the live inventory.
     expect(count).toBe("15 rows");
-    await page.getByLabel("Kind").selectOption("NetworkSwitch");
+    await page.getByLabel("Kind", { exact: true }).selectOption("NetworkSwitch");
     await page.waitForFunction(() => document.querySelector('[data-testid="fleet-count"]')?.textContent === "12 rows");
     expect(page.url()).toContain("kind=NetworkSwitch");
     await page.goto(`${base}/ui/objects/DeviceProcessDeployment/${ns.name}/switch-agent`);
