@@ -7,7 +7,7 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -216,3 +216,23 @@ it("npm start: honest progress, survives an engine crash, stops clean, keeps the
     async () => JSON.stringify({ alive: pidsOf(record).filter(pidAlive), mentioning: processesMentioning(dir) }),
   );
 }, 600_000);
+
+it("a second npm start on a lab folder whose lab still runs refuses, naming the running lab", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "bosun-lab-busy-"));
+  // Stands in for a running lab: a live process whose command line names lab/demo/start.
+  const running = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)", "lab/demo/start.ts"], {
+    stdio: "ignore",
+  });
+  try {
+    await writeFile(join(dir, "lab.json"), JSON.stringify({ pid: running.pid, enginePids: [] }));
+    const lab = startLab(["--lab-dir", dir]);
+    expect(await lab.exited).toBe(1);
+    expect(lab.out()).toContain(
+      `a lab is already running from ${dir} (pid ${running.pid}); stop it (Ctrl-C in its terminal, or kill ${running.pid})`,
+    );
+    expect(JSON.parse(await readFile(join(dir, "lab.json"), "utf8"))).toEqual({ pid: running.pid, enginePids: [] });
+  } finally {
+    running.kill("SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  }
+});
