@@ -3,6 +3,7 @@
  * mTLS and TLS, a Unix socket, Basic auth; the API's asynchronous create and delete, lists and
  * list-streams, its error codes and texts; and servers that are down, hang or answer garbage.
  */
+import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -166,6 +167,12 @@ describe("Flintlock client against the lab flintlockd", () => {
   });
 
   it("needs the Basic token (UNAUTHENTICATED otherwise) and, for mTLS, the client certificate", async () => {
+    // The token from a file works like the one from the environment.
+    const tokenFile = join(dir, "token");
+    writeFileSync(tokenFile, "s3cret-token\n");
+    const fromFile = new FlintlockClient(host.config({ tokenFile }).endpoint, { name: "token-file" });
+    expect(await fromFile.list({ namespace: "nobody" }, signal())).toEqual([]);
+    fromFile.close();
     const noToken = new FlintlockClient(host.config().endpoint, { name: "no-token" });
     await expect(noToken.list({ namespace: "contract" }, signal())).rejects.toMatchObject({
       grpcCode: grpc.status.UNAUTHENTICATED,
