@@ -74,6 +74,9 @@ export class FlintlockClient {
     this.client = new grpc.Client(endpoint.address, credentials, {
       ...channelOptions,
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
+      // A host that was down is tried again soon (grpc-js waits 1 s by default), so the retries below can reach it.
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": 5000,
     });
     this.metadata = new grpc.Metadata();
     const token = basicAuthToken(endpoint);

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -208,6 +208,28 @@ describe("Flintlock client against the lab flintlockd", () => {
       grpcCode: grpc.status.UNAVAILABLE,
     });
     down.close();
+
+    // A connection that drops once (UNAVAILABLE) is retried with backoff; the call then succeeds.
+    let connections = 0;
+    const target = (host.tcpAddress as string).split(":");
+    const flaky: Server = createServer((sock) => {
+      if (connections++ === 0) return sock.destroy();
+      const up = connect(Number(target[1]), target[0] as string);
+      sock.pipe(up).pipe(sock);
+      sock.on("error", () => up.destroy());
+      up.on("error", () => sock.destroy());
+    });
+    await new Promise<void>((r) => flaky.listen(0, "127.0.0.1", r));
+    const flakyPort = (flaky.address() as { port: number }).port;
+    const endpoint = host.config({ tokenEnv: TOKEN_ENV }).endpoint;
+    const retried = new FlintlockClient(
+      { ...endpoint, address: `127.0.0.1:${flakyPort}`, tls: { ...endpoint.tls, serverName: "localhost" } },
+      { name: "flaky", attempts: 5, backoffMs: 100 },
+    );
+    expect(await retried.list({ namespace: "nobody" }, signal())).toEqual([]);
+    expect(connections).toBeGreaterThanOrEqual(2);
+    retried.close();
+    flaky.close();
 
     const hanging: Server = createServer(() => undefined);
     await new Promise<void>((r) => hanging.listen(0, "127.0.0.1", r));
