@@ -41,7 +41,11 @@ let summary: Summary | undefined;
 let streamDown = false;
 
 function renderEngine(): void {
-  if (!summary) return;
+  if (!summary) {
+    banner.hidden = !streamDown;
+    banner.textContent = streamDown ? "The engine does not answer; reconnecting…" : "";
+    return;
+  }
   const e = summary.engine;
   replace(
     engineLine,

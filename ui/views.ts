@@ -164,9 +164,10 @@ export function driftView(): View {
     title: "Drift",
     el,
     async refresh() {
-      const { items } = await getJson<{ items: DriftView[] }>("/api/drift");
+      const { items, total } = await getJson<{ items: DriftView[]; total: number }>("/api/drift?limit=500");
       replace(
         body,
+        total > items.length ? h("p", {}, `The ${items.length} newest of ${total} drifted objects.`) : null,
         items.length === 0
           ? h("p", { "data-testid": "no-drift" }, "No drift: live state matches Git.")
           : h(

@@ -166,6 +166,8 @@ export interface ReadModelOptions {
   readonly maxPasses?: number;
   readonly maxChangesPerObject?: number;
   readonly deviceRowsTtlMs?: number;
+  /** Drift entries kept at most (default 10,000; the oldest go first). */
+  readonly maxDrift?: number;
   readonly now?: () => number;
 }
 
@@ -220,6 +222,7 @@ export class UiReadModel {
   private readonly maxPasses: number;
   private readonly maxChanges: number;
   private readonly ttl: number;
+  private readonly maxDrift: number;
   private objects = new Map<string, { apiVersion: string; backend: string; status: ObjectStatus }>();
   private readonly objectChanges = new Map<string, { at: number; action: string; reason: string }[]>();
   private readonly rollouts = new Map<string, RolloutView>();
@@ -248,6 +251,7 @@ export class UiReadModel {
     this.maxPasses = options.maxPasses ?? 500;
     this.maxChanges = options.maxChangesPerObject ?? 20;
     this.ttl = options.deviceRowsTtlMs ?? 1000;
+    this.maxDrift = options.maxDrift ?? 10_000;
   }
 
   /** Called with `seq` after every change (the SSE stream coalesces). */
@@ -320,6 +324,12 @@ export class UiReadModel {
       }
     }
     if (change.reason.startsWith("drift")) {
+      // Bounded: past maxDrift entries the oldest one goes (a mass edit of generated targets).
+      if (!this.drift.has(key) && this.drift.size >= this.maxDrift) {
+        const oldest = this.drift.keys().next().value;
+        if (oldest !== undefined) this.drift.delete(oldest);
+      }
+      this.drift.delete(key);
       this.drift.set(key, {
         kind: change.ref.kind,
         namespace: change.ref.namespace,
@@ -525,8 +535,12 @@ export class UiReadModel {
     return [...this.rollouts.values()].sort((a, b) => compareRows(a as unknown as FleetRow, b as unknown as FleetRow));
   }
 
-  driftList(): DriftView[] {
-    return [...this.drift.values()].sort((a, b) => b.seenAt - a.seenAt);
+  /** Drifted objects, newest first, a page at a time. */
+  driftList(offset = 0, limit = MAX_LIMIT): { total: number; items: DriftView[] } {
+    // The map keeps insertion order and a re-seen object moves to the end: reversed, newest first.
+    const all = [...this.drift.values()].reverse();
+    const from = Math.max(offset, 0);
+    return { total: all.length, items: all.slice(from, from + Math.min(Math.max(limit, 0), MAX_LIMIT)) };
   }
 
   history(offset = 0, limit = 100): { total: number; items: PassView[] } {

@@ -257,7 +257,7 @@ export class UiServer {
         }
         return this.json(res, 200, { items: m.rolloutList() });
       case "drift":
-        return this.json(res, 200, { items: m.driftList() });
+        return this.json(res, 200, m.driftList(num("offset") ?? 0, num("limit") ?? 500));
       case "history":
         return this.json(res, 200, m.history(num("offset") ?? 0, num("limit") ?? 100));
       case "objects": {

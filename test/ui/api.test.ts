@@ -143,7 +143,11 @@ describe("dashboard API", () => {
     ]);
     const m = fedModel({ t: 0 });
     m.report(report([change(configMap, "unchanged", "unchanged")]));
-    expect(m.driftList().map((d) => d.name)).toEqual(["db-credentials"]);
+    expect(m.driftList().items.map((d) => d.name)).toEqual(["db-credentials"]);
+    const capped = new UiReadModel({ kinds: builtinKinds, maxDrift: 2 });
+    for (const name of ["a", "b", "c"])
+      capped.report(report([change({ ...configMap, name }, "configured", "drift corrected: /data/level")]));
+    expect(capped.driftList()).toMatchObject({ total: 2, items: [{ name: "c" }, { name: "b" }] });
   });
 
   it("keeps passes with commit SHAs, status commits and plan digests", async () => {
