@@ -2,8 +2,8 @@
  * The dashboard's read model: what `/ui` and `/api` show, fed by the engine's pass hooks (object
  * statuses after each apply, the PassReport, the pass outcome) and, for devices, by the live
  * cache. Bounded: one entry per fleet object and rollout, a ring of passes, a ring of drift
- * events; device rows are derived from the live cache on demand (at most once per `deviceRowsTtlMs`)
- * and only pages of them leave the server.
+ * events; device rows are derived from the live cache on demand (at most once per `deviceRowsTtlMs`,
+ * rows up to 10 s old served while they are rebuilt) and only pages of them leave the server.
  */
 import type {
   Change,
@@ -172,6 +172,8 @@ export interface ReadModelOptions {
 }
 
 const MAX_LIMIT = 500;
+/** Device rows this young are served while they are rebuilt after the answer. */
+const STALE_ROWS_MS = 10_000;
 
 function keyOf(o: { kind: string; namespace: string; name: string }): string {
   return `${o.kind}/${o.namespace}/${o.name}`;
@@ -235,6 +237,7 @@ export class UiReadModel {
   private appliedCommit: string | undefined;
   private objectRows: FleetRow[] | undefined;
   private deviceRows: { rows: FleetRow[]; at: number; version: number } | undefined;
+  private rebuildScheduled = false;
   private merged: { rows: readonly FleetRow[]; objects: readonly FleetRow[]; devices: readonly FleetRow[] } | undefined;
   /** Values of the fleet's Secrets (and the engine's own credentials): never in a response. */
   readonly secrets = new SecretScrubber();
@@ -447,13 +450,33 @@ export class UiReadModel {
     return this.objectRows;
   }
 
-  /** Devices from the live cache, each with the state of its processes: Ready, NotReady, Pending or Idle. */
+  /**
+   * Devices from the live cache, each with the state of its processes: Ready, NotReady, Pending or Idle.
+   * Rebuilt at most once per `deviceRowsTtlMs`; rows younger than `staleRowsMs` are served while the
+   * rebuild runs after the answer (so a request at 100,000 devices does not wait for it).
+   */
   private rowsOfDevices(): FleetRow[] {
+    if (!this.options.live) return [];
+    const cached = this.deviceRows;
+    const age = cached ? this.now() - cached.at : Infinity;
+    if (cached && age < this.ttl) return cached.rows;
+    if (cached && age < STALE_ROWS_MS) {
+      if (!this.rebuildScheduled) {
+        this.rebuildScheduled = true;
+        setImmediate(() => {
+          this.rebuildScheduled = false;
+          this.rebuildDeviceRows();
+        });
+      }
+      return cached.rows;
+    }
+    return this.rebuildDeviceRows();
+  }
+
+  private rebuildDeviceRows(): FleetRow[] {
     const live = this.options.live;
     if (!live) return [];
-    const now = this.now();
     const devices = live.devices();
-    if (this.deviceRows && now - this.deviceRows.at < this.ttl) return this.deviceRows.rows;
     const state = new Map<string, string>();
     for (const ns of live.namespaces()) {
       for (const { process } of live.processesIn(ns)) {
@@ -462,11 +485,13 @@ export class UiReadModel {
           : process.phase === "Running" && process.healthy === true
             ? "Ready"
             : "NotReady";
+        // The worst state of a device's processes wins: NotReady, then Pending, then Ready.
         const before = state.get(process.device);
         if (before === undefined || before === "Ready" || (before === "Pending" && s === "NotReady"))
           state.set(process.device, s);
       }
     }
+    // In the live cache's order (by device kind, then name): no sort of 100,000 rows here.
     const rows: FleetRow[] = devices.value.map((d) => ({
       backend: "inventory",
       kind: d.kind,
@@ -474,8 +499,7 @@ export class UiReadModel {
       name: d.name,
       phase: state.get(d.name) ?? "Idle",
     }));
-    rows.sort(compareRows);
-    this.deviceRows = { rows, at: now, version: devices.version };
+    this.deviceRows = { rows, at: this.now(), version: devices.version };
     this.merged = undefined;
     return rows;
   }
