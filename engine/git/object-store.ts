@@ -9,7 +9,18 @@ import * as fs from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { deflateSync } from "node:zlib";
 import git from "isomorphic-git";
-import { objectId, parseTree, type GitObject, type ObjectType, type TreeEntryRaw } from "./pack.ts";
+import {
+  buildPack,
+  indexPack,
+  objectId,
+  parseTree,
+  type GitObject,
+  type ObjectType,
+  type TreeEntryRaw,
+} from "./pack.ts";
+
+/** A batch of at least this many new objects is written as one pack instead of loose objects. */
+const PACK_THRESHOLD = 64;
 
 export interface ObjectStoreOptions {
   /** Bytes of object content kept in memory (default 64 MiB). */
@@ -21,6 +32,8 @@ export class ObjectStore {
   private readonly trees = new Map<string, readonly TreeEntryRaw[]>();
   private bytes = 0;
   private readonly maxBytes: number;
+  /** Objects written since beginBatch(), not on disk yet. */
+  private batch: Map<string, GitObject> | undefined;
   /** Reads served from memory / from the mirror on disk (tests and benches). */
   readonly stats = { hits: 0, misses: 0, written: 0 };
 
@@ -61,7 +74,7 @@ export class ObjectStore {
   }
 
   async read(oid: string): Promise<GitObject> {
-    const hit = this.peek(oid);
+    const hit = this.peek(oid) ?? this.batch?.get(oid);
     if (hit) {
       this.stats.hits++;
       return hit;
@@ -100,10 +113,46 @@ export class ObjectStore {
     return entries;
   }
 
-  /** Writes a loose object (skipped when already cached) and returns its oid. */
+  /**
+   * Collects the objects written until endBatch() and writes them then: one pack when there are many (the first
+   * status write of a big fleet), loose objects otherwise.
+   */
+  beginBatch(): void {
+    this.batch ??= new Map();
+  }
+
+  async endBatch(): Promise<void> {
+    const batch = this.batch;
+    this.batch = undefined;
+    if (!batch || batch.size === 0) return;
+    if (batch.size < PACK_THRESHOLD) {
+      for (const [oid, o] of batch) await this.writeLoose(oid, o.type, o.bytes);
+      return;
+    }
+    const pack = buildPack([...batch.values()]);
+    const { idx, packSha } = await indexPack(pack);
+    const base = `${this.gitdir}/objects/pack/pack-${packSha}`;
+    await mkdir(`${this.gitdir}/objects/pack`, { recursive: true });
+    await writeFile(`${base}.pack`, pack);
+    await writeFile(`${base}.idx`, idx);
+    this.stats.written += batch.size;
+  }
+
+  /** Writes an object (loose, or into the open batch; skipped when already cached) and returns its oid. */
   async write(type: ObjectType, bytes: Uint8Array): Promise<string> {
     const oid = objectId(type, bytes);
-    if (this.objects.has(oid)) return oid;
+    if (this.objects.has(oid) || this.batch?.has(oid)) return oid;
+    if (this.batch) {
+      this.batch.set(oid, { type, bytes });
+      this.put(oid, { type, bytes });
+      return oid;
+    }
+    await this.writeLoose(oid, type, bytes);
+    this.put(oid, { type, bytes });
+    return oid;
+  }
+
+  private async writeLoose(oid: string, type: ObjectType, bytes: Uint8Array): Promise<void> {
     const dir = `${this.gitdir}/objects/${oid.slice(0, 2)}`;
     const path = `${dir}/${oid.slice(2)}`;
     if (!fs.existsSync(path)) {
@@ -113,8 +162,6 @@ export class ObjectStore {
       await rename(tmp, path);
       this.stats.written++;
     }
-    this.put(oid, { type, bytes });
-    return oid;
   }
 }
 

@@ -49,9 +49,14 @@ export async function editTreeIn(
 ): Promise<TreeEdit> {
   const ctx: Ctx = { store, added: new Map() };
   const parts = prefix.split("/").filter(Boolean);
-  const result = await editAt(ctx, baseTree, parts, changes);
-  const tree = result ?? (await write(ctx, "tree", serializeTree([])));
-  return { tree, added: ctx.added };
+  store.beginBatch();
+  try {
+    const result = await editAt(ctx, baseTree, parts, changes);
+    const tree = result ?? (await write(ctx, "tree", serializeTree([])));
+    return { tree, added: ctx.added };
+  } finally {
+    await store.endBatch();
+  }
 }
 
 interface Ctx {

@@ -88,6 +88,9 @@ describe("git at fleet scale (real git server)", () => {
       });
     const target = { branch: "bosun/status", prefix: "" };
     expect((await writer.write(target, snap("Ready-0"), "status 0")).commit).toBeDefined();
+    // The first write adds 300+ objects: written as one pack, which native git accepts.
+    expect(fs.readdirSync(join(mirror.gitdir, "objects", "pack")).filter((f) => f.endsWith(".pack"))).toHaveLength(1);
+    execFileSync("git", ["--git-dir", mirror.gitdir, "fsck", "--no-dangling"]);
 
     // Someone else commits on top: a note of their own and an edit of a file Bosun owns.
     const human = await WorkTree.open(fx.repoUrl, AUTH);
