@@ -8,7 +8,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { builtinKinds } from "../../engine/index.ts";
-import { resolveUiConfig, UiReadModel, UiServer, type UiSettings } from "../../app/ui/index.ts";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readEngineConfig } from "../../app/engine-config.ts";
+import { createUi, resolveUiConfig, UiReadModel, UiServer, type UiSettings } from "../../app/ui/index.ts";
 import {
   change,
   configMap,
@@ -290,6 +294,60 @@ describe("dashboard rollouts and config", () => {
     await expect(resolveUiConfig({ tokenFile: "/nonexistent/token" })).rejects.toThrow(/cannot be read \(ENOENT\)/);
     expect(await resolveUiConfig(undefined)).toEqual({ enabled: true });
     expect((await resolveUiConfig({ enabled: false })).enabled).toBe(false);
+  });
+});
+
+describe("dashboard config and the engine's own credentials", () => {
+  const config = async (ui: string): Promise<unknown> => {
+    const dir = await mkdtemp(join(tmpdir(), "bosun-ui-config-"));
+    const file = join(dir, "engine.yaml");
+    await writeFile(
+      file,
+      `git:\n  repo: { url: https://git.example/fleet.git, ref: main, mirrorDir: ${dir}/m }\n` +
+        `kubernetes: { kubeconfig: ${dir}/kubeconfig }\nui: ${ui}\n`,
+    );
+    return readEngineConfig(file);
+  };
+
+  it("takes ui: in the engine config, strictly", async () => {
+    expect(await config("{ tokenEnv: BOSUN_UI_TOKEN, trustedProxyHeader: X-Forwarded-User }")).toMatchObject({
+      ui: { tokenEnv: "BOSUN_UI_TOKEN", trustedProxyHeader: "X-Forwarded-User" },
+    });
+    await expect(config("{ tokenEnv: A, tokenFile: /b }")).rejects.toThrow(/takes tokenEnv or tokenFile, not both/);
+    await expect(config("{ tokn: x }")).rejects.toThrow(/ui\.tokn is not a known field/);
+    await expect(config("{ staleAfterMs: 10 }")).rejects.toThrow(/staleAfterMs/);
+  });
+
+  it("never answers with the git password or webhook secret, even inside an error text", async () => {
+    const password = "git-password-31f7a9c2e";
+    const webhook = "webhook-secret-8d0b44aa";
+    process.env["BOSUN_GIT_PASSWORD"] = password;
+    process.env["BOSUN_UI_TEST_WEBHOOK"] = webhook;
+    try {
+      const ui = (await createUi({}, { kinds: builtinKinds, secrets: [process.env["BOSUN_UI_TEST_WEBHOOK"]] }))!;
+      ui.model.applied(desiredOf([configMap]), [
+        statusOf(configMap, "Failed", {
+          lastError: `fetch https://bosun:${password}@git.example failed; hook ${webhook}`,
+        }),
+      ]);
+      ui.model.pass({ kind: "applied", commit: "c0ffee0000000000000000000000000000000000", objects: 1 });
+      const s = await serve(ui.model, { enabled: true });
+      try {
+        const body = await (await fetch(`${s.url}/api/objects/ConfigMap/infra/settings`)).text();
+        const page = await (await fetch(`${s.url}/api/fleet`)).text();
+        expect(body).toContain("[redacted]");
+        for (const text of [body, page]) {
+          expect(text).not.toContain(password);
+          expect(text).not.toContain(webhook);
+        }
+      } finally {
+        s.ui.close();
+        await new Promise((r) => s.server.close(r));
+      }
+    } finally {
+      delete process.env["BOSUN_GIT_PASSWORD"];
+      delete process.env["BOSUN_UI_TEST_WEBHOOK"];
+    }
   });
 });
 
