@@ -139,7 +139,8 @@ describe("dashboard in a browser during a lab rollout", () => {
       kubernetes: { kubeconfig: kubeConnection().kubeconfigPath, qps: 100, burst: 200, stateNamespace: ns.name },
       engine: { requeueMs: 300 },
       listen: { host: "127.0.0.1", port: 0 },
-      ui: { tokenEnv: "BOSUN_UI_TEST_TOKEN" },
+      // Stale after 10 s without a pass (passes come every 1.5 s here).
+      ui: { tokenEnv: "BOSUN_UI_TEST_TOKEN", staleAfterMs: 10_000 },
     });
     base = await waitFor(
       "the engine's listener",
@@ -350,14 +351,24 @@ describe("dashboard in a browser during a lab rollout", () => {
     expect(html).not.toContain(b64);
   });
 
-  it("says so when the engine goes away", async () => {
+  it("says stale when the engine stops passing, and so when it goes away", async () => {
     await page.goto(`${base}/ui/rollouts`);
     await page.waitForSelector('[data-testid="rollout-switch-agent"]');
-    expect(await page.getByTestId("stale-banner").isHidden()).toBe(true);
-    await engine.kill("SIGTERM");
     const banner = page.getByTestId("stale-banner");
+    expect(await banner.isHidden()).toBe(true);
+    // Frozen: no pass, no answer, the stream stays open.
+    engine.child.kill("SIGSTOP");
+    try {
+      await banner.waitFor({ state: "visible", timeout: 30_000 });
+      expect(await banner.textContent()).toMatch(/^Stale: the engine has not finished a pass for \d+ s/);
+      await screenshot(page, "engine-stale-banner");
+    } finally {
+      engine.child.kill("SIGCONT");
+    }
+    await banner.waitFor({ state: "hidden", timeout: 30_000 });
+    await engine.kill("SIGTERM");
     await banner.waitFor({ state: "visible", timeout: 30_000 });
-    expect(await banner.textContent()).toMatch(/interrupted|Stale/);
+    expect(await banner.textContent()).toMatch(/interrupted|does not answer/);
     await screenshot(page, "engine-gone-banner");
   });
 });
