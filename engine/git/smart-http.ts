@@ -69,10 +69,33 @@ export interface SmartHttpOptions {
   readonly timeoutMs: number;
 }
 
-const agents = { http: new Agent({ keepAlive: true, maxSockets: 4 }), https: new HttpsAgent({ keepAlive: true }) };
+// Idle sockets are dropped after 4 s, before common servers' keep-alive timeouts (5 s for Node, nginx 75 s).
+const agents = {
+  http: new Agent({ keepAlive: true, maxSockets: 4, timeout: 4_000 }),
+  https: new HttpsAgent({ keepAlive: true, timeout: 4_000 }),
+};
 
-/** One POST to `<url>/<service>`, body collected. Keep-alive agent: the poll reuses the connection. */
+/**
+ * One POST to `<url>/<service>`, body collected. Keep-alive agent: the poll reuses the connection. A kept-alive
+ * socket the server closed just as it was reused (ECONNRESET/EPIPE before any answer) is retried once on a fresh one:
+ * the request never reached the server (and a receive-pack is a compare-and-swap anyway).
+ */
 export async function post(
+  o: SmartHttpOptions,
+  service: "git-upload-pack" | "git-receive-pack",
+  body: Buffer,
+  extraHeaders: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  try {
+    return await postOnce(o, service, body, extraHeaders, signal);
+  } catch (err) {
+    if (!(err instanceof Error) || !(err as { reusedSocket?: boolean }).reusedSocket) throw err;
+    return postOnce(o, service, body, extraHeaders, signal);
+  }
+}
+
+async function postOnce(
   o: SmartHttpOptions,
   service: "git-upload-pack" | "git-receive-pack",
   body: Buffer,
@@ -120,7 +143,11 @@ export async function post(
         });
       },
     );
-    req.on("error", (err) => reject(combined.aborted ? (combined.reason ?? err) : err));
+    req.on("error", (err: Error & { code?: string }) => {
+      if (combined.aborted) return reject(combined.reason ?? err);
+      const stale = req.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE");
+      reject(stale ? Object.assign(err, { reusedSocket: true }) : err);
+    });
     req.end(body);
   });
 }
