@@ -32,6 +32,10 @@ export interface UiServerOptions {
 }
 
 const COOKIE = "bosun_ui_token";
+/** Only the dashboard's own files; no inline script or style attribute (the app sets sizes through the CSSOM). */
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
@@ -150,6 +154,7 @@ export class UiServer {
     res.writeHead(401, {
       "content-type": "text/html; charset=utf-8",
       "www-authenticate": "Bearer",
+      "content-security-policy": CSP,
       ...SECURITY_HEADERS,
     });
     res.end(body);
@@ -193,8 +198,7 @@ export class UiServer {
 <body><div id="app"></div><script type="module" src="/ui/assets/app.js"></script></body></html>`;
     res.writeHead(200, {
       "content-type": "text/html; charset=utf-8",
-      "content-security-policy":
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'",
+      "content-security-policy": CSP,
       ...SECURITY_HEADERS,
     });
     res.end(html);
