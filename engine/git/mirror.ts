@@ -75,6 +75,11 @@ export class GitMirror {
   private v2 = true;
   private readonly lastLsRefs = new Map<string, { raw: Buffer; refs: Map<string, string> }>();
   private readonly resolved = new Map<string, Resolved>();
+  /** Refs every ref check also asks for (the status branch), and what the last answer said about them. */
+  private readonly watched = new Set<string>();
+  private readonly seen = new Map<string, { oid: string | undefined; at: number }>();
+  /** Local ref values last written (an unchanged ref is not rewritten). */
+  private readonly localRefs = new Map<string, string>();
 
   private constructor(options: GitMirrorOptions) {
     const split = splitUrlUserinfo(options.url);
@@ -118,6 +123,25 @@ export class GitMirror {
    * `prefixes` when given (protocol v2 `ref-prefix`; the default is every ref).
    */
   async listRemoteRefs(signal?: AbortSignal, prefixes: readonly string[] = []): Promise<Map<string, string>> {
+    const extra = prefixes.length ? [...this.watched].filter((w) => !prefixes.some((p) => w.startsWith(p))) : [];
+    const asked = [...prefixes, ...extra];
+    const refs = await this.lsRefs(signal, asked);
+    const at = Date.now();
+    for (const w of this.watched) {
+      if (asked.length === 0 || asked.some((p) => w.startsWith(p))) this.seen.set(w, { oid: refs.get(w), at });
+    }
+    return refs;
+  }
+
+  /**
+   * Also asks for `fullRef` in every ref check (one request per poll covers the tracked ref and the status branch);
+   * `fetchBranch(…, {maxAgeMs})` then answers from that.
+   */
+  watchRef(fullRef: string): void {
+    this.watched.add(fullRef);
+  }
+
+  private async lsRefs(signal: AbortSignal | undefined, prefixes: readonly string[]): Promise<Map<string, string>> {
     return this.wrap(`${this.url} (list refs)`, async () => {
       if (this.v2) {
         try {
@@ -201,16 +225,28 @@ export class GitMirror {
    * Fetches a branch that may not exist yet (the status branch). Returns its commit, or
    * `undefined` when the remote has no such branch. Only objects the mirror lacks are sent.
    */
-  async fetchBranch(branch: string, signal?: AbortSignal): Promise<string | undefined> {
+  async fetchBranch(
+    branch: string,
+    signal?: AbortSignal,
+    options: { readonly maxAgeMs?: number } = {},
+  ): Promise<string | undefined> {
     const fullRef = `refs/heads/${branch}`;
-    const refs = await this.listRemoteRefs(signal, [fullRef]);
-    const oid = refs.get(fullRef);
+    // A watched branch seen by a ref check moments ago (this pass's): no second request. A stale value is safe: the
+    // push is a compare-and-swap, so building on an old head is a rejection and a retry with a fresh look.
+    const seen = this.seen.get(fullRef);
+    const oid =
+      options.maxAgeMs !== undefined && seen && Date.now() - seen.at <= options.maxAgeMs
+        ? seen.oid
+        : (await this.listRemoteRefs(signal, [fullRef])).get(fullRef);
     if (!oid) return undefined;
     if (!(await this.hasCommit(oid))) {
       await this.fetchRef(fullRef, oid, this.depth, signal, `${this.url} branch ${branch}`);
       await this.requireFetched(oid, fullRef, `${this.url} branch ${branch}`);
     }
-    await git.writeRef({ fs, gitdir: this.gitdir, ref: fullRef, value: oid, force: true });
+    if (this.localRefs.get(fullRef) !== oid) {
+      await git.writeRef({ fs, gitdir: this.gitdir, ref: fullRef, value: oid, force: true });
+      this.localRefs.set(fullRef, oid);
+    }
     return oid;
   }
 
@@ -288,6 +324,8 @@ export class GitMirror {
     this.stats.pushedObjects += objects.length;
     if (!res.ok) return this.rejection(res.reason ?? "unknown", branch);
     await git.writeRef({ fs, gitdir: this.gitdir, ref, value: commit, force: true });
+    this.localRefs.set(ref, commit);
+    this.seen.delete(ref); // the next write looks again unless a ref check after this push has seen it
     return "ok";
   }
 

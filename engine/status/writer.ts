@@ -80,9 +80,11 @@ export class StatusWriter {
     const { mirror } = this.options;
     const store = mirror.objects;
     const key = `${target.branch}\0${target.prefix}`;
+    // The pass's ref check asks for the status branch too: an unchanged poll stays one request.
+    mirror.watchRef(`refs/heads/${target.branch}`);
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
-      const head = await mirror.fetchBranch(target.branch, signal);
+      const head = await mirror.fetchBranch(target.branch, signal, attempt === 1 ? { maxAgeMs: 15_000 } : {});
       const baseTree = head ? await treeOf(store, head) : undefined;
       const prev = this.last.get(key);
       let changes: TreeChanges;

@@ -110,6 +110,13 @@ describe("git at fleet scale (real git server)", () => {
     expect(mirror.stats.fetchedObjects - fetched).toBeLessThanOrEqual(8);
     // Our commit, root tree, objects/, ConfigMap/, two site trees, two object files, STATUS.md.
     expect(mirror.stats.pushedObjects - pushed).toBeLessThanOrEqual(10);
+    // A pass that changes nothing (ref check of main, then the status write) is one request: the ref check also
+    // asked for the status branch.
+    await mirror.fetchRevision("main");
+    const before = fx.server.requests;
+    await mirror.fetchRevision("main");
+    expect(await writer.write(target, snap("Ready-1"), "status unchanged")).toEqual({ attempts: 0 });
+    expect(fx.server.requests - before).toBe(1);
     const branch = (await readBranch(fx.wt, "bosun/status"))!;
     expect(branch.head).toBe(res.commit);
     expect(await branch.show("notes/ops.md")).toBe("maintenance window\n");
