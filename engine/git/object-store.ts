@@ -9,15 +9,7 @@ import * as fs from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { deflateSync } from "node:zlib";
 import git from "isomorphic-git";
-import {
-  buildPack,
-  indexPack,
-  objectId,
-  parseTree,
-  type GitObject,
-  type ObjectType,
-  type TreeEntryRaw,
-} from "./pack.ts";
+import { buildIndexedPack, objectId, parseTree, type GitObject, type ObjectType, type TreeEntryRaw } from "./pack.ts";
 
 /** A batch of at least this many new objects is written as one pack instead of loose objects. */
 const PACK_THRESHOLD = 64;
@@ -129,8 +121,7 @@ export class ObjectStore {
       for (const [oid, o] of batch) await this.writeLoose(oid, o.type, o.bytes);
       return;
     }
-    const pack = buildPack([...batch.values()]);
-    const { idx, packSha } = await indexPack(pack);
+    const { pack, idx, packSha } = buildIndexedPack([...batch.values()]);
     const base = `${this.gitdir}/objects/pack/pack-${packSha}`;
     await mkdir(`${this.gitdir}/objects/pack`, { recursive: true });
     await writeFile(`${base}.pack`, pack);

@@ -242,12 +242,23 @@ function writeIdx(objects: readonly IndexedObject[], crcs: readonly number[], pa
 
 /** An undeltified pack of `objects` (what Bosun pushes: only the objects a status commit added). */
 export function buildPack(objects: readonly GitObject[]): Buffer {
+  return buildIndexedPack(objects, false).pack;
+}
+
+/** buildPack plus its `.idx` (offsets and CRCs known while writing: nothing is inflated again). */
+export function buildIndexedPack(
+  objects: readonly GitObject[],
+  withIdx = true,
+): { pack: Buffer; idx: Buffer; packSha: string } {
   const parts: Buffer[] = [];
   const head = Buffer.alloc(12);
   head.write("PACK", 0, "latin1");
   head.writeUInt32BE(2, 4);
   head.writeUInt32BE(objects.length, 8);
   parts.push(head);
+  const indexed: IndexedObject[] = [];
+  const crcs: number[] = [];
+  let offset = 12;
   for (const o of objects) {
     let size = o.bytes.byteLength;
     const h: number[] = [];
@@ -259,10 +270,22 @@ export function buildPack(objects: readonly GitObject[]): Buffer {
       size = Math.floor(size / 128);
     }
     h.push(byte);
-    parts.push(Buffer.from(h), deflateSync(o.bytes, { level: 1 }));
+    const header = Buffer.from(h);
+    const data = deflateSync(o.bytes, { level: 1 });
+    parts.push(header, data);
+    if (withIdx) {
+      indexed.push({ ...o, oid: objectId(o.type, o.bytes), offset });
+      crcs.push(crc32(data, crc32(header)));
+    }
+    offset += header.length + data.length;
   }
   const body = Buffer.concat(parts);
-  return Buffer.concat([body, createHash("sha1").update(body).digest()]);
+  const trailer = createHash("sha1").update(body).digest();
+  return {
+    pack: Buffer.concat([body, trailer]),
+    idx: withIdx ? writeIdx(indexed, crcs, trailer) : Buffer.alloc(0),
+    packSha: trailer.toString("hex"),
+  };
 }
 
 export interface TreeEntryRaw {

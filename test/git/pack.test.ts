@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   applyDelta,
+  buildIndexedPack,
   buildPack,
   indexPack,
   objectId,
@@ -105,6 +106,13 @@ describe("pack indexing", () => {
     writeFileSync(packPath, pack);
     git(["index-pack", "-o", join(dir, "built.idx"), packPath]);
     expect((await indexPack(pack)).idx.equals(readFileSync(join(dir, "built.idx")))).toBe(true);
+    const again = buildIndexedPack([
+      { type: "blob", bytes: blob },
+      { type: "tree", bytes: serializeTree([]) },
+      { type: "tree", bytes: tree },
+    ]);
+    expect(again.pack.equals(pack)).toBe(true);
+    expect(again.idx.equals(readFileSync(join(dir, "built.idx")))).toBe(true);
     expect(git(["hash-object", "-t", "tree", "--stdin"], Buffer.from(tree)).toString().trim()).toBe(
       objectId("tree", tree),
     );
