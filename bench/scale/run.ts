@@ -258,6 +258,13 @@ const NOTE_PREFIXES = ["Profile", "Before", "Memory:", "Memory floor", "Memory a
  * last results; BENCH_ONLY=notes rewrites the notes only. scale.json is re-read right before writing
  * (another partial run may have written it meanwhile).
  */
+/** How a part's children ran: cold and bump through tsx (as always recorded), memory and poll from the bundle. */
+function childrenOf(part: string): string {
+  if (part === "cold" || part === "bump") return `children through tsx with --max-old-space-size=${HEAP}`;
+  const how = bundleStatus === "built" ? "plain node" : "bundle build failed: tsx";
+  return `children from the esbuild bundle (${how}) with ${SCENARIO_ARGS().replace("HEAP", HEAP)}`;
+}
+
 function partial(only: Set<string>, raw: Record<string, Result[]>): void {
   const unknown = [...only].filter((x) => x !== "notes" && !(x in PARTS));
   if (unknown.length > 0)
@@ -275,7 +282,7 @@ function partial(only: Set<string>, raw: Record<string, Result[]>): void {
         .map((x) => x.toFixed(2))
         .join(
           " ",
-        )}${name === "kube" ? "" : `; children from the esbuild bundle (${bundleStatus === "built" ? "plain node" : "bundle build failed: tsx"}) with ${SCENARIO_ARGS().replace("HEAP", HEAP)}; retried: ${retried.length === 0 ? "none" : retried.join("; ")}; failed: ${failures.length === 0 ? "none" : failures.join("; ")}`}; raw ${JSON.stringify(partRaw)}`,
+        )}${name === "kube" ? "" : `; ${childrenOf(name)}; retried: ${retried.length === 0 ? "none" : retried.join("; ")}; failed: ${failures.length === 0 ? "none" : failures.join("; ")}`}; raw ${JSON.stringify(partRaw)}`,
     );
   }
   const last = JSON.parse(readFileSync(join(import.meta.dirname, "..", "results", "scale.json"), "utf8")) as {
