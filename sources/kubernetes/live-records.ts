@@ -34,8 +34,8 @@ export function ingest(store: LiveStore, type: "ADDED" | "MODIFIED" | "DELETED",
   const ns = o.metadata.namespace ?? "";
   const name = o.metadata.name;
   if (isDeviceKind(o.kind)) {
-    if (type === "DELETED") store.removeDevice(o.kind, name);
-    else store.upsertDevice({ kind: o.kind, name, labels: labelsOf(o) });
+    if (type === "DELETED") store.removeDevice(o.kind, name, ns);
+    else store.upsertDevice({ kind: o.kind, name, labels: labelsOf(o) }, ns);
   } else if (o.kind === "DeviceProcess") {
     const deployment = o.metadata.labels?.[Labels.deployment];
     if (type === "DELETED" || deployment === undefined) store.removeProcess(ns, name);

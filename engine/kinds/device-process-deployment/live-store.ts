@@ -72,8 +72,12 @@ export class LiveStore implements LiveState {
     return ++this.clock;
   }
 
-  upsertDevice(device: Device): void {
-    const key = `${device.kind}/${device.name}`;
+  /**
+   * A device from the inventory. Kept per namespace, so the removal of a same-named device elsewhere
+   * (another namespace being deleted) never removes this one; the list holds each kind/name once.
+   */
+  upsertDevice(device: Device, namespace = ""): void {
+    const key = `${namespace}/${device.kind}/${device.name}`;
     const old = this.deviceMap.get(key);
     if (old && sameLabels(old.labels, device.labels)) return;
     const labels: Record<string, string> = {};
@@ -83,18 +87,23 @@ export class LiveStore implements LiveState {
     this.deviceList = undefined;
   }
 
-  removeDevice(kind: string, name: string): void {
-    if (!this.deviceMap.delete(`${kind}/${name}`)) return;
+  removeDevice(kind: string, name: string, namespace = ""): void {
+    if (!this.deviceMap.delete(`${namespace}/${kind}/${name}`)) return;
     this.devicesVersion = this.tick();
     this.deviceList = undefined;
   }
 
   devices(): Versioned<readonly Device[]> {
-    this.deviceList ??= [...this.deviceMap.values()].sort(
-      (a, b) =>
-        (KIND_ORDER.get(a.kind) ?? 9) - (KIND_ORDER.get(b.kind) ?? 9) ||
-        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-    );
+    if (!this.deviceList) {
+      // Device names are unique across the inventory; while a same-named device is in two namespaces, list it once.
+      const unique = new Map<string, Device>();
+      for (const d of this.deviceMap.values()) unique.set(`${d.kind}/${d.name}`, d);
+      this.deviceList = [...unique.values()].sort(
+        (a, b) =>
+          (KIND_ORDER.get(a.kind) ?? 9) - (KIND_ORDER.get(b.kind) ?? 9) ||
+          (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+      );
+    }
     return { version: this.devicesVersion, value: this.deviceList };
   }
 
