@@ -6,6 +6,7 @@ import { LiveStore } from "../../engine/kinds/device-process-deployment/live-sto
 import type { LiveState } from "../../engine/kinds/device-process-deployment/ports.ts";
 import { ingest, LIVE_KINDS } from "./live-records.ts";
 import { ManagedObjectCache } from "./managed-objects.ts";
+import { ChangeWaiters } from "./change-waiters.ts";
 
 export interface LiveCacheOptions {
   readonly signal: AbortSignal;
@@ -54,13 +55,14 @@ export class LiveCache {
   readonly stats: LiveCacheStats = { relists: 0, gone: 0, reconnects: 0, events: 0 };
   private readonly kinds: CachedKind[];
   private readonly loops: Promise<void>[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters: ChangeWaiters;
   private started: Promise<void> | undefined;
 
   constructor(
     private readonly client: KubeClient,
     private readonly opts: LiveCacheOptions,
   ) {
+    this.waiters = new ChangeWaiters(opts.signal);
     const ns = opts.namespace !== undefined ? { namespace: opts.namespace } : {};
     this.objects = new ManagedObjectCache(client, {
       signal: opts.signal,
@@ -101,27 +103,11 @@ export class LiveCache {
 
   /** Resolves when `pred()` holds, checked after each change. */
   until(pred: () => boolean, signal?: AbortSignal): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters.delete(check);
-        reject(signal?.reason ?? this.opts.signal.reason);
-      };
-      const check = (): void => {
-        if (!pred()) return;
-        this.waiters.delete(check);
-        signal?.removeEventListener("abort", onAbort);
-        this.opts.signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      this.waiters.add(check);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.opts.signal.addEventListener("abort", onAbort, { once: true });
-    });
+    return this.waiters.until(pred, signal);
   }
 
   private changed(): void {
-    for (const w of [...this.waiters]) w();
+    this.waiters.changed();
   }
 
   /** Paged LIST folded page by page; objects gone since the last list are removed. Returns the resourceVersion. */

@@ -3,6 +3,7 @@ import type { KubeClient } from "../../clients/kubernetes/client.ts";
 import { isGone } from "../../clients/kubernetes/errors.ts";
 import type { KubeObject } from "../../clients/kubernetes/types.ts";
 import { groupOf, type ObjectRef } from "../../engine/model/object-ref.ts";
+import { ChangeWaiters } from "./change-waiters.ts";
 
 /** One kind the cache follows. */
 export interface FollowedKind {
@@ -89,13 +90,14 @@ export class ManagedObjectCache {
   /** Refs given before their kind's scope was known, by kind. */
   private readonly pending = new Map<string, ObjectRef[]>();
   private readonly loops: Promise<void>[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters: ChangeWaiters;
   private readonly label: { readonly key: string; readonly value: string };
 
   constructor(
     private readonly client: KubeClient,
     private readonly opts: ManagedObjectCacheOptions,
   ) {
+    this.waiters = new ChangeWaiters(opts.signal);
     this.label = opts.label ?? { key: "app.kubernetes.io/managed-by", value: "bosun" };
   }
 
@@ -190,23 +192,7 @@ export class ManagedObjectCache {
 
   /** Resolves when `pred()` holds, checked after each change. */
   until(pred: () => boolean, signal?: AbortSignal): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters.delete(check);
-        reject(signal?.reason ?? this.opts.signal.reason);
-      };
-      const check = (): void => {
-        if (!pred()) return;
-        this.waiters.delete(check);
-        signal?.removeEventListener("abort", onAbort);
-        this.opts.signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      this.waiters.add(check);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.opts.signal.addEventListener("abort", onAbort, { once: true });
-    });
+    return this.waiters.until(pred, signal);
   }
 
   async stopped(): Promise<void> {
@@ -214,7 +200,7 @@ export class ManagedObjectCache {
   }
 
   private changed(): void {
-    for (const w of [...this.waiters]) w();
+    this.waiters.changed();
   }
 
   /** Holds `o` if tracked and not older than what is held; true when it was taken. */
