@@ -143,6 +143,9 @@ describe("bosun-agent approve-csrs", () => {
     child.stderr.on("data", (c: Buffer) => (log += c.toString()));
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
     try {
+      // Its own start line (signal handlers are in place) and a watch after it: an earlier test's late watch
+      // request must not make this one signal a process that is still loading.
+      await waitFor("the child's start", () => log.includes("CSR approver started"), 50_000);
       await waitFor("the CSR watch", () => watches > before, 50_000);
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
