@@ -17,13 +17,11 @@
  * resumes where it was and never creates a second VM for an agent.
  */
 import type { Change } from "../../model/change.ts";
-import type { FleetObject } from "../../model/fleet-object.ts";
 import { refKey, type ObjectRef } from "../../model/object-ref.ts";
 import type { Backend, FleetEvent } from "../../reconcile/ports.ts";
-import { resolveMaxUnavailable } from "../../rollout/max-unavailable.ts";
 import { targetRolloutStep } from "../../rollout/rollout-step.ts";
 import type { TargetState } from "../../rollout/target-state.ts";
-import type { Condition, ObjectStatus } from "../../status/types.ts";
+import type { ObjectStatus } from "../../status/types.ts";
 import { digest } from "../canonical-json.ts";
 import type {
   ControllerInput,
@@ -33,70 +31,23 @@ import type {
   PlanInput,
   RolloutPlan,
   RolloutReport,
-  WavePlan,
 } from "../registration.ts";
-import { microVMObject, readAgent, wantsVM, type FarAgent, type LifecycleState } from "./agent.ts";
+import { microVMObject, readAgent, type FarAgent, type LifecycleState } from "./agent.ts";
+import { agentKey } from "./agent-key.ts";
+import { agentStatus, objectStatus, type Memory } from "./agent-status.ts";
+import { indexSnapshots } from "./live-vms.ts";
 import { farAgentMetrics } from "./metrics.ts";
-import { charge, fits, placeOne, type HostUsage } from "./placement.ts";
-import {
-  MICROVM_FLEET,
-  REVISION_LABEL,
-  type AgentStatus,
-  type HostSnapshot,
-  type LiveMicroVM,
-  type MicroVMFleet,
-} from "./ports.ts";
+import { planAgents } from "./plan-agents.ts";
+import { triage, type Target } from "./triage.ts";
+import { failed, notReconciled, runningOutcome, unschedulable, type Outcome } from "./outcome.ts";
+import { fits, placeOne, type HostUsage } from "./placement.ts";
+import { MICROVM_FLEET, REVISION_LABEL, type LiveMicroVM, type MicroVMFleet } from "./ports.ts";
 
-/** How long a sleeping agent's guest gets to power down before its VM is stopped. */
-export const SLEEP_GRACE_MS = 10_000;
 /** Recreates of a failing microVM on one revision before the agent is reported Failed. */
 export const MAX_FAILED_RECREATES = 3;
 
-/** What the controller remembers of one agent between passes (rebuilt from status after a restart). */
-interface Memory {
-  currentState?: string | undefined;
-  lastTransitionTime?: string | undefined;
-  host?: string | undefined;
-  uid?: string | undefined;
-  revision?: string | undefined;
-  reason?: string;
-  message?: string;
-  /** Recreates of a FAILED VM on `failedRevision`. */
-  failures: number;
-  failedRevision?: string;
-  /** When the desired state last changed (transition durations). */
-  desiredSince?: number;
-  desired?: string;
-  /** The status last written, as JSON (written again only on change). */
-  written?: string;
-}
-
-interface Target {
-  readonly agent: FarAgent;
-  readonly vm: LiveMicroVM | undefined;
-  readonly unreachable: boolean;
-  readonly host: string | undefined;
-  /** The unreachable host it is being moved off (fleet file opted in). */
-  readonly evacuate?: string;
-}
-
-interface Outcome {
-  readonly currentState: string;
-  readonly reason: string;
-  readonly message: string;
-  readonly ready: boolean;
-  readonly progressing: boolean;
-  readonly warning?: boolean;
-  readonly host?: string | undefined;
-  readonly uid?: string | undefined;
-}
-
-const key = (o: { namespace: string; name: string }): string => `${o.namespace}/${o.name}`;
+const key = agentKey;
 const reached = (state: LifecycleState): string => (state === "resurrect" ? "active" : state);
-
-function graceFor(state: LifecycleState): number {
-  return state === "force-sleep" ? 0 : SLEEP_GRACE_MS;
-}
 
 function stateOfVM(vm: LiveMicroVM | undefined): TargetState {
   if (!vm) return "missing";
@@ -129,7 +80,7 @@ export class FarAgentController implements KindController {
     const now = input.now;
     if (!fleet) {
       return {
-        statuses: input.objects.map((o) => this.status(o, commit, notReconciled(this.backend.name))),
+        statuses: input.objects.map((o) => objectStatus(o, commit, notReconciled(this.backend.name))),
         changes: [],
         rollouts: [],
       };
@@ -162,67 +113,10 @@ export class FarAgentController implements KindController {
         outcomes.set(k, { ...failed("RecordFailed", recordChange.error.message), progressing: true, host: mem.host });
         continue;
       }
-      const vms = byAgent.get(k) ?? [];
-      const live = vms.filter((v) => v.state !== "DELETING");
-      const deleting = vms.some((v) => v.state === "DELETING");
-      const host = live[0]?.host ?? vms[0]?.host ?? mem.host;
-      if (host !== undefined && hostState.has(host) && !reachable(host) && agent.reschedule && wantsVM(agent.state)) {
-        // The fleet file says to move it: place it anew elsewhere (its kept volume stays on the dead host).
-        targets.push({ agent, vm: undefined, unreachable: false, host: undefined, evacuate: host });
-        continue;
-      }
-      if (host !== undefined && hostState.has(host) && !reachable(host)) {
-        const error = hostState.get(host)?.error ?? "no answer";
-        outcomes.set(k, {
-          currentState: "unknown",
-          reason: "HostUnreachable",
-          message: `host ${host} is unreachable (${error}): the agent's state is unknown; nothing is moved off it`,
-          ready: false,
-          progressing: false,
-          warning: true,
-          host,
-          uid: mem.uid,
-        });
-        if (wantsVM(agent.state)) targets.push({ agent, vm: undefined, unreachable: true, host });
-        continue;
-      }
-      if (!wantsVM(agent.state)) {
-        for (const v of live) stops.push(fleet.stop(v.host, v.uid, graceFor(agent.state), signal));
-        if (live.length > 0 || deleting) {
-          const how =
-            agent.state === "force-sleep" ? "deleted at once" : `powering down (grace ${SLEEP_GRACE_MS / 1000} s)`;
-          outcomes.set(k, {
-            currentState: "stopping",
-            reason: "Stopping",
-            message: `${agent.state}: microVM ${live[0]?.uid ?? vms[0]?.uid ?? ""} on ${host} ${how}; root volume kept`,
-            ready: false,
-            progressing: true,
-            host,
-            uid: live[0]?.uid ?? vms[0]?.uid,
-          });
-        } else {
-          const message =
-            agent.state === "blocked"
-              ? "blocked: no microVM runs and none is created until unblocked"
-              : `no microVM runs; the root volume is kept${host ? ` on ${host}` : ""}`;
-          outcomes.set(k, {
-            currentState: agent.state,
-            reason: stateReason(agent.state),
-            message,
-            ready: true,
-            progressing: false,
-            host,
-          });
-        }
-        continue;
-      }
-      if (live.length > 1) {
-        // More than one microVM for an agent (a create retried by someone): keep the best, stop the rest.
-        const keep = pickVM(live, agent.revision, mem.host);
-        for (const v of live) if (v !== keep) stops.push(fleet.stop(v.host, v.uid, 0, signal));
-        targets.push({ agent, vm: keep, unreachable: false, host: keep?.host });
-      } else
-        targets.push({ agent, vm: live[0], unreachable: false, host: live[0]?.host ?? (deleting ? host : undefined) });
+      const triaged = triage(agent, byAgent.get(k) ?? [], mem, hostState);
+      if (triaged.outcome) outcomes.set(k, triaged.outcome);
+      if (triaged.target) targets.push(triaged.target);
+      for (const v of triaged.stops) stops.push(fleet.stop(v.host, v.uid, v.graceMs, signal));
     }
 
     // One rollout step over every agent that wants a VM: recreates within maxUnavailable and one per host.
@@ -437,7 +331,7 @@ export class FarAgentController implements KindController {
       if (outcome.host !== undefined) mem.host = outcome.host;
       if (outcome.uid !== undefined) mem.uid = outcome.uid;
       if (outcome.currentState === "active") mem.revision = agent.revision;
-      const status = this.agentStatus(mem, outcome, agent);
+      const status = agentStatus(mem, outcome, agent);
       const json = JSON.stringify(status);
       if (json !== mem.written) {
         writes.push(
@@ -447,11 +341,11 @@ export class FarAgentController implements KindController {
           ),
         );
       }
-      const objectStatus = this.status(agent.object, commit, outcome, mem);
-      statuses.push(objectStatus);
+      const gitStatus = objectStatus(agent.object, commit, outcome, mem);
+      statuses.push(gitStatus);
       rollouts.push({
         object: agent.object,
-        status: objectStatus,
+        status: gitStatus,
         progressing: outcome.progressing,
         summary: `${agent.name}: ${outcome.currentState}${outcome.host ? ` on ${outcome.host}` : ""} (${outcome.reason})`,
       });
@@ -463,56 +357,7 @@ export class FarAgentController implements KindController {
 
   async plan(input: PlanInput): Promise<RolloutPlan[]> {
     const fleet = this.fleet();
-    if (!fleet || input.objects.length === 0) return [];
-    const agents = input.objects.map(readAgent);
-    const namespaces = [...new Set(agents.map((a) => a.namespace))].sort();
-    const snapshots = await fleet.snapshot(namespaces, input.signal);
-    const { byAgent } = indexSnapshots(snapshots);
-    const unreachable = new Set(snapshots.filter((s) => !s.reachable).map((s) => s.host.name));
-    // Per host: its microVMs (running or wanted) and the creates, recreates and stops this commit needs.
-    const perHost = new Map<string, { targets: number; toUpdate: number }>();
-    let toUpdate = 0;
-    for (const a of agents) {
-      const vm = (byAgent.get(key(a)) ?? []).find((v) => v.state !== "DELETING");
-      if (!vm && !wantsVM(a.state)) continue;
-      const host = vm?.host ?? a.host ?? "(placement)";
-      const entry = perHost.get(host) ?? { targets: 0, toUpdate: 0 };
-      entry.targets++;
-      const change = wantsVM(a.state) ? !vm || vm.labels[REVISION_LABEL] !== a.revision : true;
-      if (change && !unreachable.has(host)) {
-        entry.toUpdate++;
-        toUpdate++;
-      }
-      perHost.set(host, entry);
-    }
-    const waves: WavePlan[] = [...perHost]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, e]) => ({
-        name,
-        targets: e.targets,
-        toUpdate: e.toUpdate,
-        approval: "auto",
-        approved: true,
-        disruption: e.toUpdate > 0 ? "recreate" : "none",
-      }));
-    if (toUpdate === 0) return [];
-    return [
-      {
-        kind: "FARAgent",
-        namespace: namespaces.join(","),
-        name: "microvms",
-        revision: digest(
-          agents.map((a) => a.revision),
-          12,
-        ),
-        strategy: "RollingUpdate (1 per host)",
-        maxUnavailable: resolveMaxUnavailable(input.desired.config.defaults.rollout.maxUnavailable, agents.length),
-        targets: agents.length,
-        unit: "microVM",
-        waves,
-        toDelete: 0,
-      },
-    ];
+    return fleet ? planAgents(fleet, input) : [];
   }
 
   private mem(k: string): Memory {
@@ -541,133 +386,4 @@ export class FarAgentController implements KindController {
       m.revision ??= s.revision;
     }
   }
-
-  private agentStatus(mem: Memory, outcome: Outcome, agent: FarAgent): AgentStatus {
-    const ready: Condition = {
-      type: "Ready",
-      status: outcome.ready ? "True" : outcome.currentState === "unknown" ? "Unknown" : "False",
-      reason: outcome.reason,
-      message: outcome.message,
-    };
-    return {
-      currentState: mem.currentState ?? outcome.currentState,
-      ...(mem.lastTransitionTime ? { lastTransitionTime: mem.lastTransitionTime } : {}),
-      ...(mem.host ? { host: mem.host } : {}),
-      ...(mem.uid && wantsVM(agent.state) ? { microvmUID: mem.uid } : {}),
-      revision: agent.revision,
-      reason: outcome.reason,
-      message: outcome.message,
-      conditions: [{ ...ready, ...(mem.lastTransitionTime ? { lastTransitionTime: mem.lastTransitionTime } : {}) }],
-    };
-  }
-
-  private status(object: FleetObject, commit: string, outcome: Outcome, mem?: Memory): ObjectStatus {
-    const phase =
-      outcome.currentState === "unknown"
-        ? "Unreachable"
-        : outcome.currentState === "failed" || outcome.currentState === "drifted"
-          ? "Failed"
-          : outcome.ready
-            ? "Ready"
-            : "Progressing";
-    const host = outcome.host ?? mem?.host;
-    const uid = outcome.uid ?? mem?.uid;
-    const message = `${outcome.currentState}${host ? ` on ${host}` : ""}${uid ? ` (microVM ${uid})` : ""}: ${outcome.message}`;
-    return {
-      kind: object.kind,
-      namespace: object.namespace,
-      name: object.name,
-      source: `${object.source.file}:${object.source.line}`,
-      observedCommit: commit,
-      phase,
-      conditions: [
-        {
-          type: "Ready",
-          status: outcome.ready ? "True" : outcome.currentState === "unknown" ? "Unknown" : "False",
-          reason: outcome.reason,
-          message,
-        },
-      ],
-      ...(phase === "Failed" ? { lastError: outcome.message } : {}),
-    };
-  }
-}
-
-function indexSnapshots(snapshots: readonly HostSnapshot[]): {
-  byAgent: Map<string, LiveMicroVM[]>;
-  usage: Map<string, HostUsage>;
-} {
-  const byAgent = new Map<string, LiveMicroVM[]>();
-  const usage = new Map<string, HostUsage>();
-  for (const s of snapshots) {
-    usage.set(s.host.name, { vcpu: 0, memoryMiB: 0, vms: 0 });
-    for (const vm of s.vms) {
-      if (vm.state !== "DELETING" && vm.state !== "FAILED") charge(usage, vm.host, vm.vcpu, vm.memoryMiB);
-      if (!vm.managedByBosun) continue;
-      const k = key(vm);
-      let list = byAgent.get(k);
-      if (!list) byAgent.set(k, (list = []));
-      list.push(vm);
-    }
-  }
-  return { byAgent, usage };
-}
-
-/** The microVM to keep of several: running, on the revision, on the host the agent was last placed on. */
-function pickVM(vms: readonly LiveMicroVM[], revision: string, host: string | undefined): LiveMicroVM | undefined {
-  const score = (v: LiveMicroVM): number =>
-    (v.state === "CREATED" ? 8 : v.state === "PENDING" ? 4 : 0) +
-    (v.host === host ? 2 : 0) +
-    (v.labels[REVISION_LABEL] === revision ? 1 : 0);
-  return [...vms].sort((a, b) => score(b) - score(a) || (a.uid < b.uid ? -1 : 1))[0];
-}
-
-function runningOutcome(agent: FarAgent, vm: LiveMicroVM): Outcome {
-  if (vm.state === "PENDING")
-    return {
-      currentState: "starting",
-      reason: "Starting",
-      message: `microVM ${vm.uid} on ${vm.host} is PENDING`,
-      ready: false,
-      progressing: true,
-      host: vm.host,
-      uid: vm.uid,
-    };
-  return {
-    currentState: "active",
-    reason: agent.state === "resurrect" ? "Resurrected" : "Running",
-    message: `microVM ${vm.uid} runs on ${vm.host} (revision ${agent.revision})`,
-    ready: true,
-    progressing: false,
-    host: vm.host,
-    uid: vm.uid,
-  };
-}
-
-function stateReason(state: LifecycleState): string {
-  return {
-    sleep: "Sleeping",
-    "force-sleep": "ForceSlept",
-    blocked: "Blocked",
-    active: "Running",
-    resurrect: "Resurrected",
-  }[state];
-}
-
-function failed(reason: string, message: string): Outcome {
-  return { currentState: "failed", reason, message, ready: false, progressing: false, warning: true };
-}
-
-function unschedulable(reason: string, message: string, host: string | undefined): Outcome {
-  return { currentState: "pending", reason, message, ready: false, progressing: false, warning: true, host };
-}
-
-function notReconciled(backend: string): Outcome {
-  return {
-    currentState: "unknown",
-    reason: "NoMicroVMFleet",
-    message: `backend ${backend} offers no microVM fleet`,
-    ready: false,
-    progressing: false,
-  };
 }
