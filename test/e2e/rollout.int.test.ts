@@ -19,50 +19,11 @@ import { installDeviceCrds } from "../../lab/devices/crds.ts";
 import { startSimulator, type Simulator } from "../../lab/devices/simulator.ts";
 import { createBareRepo, git, startGitServer, WorkTree, type GitServer } from "../../lab/git-server/index.ts";
 import { createTestNamespace, kubeClient, kubeConnection, kubectlEnv, type TestNamespace } from "../support/kube.ts";
-import { startEngineProcess, UnavailabilitySampler, waitFor, type EngineProcess } from "./support.ts";
+import { deploymentYaml, startEngineProcess, UnavailabilitySampler, waitFor, type EngineProcess } from "./support.ts";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "../..");
 const MAX_UNAVAILABLE = 2;
-const checksum = (v: string): string => Buffer.from(v.padEnd(32, "-")).toString("hex").slice(0, 64);
-
-function deploymentYaml(namespace: string, version: string): string {
-  return `apiVersion: azure.com/v1alpha1
-kind: DeviceProcessDeployment
-metadata:
-  name: switch-agent
-  namespace: ${namespace}
-spec:
-  selector:
-    matchLabels:
-      type: switch
-  updateStrategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxUnavailable: ${MAX_UNAVAILABLE}
-  successThreshold: "75%"
-  waves:
-    - name: canary
-      selector:
-        matchLabels:
-          rack: rack1
-    - name: fleet
-      approval: required
-  template:
-    metadata:
-      labels:
-        app: switch-agent
-    spec:
-      artifact:
-        type: oci
-        url: ghcr.io/apollo/switch-agent:${version}
-        version: ${version}
-        checksumSHA256: "${checksum(version)}"
-      execution:
-        backend: systemd
-        command: ["/usr/bin/switch-agent"]
-`;
-}
 
 describe("DeviceProcessDeployment rollout end to end", () => {
   let client: KubeClient;
@@ -192,7 +153,7 @@ describe("DeviceProcessDeployment rollout end to end", () => {
       "main",
       {
         "bosun.yaml": `apiVersion: bosun.dev/v1alpha1\nkind: BosunConfig\ndefaults:\n  namespace: ${ns.name}\nagents:\n  rbac: true\nstatus:\n  maxFailingDevices: 3\n`,
-        "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.0.0"),
+        "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.0.0", MAX_UNAVAILABLE),
       },
       "fleet: switch-agent v1.0.0",
     );
@@ -282,7 +243,7 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     try {
       await tree.commitAndPush(
         "main",
-        { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.1.0") },
+        { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.1.0", MAX_UNAVAILABLE) },
         "switch-agent v1.1.0",
       );
       await waitFor("the v1.1.0 fleet wave waiting for approval", async () => {
@@ -360,7 +321,7 @@ describe("DeviceProcessDeployment rollout end to end", () => {
       await tree.commitAndPush(
         "main",
         {
-          "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.2.0").replace(
+          "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.2.0", MAX_UNAVAILABLE).replace(
             "      approval: required\n",
             "      approval: auto\n",
           ),
@@ -414,7 +375,7 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     sim.setFailure({ versions: ["v9.9.9"], message: "health check failing: exit code 7" });
     await tree.commitAndPush(
       "main",
-      { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v9.9.9") },
+      { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v9.9.9", MAX_UNAVAILABLE) },
       "switch-agent v9.9.9 (broken)",
     );
     const cond = await waitFor(
@@ -446,7 +407,7 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     await tree.commitAndPush(
       "main",
       {
-        "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.2.0").replace(
+        "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.2.0", MAX_UNAVAILABLE).replace(
           "      approval: required\n",
           "      approval: auto\n",
         ),
@@ -474,7 +435,7 @@ describe("DeviceProcessDeployment rollout end to end", () => {
     await tree.run(["checkout", "--quiet", "-b", "pr-bump"]);
     await tree.commitAndPush(
       "pr-bump",
-      { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.3.0") },
+      { "devices/switch-agent.yaml": deploymentYaml(ns.name, "v1.3.0", MAX_UNAVAILABLE) },
       "PR: switch-agent v1.3.0",
     );
     const pr = await plan("pr-bump");

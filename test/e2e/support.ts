@@ -147,3 +147,48 @@ export class UnavailabilitySampler {
     await this.done?.catch(() => undefined);
   }
 }
+
+/** A fake but well-formed artifact checksum per version (the simulator does not download). */
+const checksum = (v: string): string => Buffer.from(v.padEnd(32, "-")).toString("hex").slice(0, 64);
+
+/**
+ * The switch-agent DeviceProcessDeployment the end-to-end tests roll out: a canary wave (rack1) and a fleet wave that
+ * needs approval, RollingUpdate within `maxUnavailable`.
+ */
+export function deploymentYaml(namespace: string, version: string, maxUnavailable = 2): string {
+  return `apiVersion: azure.com/v1alpha1
+kind: DeviceProcessDeployment
+metadata:
+  name: switch-agent
+  namespace: ${namespace}
+spec:
+  selector:
+    matchLabels:
+      type: switch
+  updateStrategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxUnavailable: ${maxUnavailable}
+  successThreshold: "75%"
+  waves:
+    - name: canary
+      selector:
+        matchLabels:
+          rack: rack1
+    - name: fleet
+      approval: required
+  template:
+    metadata:
+      labels:
+        app: switch-agent
+    spec:
+      artifact:
+        type: oci
+        url: ghcr.io/apollo/switch-agent:${version}
+        version: ${version}
+        checksumSHA256: "${checksum(version)}"
+      execution:
+        backend: systemd
+        command: ["/usr/bin/switch-agent"]
+`;
+}

@@ -20,7 +20,7 @@ import { installDeviceCrds } from "../../lab/devices/crds.ts";
 import { startSimulator, type Simulator } from "../../lab/devices/simulator.ts";
 import { createBareRepo, startGitServer, WorkTree, type GitServer } from "../../lab/git-server/index.ts";
 import { createTestNamespace, kubeClient, kubeConnection, kubectlEnv, type TestNamespace } from "../support/kube.ts";
-import { startEngineProcess, waitFor, type EngineProcess } from "../e2e/support.ts";
+import { deploymentYaml, startEngineProcess, waitFor, type EngineProcess } from "../e2e/support.ts";
 import {
   launchChromium,
   screenshot,
@@ -38,45 +38,6 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, "../..");
 const TOKEN = "dashboard-token-7c41e09b";
 const SECRET_VALUE = "s3cr3t-db-password-9f2a1c";
-const checksum = (v: string): string => Buffer.from(v.padEnd(32, "-")).toString("hex").slice(0, 64);
-
-function deploymentYaml(namespace: string, version: string): string {
-  return `apiVersion: azure.com/v1alpha1
-kind: DeviceProcessDeployment
-metadata:
-  name: switch-agent
-  namespace: ${namespace}
-spec:
-  selector:
-    matchLabels:
-      type: switch
-  updateStrategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxUnavailable: 2
-  successThreshold: "75%"
-  waves:
-    - name: canary
-      selector:
-        matchLabels:
-          rack: rack1
-    - name: fleet
-      approval: required
-  template:
-    metadata:
-      labels:
-        app: switch-agent
-    spec:
-      artifact:
-        type: oci
-        url: ghcr.io/apollo/switch-agent:${version}
-        version: ${version}
-        checksumSHA256: "${checksum(version)}"
-      execution:
-        backend: systemd
-        command: ["/usr/bin/switch-agent"]
-`;
-}
 
 describe("dashboard in a browser during a lab rollout", () => {
   let client: KubeClient;
