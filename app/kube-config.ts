@@ -1,14 +1,27 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { loadKubeConfig } from "../clients/kubernetes/index.ts";
+import { loadKubeConfig, SERVICE_ACCOUNT_DIR } from "../clients/kubernetes/index.ts";
 import { BosunError } from "../engine/index.ts";
 
 type KubeConfig = ReturnType<typeof loadKubeConfig>;
 
 /**
- * The cluster to talk to: `kubeconfig` (a file, optionally a context), else `$KUBECONFIG`,
- * `~/.kube/config` or the in-cluster service account. Throws a BosunError naming the setting and
+ * The root that stands in for `/` when looking for the in-cluster service account
+ * (`BOSUN_IN_CLUSTER_ROOT`; tests point it at a temp dir holding `var/run/secrets/…`).
+ */
+export const IN_CLUSTER_ROOT_ENV = "BOSUN_IN_CLUSTER_ROOT";
+
+/** True when running in a pod: the service host is set and the service account token is mounted. */
+export function inClusterRoot(env: NodeJS.ProcessEnv): string | undefined {
+  const root = env[IN_CLUSTER_ROOT_ENV] ?? "";
+  const set = env["KUBERNETES_SERVICE_HOST"] !== undefined && env["KUBERNETES_SERVICE_PORT"] !== undefined;
+  return set && existsSync(`${root}${SERVICE_ACCOUNT_DIR}/token`) ? root : undefined;
+}
+
+/**
+ * The cluster to talk to: `kubeconfig` (a file, optionally a context), else the in-cluster
+ * service account (token + CA of the pod), else `$KUBECONFIG` or `~/.kube/config`. Throws a BosunError naming the setting and
  * the fix instead of falling back to client-node's `http://localhost:8080`. `setting` says where
  * the path came from (`kubernetes.kubeconfig`, `--kubeconfig`).
  */
@@ -31,6 +44,19 @@ export function clusterConfig(
         ? `check that context ${input.context} exists in it (kubectl config get-contexts)`
         : "check that it is a kubeconfig with a current context";
       throw new BosunError(`${setting} ${path}`, `cannot be used (${detail}); ${hint}`, { cause, code: "KUBECONFIG" });
+    }
+  }
+  const root = inClusterRoot(env);
+  if (root !== undefined) {
+    try {
+      return loadKubeConfig({ inCluster: true, root });
+    } catch (cause) {
+      const detail = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+      throw new BosunError(
+        `in-cluster service account ${root}${SERVICE_ACCOUNT_DIR}`,
+        `cannot be used (${detail}); check the mounted token and ca.crt, or set ${setting}`,
+        { cause, code: "KUBECONFIG" },
+      );
     }
   }
   const fromEnv = env["KUBECONFIG"]?.split(":").filter((p) => p !== "") ?? [];

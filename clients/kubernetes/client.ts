@@ -165,6 +165,19 @@ export class KubeClient {
     });
   }
 
+  /** Replaces an object (PUT; optimistic concurrency on metadata.resourceVersion). */
+  async replace(obj: JsonObject, signal?: AbortSignal): Promise<KubeObject> {
+    const ref = kubeRefOf(obj, "update");
+    const m = await this.mapping(ref.apiVersion, ref.kind, signal);
+    return this.rest.request<KubeObject>({
+      method: "PUT",
+      path: resourcePath(m, ref.namespace, ref.name),
+      body: obj,
+      subject: `update ${describeRef(ref)}`,
+      ...sig(signal),
+    });
+  }
+
   /** Creates an object (POST), as any client would; Bosun itself applies. */
   async create(obj: JsonObject, opts: { fieldManager?: string; signal?: AbortSignal } = {}): Promise<KubeObject> {
     const ref = kubeRefOf(obj, "create");

@@ -20,6 +20,11 @@ export interface RequestSpec {
 
 export interface RestOptions extends RateLimitOptions {
   readonly userAgent?: string;
+  /**
+   * Called before every write (POST, PUT, PATCH, DELETE) is sent, after the rate limiter: throwing
+   * refuses the write (fencing: a replica that lost its Lease sends nothing).
+   */
+  readonly beforeWrite?: (subject: string) => void;
 }
 
 function queryString(q: Query | undefined): string {
@@ -40,6 +45,7 @@ export class KubeRest {
   private readonly kc: KubeConfig;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private readonly userAgent: string;
+  private readonly beforeWrite: ((subject: string) => void) | undefined;
 
   constructor(kc: KubeConfig, opts: RestOptions = {}) {
     const cluster = kc.getCurrentCluster();
@@ -48,11 +54,13 @@ export class KubeRest {
     this.server = cluster.server.replace(/\/+$/, "");
     this.limiter = new TokenBucket(opts);
     this.userAgent = opts.userAgent ?? "bosun";
+    this.beforeWrite = opts.beforeWrite;
   }
 
   private async open(spec: RequestSpec, accept: string): Promise<IncomingMessage> {
     const subject = spec.subject ?? `${spec.method} ${spec.path}`;
     await this.limiter.take(spec.signal);
+    if (spec.method !== "GET") this.beforeWrite?.(subject);
     const url = new URL(`${this.server}${spec.path}${queryString(spec.query)}`);
     const opts: RequestOptions = { method: spec.method, headers: { accept, "user-agent": this.userAgent } };
     await this.kc.applyToHTTPSOptions(opts);
