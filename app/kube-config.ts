@@ -21,8 +21,8 @@ export function inClusterRoot(env: NodeJS.ProcessEnv): string | undefined {
 
 /**
  * The cluster to talk to: `kubeconfig` (a file, optionally a context), else the in-cluster
- * service account (token + CA of the pod), else `$KUBECONFIG` or `~/.kube/config`. Throws a BosunError naming the setting and
- * the fix instead of falling back to client-node's `http://localhost:8080`. `setting` says where
+ * service account (token + CA of the pod), else `$KUBECONFIG` or `~/.kube/config`. Throws a
+ * BosunError naming the setting and the fix instead of falling back to client-node's `http://localhost:8080`. `setting` says where
  * the path came from (`kubernetes.kubeconfig`, `--kubeconfig`).
  */
 export function clusterConfig(
