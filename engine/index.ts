@@ -57,3 +57,5 @@ export { BackendPorts } from "./reconcile/ports.ts";
 
 export { approvalDocument } from "./rollout/approvals.ts";
 export type { ObjectStatus } from "./status/types.ts";
+
+export * from "./pull-requests/index.ts";

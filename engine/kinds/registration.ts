@@ -123,6 +123,8 @@ export interface WavePlan {
   /** A required approval for this revision is committed. */
   readonly approved: boolean;
   readonly disruption: "none" | ChangeDisruption;
+  /** Names of the targets that would get the new revision in this wave (PR comment details), sorted. */
+  readonly devices?: readonly string[];
 }
 
 export interface PlanInput {

@@ -18,9 +18,10 @@ export function planRollout(
 ): RolloutPlan {
   const deployment = readDeployment(object, desired.config);
   const approvals = checkApprovals(desired.approvals, object, deployment.revision);
+  const placements = place(deployment, devices);
   const step = rolloutStep({
     deployment,
-    placements: place(deployment, devices),
+    placements,
     live,
     approvedWaves: approvals.approved,
     reachable,
@@ -36,13 +37,17 @@ export function planRollout(
     targets: step.waves.reduce((n, w) => n + w.total, 0),
     unit: "device",
     toDelete: step.toDelete.length,
-    waves: step.waves.map((w) => ({
+    waves: step.waves.map((w, i) => ({
       name: w.name,
       targets: w.total,
       toUpdate: w.toUpdate,
       approval: w.approval,
       approved: w.approval === "auto" || approvals.approved.has(w.name),
       disruption: w.toUpdate === 0 ? "none" : deployment.strategy === "Recreate" ? "recreate" : "restart",
+      // The devices behind toUpdate: reachable, not yet on the revision (placements are sorted by device).
+      devices: placements
+        .filter((p) => p.wave === i && reachable(p.device.name) && live.get(p.processName)?.revision !== step.revision)
+        .map((p) => p.device.name),
     })),
   };
 }
