@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Ajv, type ErrorObject } from "ajv";
 import { CronTime } from "cron";
+import type { HaConfig } from "./ha/index.ts";
 import engineConfigSchema from "../schemas/EngineConfig.json" with { type: "json" };
 import {
   BosunError,
@@ -60,6 +61,8 @@ export interface EngineSettings {
     readonly trustedProxyHeader?: string;
     readonly staleAfterMs?: number;
   };
+  /** More than one replica: leader election per shard and `shards` (app/ha). Absent: one replica, no election. */
+  readonly ha?: HaConfig;
   /** Per-backend settings (app/backends.ts), one key per backend; none today. */
   readonly backends?: Readonly<Record<string, unknown>>;
 }

@@ -22,6 +22,7 @@ import {
   type PassReport,
 } from "../engine/index.ts";
 import { createBackends } from "./backends.ts";
+import { createHighAvailability, haSettings } from "./ha/index.ts";
 import type { EngineConfig } from "./engine-config.ts";
 import { clusterConfig } from "./kube-config.ts";
 import { liveState } from "./live-state.ts";
@@ -166,20 +167,27 @@ export async function startEngine(
   const uiConfig = (config as { ui?: UiConfig }).ui;
   const webhookSecretEnv = (config.git?.webhook as { secretEnv?: string } | undefined)?.secretEnv;
   const uiSecrets = webhookSecretEnv ? [process.env[webhookSecretEnv]] : [];
+  // Leader election (ha:): every write of the engine's client is fenced by the shard Leases.
+  const haConfig = haSettings(config.ha, config.kubernetes.stateNamespace);
+  const ha = haConfig ? createHighAvailability(haConfig, kc, logger) : undefined;
   const client = new KubeClient(kc, {
     qps: config.kubernetes.qps ?? 50,
     burst: config.kubernetes.burst ?? 100,
     userAgent: "bosun",
+    ...(ha ? { beforeWrite: (subject: string) => ha.fence.check(subject) } : {}),
   });
   const live = liveState(client, logger);
-  const backends = createBackends({
-    kube: client,
-    logger,
-    live: live.cache,
-    ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}),
-    ...settingsOf(config),
-  });
+  const newBackends = (): ReturnType<typeof createBackends> =>
+    createBackends({
+      kube: client,
+      logger,
+      live: live.cache,
+      ...(config.kubernetes.stateNamespace ? { stateNamespace: config.kubernetes.stateNamespace } : {}),
+      ...settingsOf(config),
+    });
+  const backends = newBackends();
   const metrics = new EngineMetrics();
+  ha?.registerMetrics(metrics.registry);
   farAgentMetrics.registerOn(metrics.registry);
   const ui = await createUi(uiConfig, {
     kinds: builtinKinds,
@@ -215,8 +223,7 @@ export async function startEngine(
   const stuckAfterMs = Math.max(15 * 60_000, 3 * (config.git?.poll?.intervalMs ?? 60_000));
   let requeue: NodeJS.Timeout | undefined;
   const requeueMs = config.engine?.requeueMs ?? 2000;
-  const reconciler = new FleetReconciler({
-    backends,
+  const reconcilerOptions = {
     kinds: builtinKinds,
     dependenciesOf,
     logger,
@@ -236,7 +243,12 @@ export async function startEngine(
         requeue.unref();
       }
     },
+  } satisfies Omit<ConstructorParameters<typeof FleetReconciler>[0], "backends">;
+  const sharded = ha?.consumer({
+    backends: newBackends,
+    reconciler: (own) => new FleetReconciler({ ...reconcilerOptions, backends: own }),
   });
+  const reconciler = sharded ?? new FleetReconciler({ ...reconcilerOptions, backends });
   const consumer = new MeasuredConsumer(reconciler, metrics, (desired, statuses) =>
     ui?.model.applied(desired, statuses),
   );
@@ -251,7 +263,7 @@ export async function startEngine(
   // Local-directory mode (development) instead of a git remote: same consumer, no status commits.
   const loop = config.local
     ? new LocalDirLoop({ config: config.local, consumer, logger, onPass })
-    : new ReconcileLoop({ config: config.git, consumer, logger, onPass });
+    : new ReconcileLoop({ config: config.git, consumer, logger, onPass, ...(sharded ? { statusGate: sharded } : {}) });
 
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -271,8 +283,9 @@ export async function startEngine(
       res.writeHead(health.ok ? 200 : 503, { "content-type": "text/plain" });
       res.end(health.text);
     } else if (path === "/readyz") {
-      res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
-      res.end(ready ? "ready\n" : "no commit applied yet\n");
+      const readiness = ha?.readiness(ready) ?? { ok: ready, text: ready ? "ready\n" : "no commit applied yet\n" };
+      res.writeHead(readiness.ok ? 200 : 503, { "content-type": "text/plain" });
+      res.end(readiness.text);
     } else if (ui?.server.handles(path ?? "")) {
       ui.server.handle(req, res);
     } else {
@@ -291,9 +304,11 @@ export async function startEngine(
   let url: string;
   try {
     url = await listen(server, config.listen?.host ?? "127.0.0.1", config.listen?.port ?? 9090);
+    ha?.start();
     await loop.start();
   } catch (error) {
     await loop.stop().catch(() => undefined);
+    await ha?.stop().catch(() => undefined);
     await release();
     throw webhookListenError(error, config);
   }
@@ -309,6 +324,7 @@ export async function startEngine(
       if (requeue) clearTimeout(requeue);
       await Promise.race([running.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
       await running.stop();
+      await ha?.stop(); // hands the Leases over: a standby takes the shards on its next round
       await release();
     },
   };

@@ -14,4 +14,7 @@ export {
   type ObservedLease,
 } from "./lease-record.ts";
 export { assignShards, fnv1a32, SHARD_ANNOTATION, shardOf, shardOfKey, type ShardAssignment } from "./shard.ts";
+export { shardedStatusFiles, shardStatusPath, type ShardStatusPlan, type StatusGate } from "./status-files.ts";
 export { shardOfStatusPath } from "./status-paths.ts";
+/** Where an object's status file lives on the status branch (for shard ownership of files). */
+export { objectStatusPath } from "../status/paths.ts";

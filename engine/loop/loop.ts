@@ -15,6 +15,7 @@ import { DEFAULT_BACKOFF, jitteredInterval } from "./backoff.ts";
 import type { GitLoopConfig } from "./config.ts";
 import type { DesiredStateConsumer } from "./consumer.ts";
 import { PassScheduler } from "./pass-scheduler.ts";
+import type { StatusGate } from "../ha/status-files.ts";
 import { runPass, type LoopState, type PassDeps, type PassOutcome } from "./pass.ts";
 import { resolveWebhookSecret } from "./webhook-secret.ts";
 import { startWebhookServer, type WebhookServer } from "./webhook-server.ts";
@@ -26,6 +27,8 @@ export interface ReconcileLoopOptions {
   /** Called after every pass (tests and metrics). */
   readonly onPass?: (outcome: PassOutcome, reasons: readonly string[]) => void;
   readonly random?: () => number;
+  /** With leader election: the shards whose status this replica writes (app/ha). */
+  readonly statusGate?: StatusGate;
 }
 
 export class ReconcileLoop {
@@ -97,6 +100,7 @@ export class ReconcileLoop {
         minIntervalSeconds: 30,
       },
       coalescer: new StatusCoalescer(),
+      ...(this.options.statusGate ? { statusGate: this.options.statusGate } : {}),
     };
     if (config.webhook) {
       const { secret: _inline, secretEnv: _env, secretFile: _file, ...endpoint } = config.webhook;

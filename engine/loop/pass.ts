@@ -10,6 +10,7 @@ import type { GitMirror, ResolvedRevision } from "../git/mirror.ts";
 import type { FleetTreeReader } from "../git/read-files.ts";
 import { redactSecrets } from "../git/redact.ts";
 import { verifyCommitSignature, type TrustedKeys } from "../git/verify-signature.ts";
+import { shardedStatusFiles, type StatusGate } from "../ha/status-files.ts";
 import { renderStatusFiles, DEFAULT_LIMITS } from "../status/documents.ts";
 import type { CommitStatus, ObjectStatus } from "../status/types.ts";
 import type { StatusCoalescer } from "../status/coalesce.ts";
@@ -40,6 +41,8 @@ export interface PassDeps {
   readonly statusDefaults: StatusSettings;
   /** At most one status commit per `minIntervalSeconds` while rollouts progress (engine/status/coalesce.ts). */
   readonly coalescer?: StatusCoalescer;
+  /** With leader election: which shards' status this replica writes, and the fence checked before a push. */
+  readonly statusGate?: StatusGate;
 }
 
 /** What the loop remembers between passes. */
@@ -216,6 +219,8 @@ async function writeStatus(
 ): Promise<string | undefined> {
   if (!settings.enabled) return undefined;
   const { mirror, logger } = deps;
+  const plan = deps.statusGate?.plan();
+  if (plan && plan.held.length === 0) return undefined;
   const objects = commitStatus.phase === "Applied" ? state.lastGood?.statuses : undefined;
   const coalesce = {
     minIntervalSeconds: settings.minIntervalSeconds ?? 30,
@@ -235,13 +240,14 @@ async function writeStatus(
       ? { appliedCommit: state.lastGood.commit, objectCount: state.lastGood.desired.objects.length }
       : {}),
   };
-  const files = renderStatusFiles(
-    {
-      commit: doc,
-      ...(commitStatus.phase === "Applied" && state.lastGood ? { objects: state.lastGood.statuses } : {}),
-    },
-    { ...DEFAULT_LIMITS, maxFileBytes: settings.maxFileBytes },
-  );
+  const limits = { ...DEFAULT_LIMITS, maxFileBytes: settings.maxFileBytes };
+  const statuses = commitStatus.phase === "Applied" && state.lastGood ? state.lastGood.statuses : undefined;
+  const files = plan
+    ? shardedStatusFiles(plan, doc, statuses, limits)
+    : renderStatusFiles({ commit: doc, ...(statuses ? { objects: statuses } : {}) }, limits);
+  if (!files) return undefined;
+  const gate = deps.statusGate;
+  const beforePush = plan && gate ? () => gate.check(plan.held) : undefined;
   const target =
     settings.mode === "folder"
       ? { branch: trackedBranch(deps.ref), prefix: settings.folder.replace(/\/?$/, "/") }
@@ -251,8 +257,9 @@ async function writeStatus(
     const res = await deps.writer.write(
       target,
       files,
-      `bosun: status ${commitStatus.phase}${short ? ` for ${short}` : ""}`,
+      `bosun: status ${commitStatus.phase}${short ? ` for ${short}` : ""}${plan && plan.shards > 1 ? ` (shards ${plan.held.join(",")})` : ""}`,
       signal,
+      beforePush,
     );
     if (res.commit) {
       deps.coalescer?.committed(coalesce);

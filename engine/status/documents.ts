@@ -9,6 +9,11 @@ export interface StatusFiles {
   readonly files: ReadonlyMap<string, string>;
   /** True when `files` holds the complete object set (stale owned object files are deleted). */
   readonly replaceObjects: boolean;
+  /**
+   * Narrows which owned files this writer may delete (a shard's replica: only its shards' files).
+   * Absent: every owned file.
+   */
+  readonly owns?: (path: string) => boolean;
 }
 
 export interface RenderLimits {

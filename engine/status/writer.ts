@@ -75,8 +75,18 @@ export class StatusWriter {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Writes `files` to `target`; commits only when the tree changes. */
-  async write(target: StatusTarget, files: StatusFiles, message: string, signal?: AbortSignal): Promise<WriteResult> {
+  /**
+   * Writes `files` to `target`; commits only when the tree changes. `beforePush` runs right before
+   * each push and may refuse it by throwing (fencing: a replica that lost its Lease pushes nothing).
+   */
+  async write(
+    target: StatusTarget,
+    files: StatusFiles,
+    message: string,
+    signal?: AbortSignal,
+    beforePush?: () => void,
+  ): Promise<WriteResult> {
+    const owned = (p: string): boolean => isOwnedStatusPath(p) && (files.owns?.(p) ?? true);
     const { mirror } = this.options;
     const store = mirror.objects;
     const key = `${target.branch}\0${target.prefix}`;
@@ -94,7 +104,7 @@ export class StatusWriter {
         // Someone else's commit on top of ours: our delta, plus the files we own that it touched.
         const set = delta(prev.files, files);
         for (const p of await changedPaths(store, prev.tree, baseTree, target.prefix)) {
-          if (set.has(p) || !isOwnedStatusPath(p)) continue;
+          if (set.has(p) || !owned(p)) continue;
           const mine = files.files.get(p) ?? (files.replaceObjects ? undefined : prev.files.get(p));
           if (mine !== undefined) set.set(p, mine);
           else if (files.replaceObjects) set.set(p, null);
@@ -103,7 +113,7 @@ export class StatusWriter {
       } else {
         changes = {
           set: files.files,
-          ...(files.replaceObjects ? { deleteOwned: (p: string) => isOwnedStatusPath(p) && !files.files.has(p) } : {}),
+          ...(files.replaceObjects ? { deleteOwned: (p: string) => owned(p) && !files.files.has(p) } : {}),
         };
       }
       const edit = await editTreeIn(store, baseTree, target.prefix, changes);
@@ -119,6 +129,7 @@ export class StatusWriter {
       const bytes = new TextEncoder().encode(body);
       const commit = await store.write("commit", bytes);
       const objects: GitObject[] = [...edit.added.values(), { type: "commit", bytes }];
+      beforePush?.();
       const outcome = await mirror.pushObjects(commit, objects, target.branch, head, signal);
       if (outcome === "ok") {
         this.last.set(key, { tree: edit.tree, files: merged(prev?.files, files) });
