@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { Ajv, type ErrorObject } from "ajv";
 import { CronTime } from "cron";
 import type { HaConfig } from "./ha/index.ts";
+import type { ForgeSettings } from "./pull-requests/index.ts";
 import engineConfigSchema from "../schemas/EngineConfig.json" with { type: "json" };
 import {
   BosunError,
@@ -63,6 +64,8 @@ export interface EngineSettings {
   };
   /** More than one replica: leader election per shard and `shards` (app/ha). Absent: one replica, no election. */
   readonly ha?: HaConfig;
+  /** Pull requests on Gitea/Forgejo or GitHub: plan comments, statuses, review approvals (app/pull-requests). */
+  readonly forge?: ForgeSettings;
   /** Per-backend settings (app/backends.ts), one key per backend; none today. */
   readonly backends?: Readonly<Record<string, unknown>>;
 }

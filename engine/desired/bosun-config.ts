@@ -19,6 +19,13 @@ export interface BosunConfig {
     /** Maintain per-device RBAC for the device agents (engine/reconcile/device-access.ts). */
     readonly rbac: boolean;
   };
+  /** Pull-request plans: who may approve a plan by review (read from the PR's base branch). */
+  readonly pullRequests?: {
+    readonly approvers: {
+      readonly logins: readonly string[];
+      readonly teams: Readonly<Record<string, readonly string[]>>;
+    };
+  };
   readonly status: {
     readonly mode: "branch" | "folder";
     readonly branch: string;

@@ -71,7 +71,10 @@ function validateConfig(doc: ParsedDocument): { config: BosunConfig; diagnostics
       diagnostics: schemaDiagnostics(validate.errors ?? [], doc, CONFIG_FILE, "bosun.yaml"),
     };
   }
-  const { paths, defaults, agents, status } = value as unknown as BosunConfig;
+  const { paths, defaults, agents, status, pullRequests } = value as unknown as BosunConfig;
   const annotations = (value["metadata"] as { annotations?: Record<string, string> } | undefined)?.annotations ?? {};
-  return { config: { annotations, paths, defaults, agents, status }, diagnostics: [] };
+  return {
+    config: { annotations, paths, defaults, agents, status, ...(pullRequests ? { pullRequests } : {}) },
+    diagnostics: [],
+  };
 }

@@ -1,0 +1,1 @@
+export type { ForgeSettings } from "./settings.ts";
