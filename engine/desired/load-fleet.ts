@@ -7,7 +7,7 @@ import { collectCrdKinds } from "./crd-schemas.ts";
 import { checkDependencies, type DependencyMap } from "./dependencies.ts";
 import { loadConfig } from "./load-config.ts";
 import { loadDocument } from "./load-document.ts";
-import { parseYamlFile, type ParsedDocument } from "./parse-yaml.ts";
+import { decodeUtf8, parseYamlFile, type ParsedDocument } from "./parse-yaml.ts";
 import { fileClassifier, type FileRole } from "./select-files.ts";
 import { resolveSymlink } from "./symlinks.ts";
 
@@ -26,6 +26,8 @@ export interface DesiredState {
   readonly config: BosunConfig;
   /** Resolved `spec.dependsOn` / `bosun.dev/depends-on` by objectKey (read it with `dependenciesOf`). */
   readonly dependencies?: DependencyMap;
+  /** Text of the repo files documents use as templates (a kind's `templateFiles`), by path. */
+  readonly templates?: ReadonlyMap<string, string>;
 }
 
 export type LoadResult = ({ ok: true } & DesiredState) | { ok: false; diagnostics: Diagnostic[] };
@@ -154,5 +156,18 @@ export function loadFleet(files: readonly FleetFile[], options: LoadOptions = {}
   if (diagnostics.length > 0) return { ok: false, diagnostics: diagnostics.sort(compareDiagnostics) };
   const byKey = (a: FleetObject, b: FleetObject): number =>
     objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0;
-  return { ok: true, objects: objects.sort(byKey), approvals: approvals.sort(byKey), config, dependencies };
+  const templateTexts = new Map<string, string>();
+  for (const path of [...templates].sort()) {
+    const bytes = contents.get(path);
+    const text = bytes ? decodeUtf8(bytes) : undefined;
+    if (text !== undefined) templateTexts.set(path, text);
+  }
+  return {
+    ok: true,
+    objects: objects.sort(byKey),
+    approvals: approvals.sort(byKey),
+    config,
+    dependencies,
+    templates: templateTexts,
+  };
 }

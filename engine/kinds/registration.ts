@@ -112,6 +112,17 @@ export interface RolloutPlan {
   readonly waves: readonly WavePlan[];
   /** Targets no longer wanted (removed). */
   readonly toDelete: number;
+  /** Objects the kind generates and how they change (a WorkloadCluster's Cluster API objects), for the plan. */
+  readonly objects?: readonly GeneratedObjectChange[];
+}
+
+/** One generated object's change in a plan: action (create, update, delete, move, drift, invalid) and its fields. */
+export interface GeneratedObjectChange {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly action: string;
+  readonly fields: readonly { readonly pointer: string; readonly from?: string; readonly to?: string }[];
 }
 
 export interface WavePlan {

@@ -125,7 +125,7 @@ export function buildPlan(input: PlanInput): Plan {
   );
   const hasChanges =
     changes.some((c) => c.action !== "noop") ||
-    rollouts.some((r) => r.toDelete > 0 || r.waves.some((w) => w.toUpdate > 0));
+    rollouts.some((r) => r.toDelete > 0 || r.waves.some((w) => w.toUpdate > 0) || (r.objects?.length ?? 0) > 0);
   const order = input.order ?? [];
   const body = { changes, rollouts };
   // The order is part of what is planned only when there is one (digests of plans without dependsOn stay as they were).
