@@ -6,6 +6,7 @@ import type { KubeClient } from "../clients/kubernetes/index.ts";
 import type { Backend, Logger } from "../engine/index.ts";
 import { flintlockBackend, kubernetesRecords, parseFlintlockConfig } from "../sinks/flintlock/index.ts";
 import { kubernetesBackend, type LiveReadModel } from "../sinks/kubernetes/index.ts";
+import { parseWorkloadClusterConfig, workloadClusterBackend } from "../sinks/workload-cluster/index.ts";
 
 /** What every backend factory gets. */
 export interface BackendContext {
@@ -48,6 +49,19 @@ export const backendRegistrations: readonly BackendRegistration[] = [
             config: parseFlintlockConfig(settings["flintlock"], "engine config"),
             records: kubernetesRecords({ client: kube, logger, ...(stateNamespace ? { stateNamespace } : {}) }),
             logger,
+          }),
+  },
+  {
+    // WorkloadClusters (Cluster API) on the management clusters of backends.workloadClusters; records in the cluster.
+    name: "workload-cluster",
+    create: ({ kube, logger, stateNamespace, settings }) =>
+      settings?.["workloadClusters"] === undefined
+        ? undefined
+        : workloadClusterBackend({
+            config: parseWorkloadClusterConfig(settings["workloadClusters"], "engine config"),
+            client: kube,
+            logger,
+            ...(stateNamespace ? { stateNamespace } : {}),
           }),
   },
 ];
