@@ -131,7 +131,7 @@ export async function kubeletCertificate(
         spec: {
           request: Buffer.from(csrPem).toString("base64"),
           signerName: KUBELET_SIGNER,
-          usages: ["digital signature", "client auth"],
+          usages: ["digital signature", "key encipherment", "client auth"],
         },
       },
       { signal },
