@@ -6,6 +6,7 @@ import type { KubeClient } from "../clients/kubernetes/index.ts";
 import type { Backend, Logger } from "../engine/index.ts";
 import { flintlockBackend, kubernetesRecords, parseFlintlockConfig } from "../sinks/flintlock/index.ts";
 import { kubernetesBackend, type LiveReadModel } from "../sinks/kubernetes/index.ts";
+import { parseTenantClustersConfig, tenantClusterBackend } from "../sinks/tenant-cluster/index.ts";
 import { parseWorkloadClusterConfig, workloadClusterBackend } from "../sinks/workload-cluster/index.ts";
 
 /** What every backend factory gets. */
@@ -59,6 +60,19 @@ export const backendRegistrations: readonly BackendRegistration[] = [
         ? undefined
         : workloadClusterBackend({
             config: parseWorkloadClusterConfig(settings["workloadClusters"], "engine config"),
+            client: kube,
+            logger,
+            ...(stateNamespace ? { stateNamespace } : {}),
+          }),
+  },
+  {
+    // TenantClusters: Kamaji control planes in this cluster, worker VMs on Proxmox (backends.tenantClusters).
+    name: "tenant-cluster",
+    create: ({ kube, logger, stateNamespace, settings }) =>
+      settings?.["tenantClusters"] === undefined
+        ? undefined
+        : tenantClusterBackend({
+            config: parseTenantClustersConfig(settings["tenantClusters"], "engine config"),
             client: kube,
             logger,
             ...(stateNamespace ? { stateNamespace } : {}),

@@ -9,6 +9,7 @@ import {
   dependenciesOf,
   EngineMetrics,
   farAgentMetrics,
+  tenantClusterMetrics,
   FleetReconciler,
   LocalDirLoop,
   ReconcileLoop,
@@ -189,6 +190,7 @@ export async function startEngine(
   const metrics = new EngineMetrics();
   ha?.registerMetrics(metrics.registry);
   farAgentMetrics.registerOn(metrics.registry);
+  tenantClusterMetrics.registerOn(metrics.registry);
   const ui = await createUi(uiConfig, {
     kinds: builtinKinds,
     live: live.cache.store,

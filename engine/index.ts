@@ -27,6 +27,7 @@ export {
   type LiveState,
 } from "./kinds/device-process-deployment/ports.ts";
 export { farAgentMetrics } from "./kinds/far-agent/metrics.ts";
+export { tenantClusterMetrics } from "./kinds/tenant-cluster/metrics.ts";
 export { KindRegistry } from "./kinds/kind-registry.ts";
 export type { KindRegistration, RolloutReport } from "./kinds/registration.ts";
 
