@@ -8,7 +8,9 @@
  * Retries (with doubling backoff): reads on any 5xx or no answer; writes only when nothing
  * happened — a transient 5xx (lock/cluster-filesystem timeout, proxy error: the handler died before
  * forking its task) — or, for task-starting writes with no answer, after looking for the task the
- * request may have started (`GET /nodes/{node}/tasks?vmid=&typefilter=`): found → its UPID.
+ * request may have started (`GET /nodes/{node}/tasks?vmid=&typefilter=`, our user, since the send):
+ * found → its UPID, else sent again. A clone is first checked by its new VMID's config (absent → it
+ * did not start; present → its task, which is listed under the source VMID).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { ProxmoxError, ProxmoxTaskError, ProxmoxTaskTimeoutError } from "./errors.ts";
@@ -106,9 +108,12 @@ export class ProxmoxClient {
     return this.read("/cluster/resources", type ? { type } : {}, signal);
   }
 
-  /** A free VMID (`GET /cluster/nextid`). Free now, not reserved: a clone may still find it taken. */
-  async nextId(signal?: AbortSignal): Promise<number> {
-    return Number(await this.read<string | number>("/cluster/nextid", {}, signal));
+  /**
+   * A free VMID (`GET /cluster/nextid`). Free now, not reserved: a clone may still find it taken.
+   * With `wanted`: that VMID if free, else a 400 with `errors.vmid` "VM <id> already exists".
+   */
+  async nextId(signal?: AbortSignal, wanted?: number): Promise<number> {
+    return Number(await this.read<string | number>("/cluster/nextid", wanted ? { vmid: wanted } : {}, signal));
   }
 
   // ---- VMs ----
@@ -119,10 +124,16 @@ export class ProxmoxClient {
 
   /** `POST …/{vmid}/clone` → the `qmclone` task. The new VM holds `lock: clone` until it ends. */
   clone(node: string, vmid: number, options: CloneOptions, signal?: AbortSignal): Promise<Upid> {
+    // The task is recorded under the source VMID; the new VM's config shows whether it started.
     return this.startTask("POST", `/nodes/${enc(node)}/qemu/${vmid}/clone`, cloneParams(options), signal, {
       node,
-      vmid: options.newid,
+      vmid,
       type: "qmclone",
+      started: () =>
+        this.config(options.target ?? node, options.newid, {}, signal).then(
+          () => true,
+          (e: unknown) => (e instanceof ProxmoxError && e.notFound ? false : Promise.reject(e)),
+        ),
     });
   }
 
@@ -282,7 +293,7 @@ export class ProxmoxClient {
     path: string,
     params: Params,
     signal: AbortSignal | undefined,
-    find?: { node: string; vmid: number; type: string },
+    find?: { node: string; vmid: number; type: string; started?: () => Promise<boolean> },
   ): Promise<Upid> {
     const sentAt = Math.floor(Date.now() / 1000);
     let lastNoAnswer: ProxmoxError | undefined;
@@ -293,8 +304,14 @@ export class ProxmoxClient {
         if (!(e instanceof ProxmoxError) || e.status !== 0 || !find) throw e;
         lastNoAnswer = e;
       }
-      const found = await this.findTask(find, sentAt, signal).catch(() => undefined);
-      if (found) return found;
+      // Did it start? A clone shows in its new VM (checked first: a sibling clone's task is not ours).
+      const started = find.started ? await find.started().catch(() => true) : undefined;
+      if (started !== false) {
+        const found = await this.findTask(find, sentAt, signal).catch(() => undefined);
+        if (found) return found;
+        // It started but its task cannot be told apart: repeating it would fail or duplicate; report.
+        if (started === true) throw lastNoAnswer;
+      }
       if (attempt >= this.attempts) throw lastNoAnswer;
       await sleep(this.backoffMs * 2 ** (attempt - 1), undefined, signal ? { signal } : {});
     }

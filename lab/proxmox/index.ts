@@ -141,7 +141,11 @@ export interface LabProxmox {
     taskFailure(f: TaskFault): void;
     /** The next `times` tasks of this type take `ms` longer (a slow clone). */
     taskDelay(d: TaskDelay): void;
-    /** The next `times` matching requests answer `status` `message` (default 500), optionally after `delayMs`. */
+    /**
+     * The next `times` matching requests: answer `status` `message` (after `delayMs`), or only wait
+     * `delayMs` first (a hung server), or serve and then hold the answer `delayAnswerMs` (work done,
+     * answer lost to a caller with a shorter deadline).
+     */
     http(f: HttpFault): void;
     /** Drops every injected fault. */
     clear(): void;

@@ -41,6 +41,8 @@ export interface HttpFault {
   readonly message?: string;
   /** Wait this long first (a hung server: the client's deadline fires). With no status, the request then proceeds. */
   readonly delayMs?: number;
+  /** Serve the request, then hold the answer this long (the work is done but the caller may never hear of it). */
+  readonly delayAnswerMs?: number;
   times?: number;
 }
 
@@ -159,9 +161,11 @@ export class LabProxmoxServer {
       const body = await readBody(req);
       const fault = this.takeFault(method, path);
       if (fault?.delayMs) await sleep(fault.delayMs);
-      if (fault?.status) throw new ApiError(fault.status, fault.message ?? "internal error");
+      if (fault && (fault.status !== undefined || fault.message !== undefined))
+        throw new ApiError(fault.status ?? 500, fault.message ?? "internal error");
       if (!route || route === "no-method") throw new ApiError(501, `Method '${method} ${path}' not implemented`);
       const data = await this.serve(req, method, path, route, url, body);
+      if (fault?.delayAnswerMs) await sleep(fault.delayAnswerMs);
       send(res, 200, { data });
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(500, e instanceof Error ? e.message : String(e));

@@ -76,15 +76,16 @@ function inProcessWorker(o: GuestOptions, onExit: () => void): WorkerHandle {
   let graceful = false;
   let done = false;
   const started = Date.now();
-  const lines: string[] = [];
+  const console = createWriteStream(join(o.vmDir, "console.log"), { flags: "a" });
+  console.on("error", () => undefined);
   const log = (message: string, fields: Record<string, unknown> = {}): void => {
-    lines.push(JSON.stringify({ time: new Date().toISOString(), vmid: o.vmid, message, ...fields }));
-    if (lines.length > 200) lines.shift();
+    console.write(`${JSON.stringify({ time: new Date().toISOString(), vmid: o.vmid, message, ...fields })}\n`);
   };
   const exited = bootGuest(o, log, stop.signal, () => graceful)
     .catch((e: unknown) => log("guest crashed", { error: e instanceof Error ? e.message : String(e) }))
     .finally(() => {
       done = true;
+      console.end();
       onExit();
     });
   return {
