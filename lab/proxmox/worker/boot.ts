@@ -3,6 +3,7 @@
  * `meta-data`, `network-config`), writes `write_files` under the VM's disk folder and, when
  * `runcmd` holds a `kubeadm join`, runs the kubelet (kubelet.ts) until the VM stops.
  */
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
 import { parse } from "yaml";
@@ -69,6 +70,7 @@ export async function bootGuest(
       memoryMiB: o.memoryMiB,
       pkiDir: join(disk, "var/lib/kubelet/pki"),
       heartbeatMs: o.heartbeatMs,
+      bootId: randomBytes(16).toString("hex"),
       log,
       ...(staticIp ? { internalIP: staticIp } : {}),
     },

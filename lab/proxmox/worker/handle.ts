@@ -33,6 +33,7 @@ function processWorker(o: GuestOptions, onExit: () => void): WorkerHandle {
   const console = createWriteStream(join(o.vmDir, "console.log"), { flags: "a" });
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", MAIN, JSON.stringify(o)], {
     stdio: ["ignore", "pipe", "pipe"],
+    cwd: join(import.meta.dirname, "../../.."), // the repo, where `tsx` resolves
     env: { ...process.env, NODE_OPTIONS: "" },
   });
   child.stdout?.pipe(console, { end: false });

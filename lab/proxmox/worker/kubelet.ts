@@ -38,6 +38,8 @@ export interface KubeletOptions {
   readonly heartbeatMs: number;
   readonly log: (message: string, fields?: Record<string, unknown>) => void;
   readonly internalIP?: string;
+  /** Changes with every boot (nodeInfo.bootID). */
+  readonly bootId: string;
   /** CSR poll interval (default 500 ms). */
   readonly pollMs?: number;
 }
@@ -289,7 +291,7 @@ async function postStatus(
     nodeInfo: {
       machineID: createHash("md5").update(`machine-${o.vmid}`).digest("hex"),
       systemUUID: createHash("md5").update(`uuid-${o.vmid}`).digest("hex"),
-      bootID: bootId,
+      bootID: o.bootId,
       kernelVersion: release(),
       osImage: "Bosun lab worker (Proxmox VM)",
       containerRuntimeVersion: "lab://0.0.0",
@@ -306,8 +308,6 @@ async function postStatus(
     { contentType: "application/strategic-merge-patch+json", signal },
   );
 }
-
-const bootId = randomBytes(16).toString("hex");
 
 async function renewLease(client: KubeClient, o: KubeletOptions, signal: AbortSignal): Promise<void> {
   const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(o.nodeName)}`;

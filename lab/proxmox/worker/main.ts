@@ -8,7 +8,11 @@ import { bootGuest, type GuestOptions } from "./boot.ts";
 const options = JSON.parse(process.argv[2] ?? "{}") as GuestOptions;
 const stop = new AbortController();
 // A powered-on guest runs until it is stopped, also when it has nothing to do.
-const keepAlive = setInterval(() => undefined, 1 << 30);
+// It also ends when the lab is gone (its parent died without stopping it): no orphan keeps heart-beating.
+const parent = process.ppid;
+const keepAlive = setInterval(() => {
+  if (process.ppid !== parent) stop.abort();
+}, 1000);
 stop.signal.addEventListener("abort", () => clearInterval(keepAlive), { once: true });
 let graceful = false;
 process.on("SIGTERM", () => {
