@@ -196,6 +196,46 @@ describe("lab Proxmox workers join a cluster (kubelet TLS bootstrap)", () => {
     await expect(readFile(join(dir, "vms", String(id), "console.log"))).rejects.toThrow();
   });
 
+  it("in-process guests (the benchmark mode) join the same way: two workers Ready, an ACPI shutdown posts NotReady", async () => {
+    const lab = await startLabProxmox({
+      stateDir: join(dir, "in-process"),
+      workerMode: "in-process",
+      heartbeatMs: 1000,
+      authFailureDelayMs: 50,
+      taskMs: { qmclone: 50 },
+    });
+    const c = new ProxmoxClient({ url: lab.url, caFile: lab.caFile, auth: lab.tokens.admin, taskPollMs: 100 });
+    try {
+      const names = [`pve-w-${suffix}-c`, `pve-w-${suffix}-d`];
+      const ids: number[] = [];
+      for (const name of names) {
+        const id = await c.nextId();
+        await c.waitForTask(await c.clone("pve1", 9000, { newid: id, name }));
+        await writeFile(
+          join(lab.snippetsDir, `${name}.yaml`),
+          joinUserData({ endpoint, token, caCertHash: caCertHash(caPem), hostname: name }),
+        );
+        await c.setConfig("pve1", id, { cores: 1, memory: 512, cicustom: { user: lab.snippetVolume(`${name}.yaml`) } });
+        await c.waitForTask(await c.start("pve1", id));
+        nodes.push(name);
+        ids.push(id);
+      }
+      for (const [i, name] of names.entries()) {
+        const n = await until(`${name} Ready`, async () => {
+          const x = await getNode(name);
+          return ready(x) === "True" ? x : undefined;
+        });
+        expect(n.spec?.providerID).toBe(`proxmox://lab/${ids[i]}`);
+      }
+      await c.waitForTask(await c.shutdown("pve1", ids[0] as number, { timeout: 30 }));
+      expect(ready(await getNode(names[0] as string))).toBe("False");
+      expect(ready(await getNode(names[1] as string))).toBe("True");
+    } finally {
+      await c.close();
+      await lab.stop();
+    }
+  });
+
   it("a cicustom snippet that does not exist fails the start task as qemu-server does, and the VM stays stopped", async () => {
     const id = await client.nextId();
     await client.waitForTask(await client.clone("pve1", 9000, { newid: id, name: `pve-w-${suffix}-b`, full: true }));
