@@ -14,7 +14,8 @@ import { fileURLToPath } from "node:url";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-export async function buildBundles() {
+/** `outdir`: where the bundles go, relative to the repo (default `dist`; the image build uses its own). */
+export async function buildBundles(outdir = "dist") {
   await build({
     absWorkingDir: root,
     entryPoints: ["app/main.ts", "bench/scale/child.ts"],
@@ -23,7 +24,7 @@ export async function buildBundles() {
     format: "esm",
     target: "node20",
     outbase: ".",
-    outdir: "dist",
+    outdir,
     splitting: true,
     chunkNames: "chunks/[name]-[hash]",
     outExtension: { ".js": ".mjs" },
@@ -35,7 +36,7 @@ export async function buildBundles() {
     logLevel: "warning",
   });
   await writeFile(
-    join(root, "dist", "bosun.mjs"),
+    join(root, outdir, "bosun.mjs"),
     'import { main } from "./app/main.mjs";\nprocess.exitCode = await main(process.argv.slice(2));\n',
   );
 }
