@@ -4,6 +4,7 @@
  */
 import type { KubeClient } from "../clients/kubernetes/index.ts";
 import type { Backend, Logger } from "../engine/index.ts";
+import { flightctlBackend, parseFlightctlConfig } from "../sinks/flightctl/index.ts";
 import { flintlockBackend, kubernetesRecords, parseFlintlockConfig } from "../sinks/flintlock/index.ts";
 import { kubernetesBackend, type LiveReadModel } from "../sinks/kubernetes/index.ts";
 import { parseTenantClustersConfig, tenantClusterBackend } from "../sinks/tenant-cluster/index.ts";
@@ -39,6 +40,24 @@ export const backendRegistrations: readonly BackendRegistration[] = [
         ...(live?.objects ? { cache: live.objects } : {}),
         ...(stateNamespace ? { stateNamespace } : {}),
       }),
+  },
+  {
+    // EdgeWorkloads on Flightctl fleets and devices (backends.flightctl); inventory and Events in the cluster.
+    name: "flightctl",
+    create: ({ kube, logger, stateNamespace, settings }) => {
+      if (settings?.["flightctl"] === undefined) return undefined;
+      const records = kubernetesBackend({
+        client: kube,
+        logger,
+        name: "flightctl",
+        ...(stateNamespace ? { stateNamespace } : {}),
+      });
+      return flightctlBackend({
+        config: parseFlightctlConfig(settings["flightctl"], "engine config"),
+        records: { inventory: records.inventory, events: records.events },
+        logger,
+      });
+    },
   },
   {
     // FAR agents' microVMs on Flintlock hosts (backends.flintlock); records, inventory and Events in the cluster.

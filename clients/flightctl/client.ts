@@ -110,8 +110,9 @@ export class FlightctlClient {
 
   // ---- fleets
 
+  /** A fleet with `status.devicesSummary` (how many devices it has, by status). */
   getFleet(name: string, signal: AbortSignal): Promise<Fleet> {
-    return this.call<Fleet>("GET", `fleets/${enc(name)}`, { signal });
+    return this.call<Fleet>("GET", `fleets/${enc(name)}`, { query: { addDevicesSummary: "true" }, signal });
   }
 
   listFleets(options: ListOptions): Promise<Fleet[]> {
