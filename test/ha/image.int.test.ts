@@ -61,9 +61,9 @@ describe("the engine image (Containerfile)", () => {
   let dir: string;
 
   beforeAll(async () => {
-    await run("bash", [join(root, "lab/podman/install.sh")], { timeout: 240_000 });
-    await run("bash", [join(root, "lab/kube/install-kubectl.sh")], { timeout: 240_000 });
     dir = await mkdtemp(join(tmpdir(), "bosun-image-"));
+    await run("bash", [join(root, "lab/podman/install.sh"), join(dir, "podman")], { timeout: 240_000 });
+    await run("bash", [join(root, "lab/kube/install-kubectl.sh")], { timeout: 240_000 });
     await localNodeBase(dir);
     await run(process.execPath, [join(root, "scripts/image-context.mjs"), join(dir, "context")], { cwd: root });
     await podman(
