@@ -4,6 +4,7 @@
  * envelope unwrapped and the error shapes turned into ProxmoxError. Credentials travel in headers
  * only and never reach an error or a log.
  */
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { Agent, fetch } from "undici";
 import { ProxmoxError } from "./errors.ts";
@@ -66,6 +67,9 @@ export class Transport {
     const body = method === "POST" || method === "PUT" ? formBody(params) : undefined;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const joined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // `bosun serve` sets the process-wide listener default to 0 (unlimited); undici's Request then reads
+    // the signal's limit with events.getMaxListeners, which throws for 0. An explicit limit avoids it.
+    setMaxListeners(1000, joined);
     let res;
     try {
       res = await fetch(url, {
