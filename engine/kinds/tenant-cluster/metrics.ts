@@ -72,7 +72,8 @@ export class TenantClusterMetrics {
   }
 
   /** A tenant (or some of its VMs) gone: their series go too. */
-  forget(tenant: { namespace: string; name: string }, keepVms: readonly string[] = []): void {
+  forget(of: { namespace: string; name: string }, keepVms: readonly string[] = []): void {
+    const tenant = { namespace: of.namespace, name: of.name };
     const key = `${tenant.namespace}/${tenant.name}`;
     const keep = new Set(keepVms);
     const series = this.vmSeries.get(key) ?? new Set<string>();
