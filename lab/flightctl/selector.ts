@@ -34,7 +34,7 @@ export function parseSelectorQuery(query: string): Requirement[] {
           .map((v) => v.trim())
           .filter(Boolean),
       };
-    m = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(p);
+    m = /^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/.exec(p);
     if (m) return { key: m[1]!, op: m[2] === "!=" ? "!=" : "=", value: m[3]! };
     m = /^(!?)([\w./-]+)$/.exec(p);
     if (m) return { key: m[2]!, op: m[1] ? "!exists" : "exists" };

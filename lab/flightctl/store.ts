@@ -262,10 +262,18 @@ export class FlightctlStore {
 
   // ---- the controllers and the device agents, one step
 
+  /** Most devices outside fleets updating at once (online, rendered, not yet done), ever. */
+  maxInFlightOutsideFleets = 0;
+
   tick(): void {
     const now = this.now();
     for (const f of this.fleets.values()) this.rollout(f);
-    for (const d of this.devices.values()) this.agent(d, now);
+    let free = 0;
+    for (const d of this.devices.values()) {
+      if (!d.owner && d.online && !this.settled(d)) free++;
+      this.agent(d, now);
+    }
+    this.maxInFlightOutsideFleets = Math.max(this.maxInFlightOutsideFleets, free);
   }
 
   private agent(d: DeviceRecord, now: number): void {
