@@ -16,6 +16,7 @@ import {
   type VmListEntry,
   type VmStatus,
 } from "../../clients/proxmox/index.ts";
+import { StorageLocks } from "./storage-lock.ts";
 import { TaskError, TaskRunner, sleep } from "./tasks.ts";
 import { startWorker, type WorkerHandle, type WorkerMode } from "./worker/handle.ts";
 
@@ -75,11 +76,17 @@ export interface ClusterOptions {
   readonly taskMs?: Readonly<Record<string, number>>;
   /** How long an ACPI shutdown waits by default (s). */
   readonly shutdownTimeoutS?: number;
+  /**
+   * Storage locks per node: a full clone holds the lock `fullCloneMs`, a linked one `linkedCloneMs`;
+   * a clone that waits longer than `timeoutMs` fails (pmxcfs). Off by default.
+   */
+  readonly storageLock?: { readonly fullCloneMs: number; readonly linkedCloneMs: number; readonly timeoutMs: number };
 }
 
 export class LabCluster {
   readonly vms = new Map<number, LabVm>();
   readonly tasks: TaskRunner;
+  readonly locks = new StorageLocks();
   private saving: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -329,8 +336,19 @@ export class LabCluster {
       "qmclone",
       String(vmid),
       user,
-      async ({ log }) => {
-        log(`create ${linked ? "linked" : "full"} clone of drive scsi0 (${source.config["scsi0"]})`);
+      async ({ log, signal }) => {
+        const lock = this.o.storageLock;
+        if (lock) {
+          const release = await this.locks
+            .acquire(`${node}/${DISK_STORAGE}`, DISK_STORAGE, lock.timeoutMs)
+            .catch((e: Error) => Promise.reject(new TaskError(`clone failed: ${e.message}`)));
+          try {
+            log(`create ${linked ? "linked" : "full"} clone of drive scsi0 (${source.config["scsi0"]})`);
+            await sleep(linked ? lock.linkedCloneMs : lock.fullCloneMs, signal);
+          } finally {
+            release();
+          }
+        } else log(`create ${linked ? "linked" : "full"} clone of drive scsi0 (${source.config["scsi0"]})`);
         if (this.closed) throw new TaskError("interrupted by shutdown");
       },
       (t) => {

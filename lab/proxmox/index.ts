@@ -92,6 +92,13 @@ export interface LabProxmoxOptions {
   readonly taskMs?: Readonly<Record<string, number>>;
   /** Default ACPI shutdown timeout (s) when the call gives none (default 180). */
   readonly shutdownTimeoutS?: number;
+  /**
+   * Simulated pmxcfs storage locks per node (off by default): a full clone holds its node's disk
+   * storage lock `fullCloneMs` (≈5 000 upstream for 1 GiB), a linked clone `linkedCloneMs`; a clone
+   * waiting longer than `timeoutMs` (10 000 upstream) fails its task with "clone failed: cfs-lock
+   * 'storage-vmstore' error: got lock request timeout". Set `taskMs.qmclone: 0` with it.
+   */
+  readonly storageLock?: { readonly fullCloneMs: number; readonly linkedCloneMs: number; readonly timeoutMs: number };
   readonly port?: number;
 }
 
@@ -134,6 +141,8 @@ export interface LabProxmox {
   /** Requests served by `METHOD /path/{template}` since start (or the last reset). */
   requestCounts(): ReadonlyMap<string, number>;
   resetRequestCounts(): void;
+  /** Clone lock waits that timed out (with `storageLock`). */
+  lockTimeouts(): number;
   /** The last lines of a VM's console (the guest's log). */
   consoleLog(vmid: number): Promise<string>;
   readonly inject: {
@@ -188,6 +197,7 @@ export async function startLabProxmox(options: LabProxmoxOptions): Promise<LabPr
     heartbeatMs: options.heartbeatMs ?? 10_000,
     ...(options.taskMs ? { taskMs: options.taskMs } : {}),
     ...(options.shutdownTimeoutS !== undefined ? { shutdownTimeoutS: options.shutdownTimeoutS } : {}),
+    ...(options.storageLock ? { storageLock: options.storageLock } : {}),
   });
   await cluster.init();
   const tokens: LabCredentials = {
@@ -237,6 +247,7 @@ export async function startLabProxmox(options: LabProxmoxOptions): Promise<LabPr
         })),
     requestCounts: () => server.requests,
     resetRequestCounts: () => server.requests.clear(),
+    lockTimeouts: () => cluster.locks.timeouts,
     consoleLog: (vmid) => readFile(join(cluster.vmDir(vmid), "console.log"), "utf8").catch(() => ""),
     inject: {
       taskFailure: (f) => cluster.tasks.faults.push({ ...f }),

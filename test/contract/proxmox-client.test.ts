@@ -379,6 +379,46 @@ describe("tasks and faults", () => {
   });
 });
 
+describe("storage locks", () => {
+  it("parallel full clones queue for their node's storage lock; the one that waits past the timeout fails as pmxcfs does", async () => {
+    const lab = await startLabProxmox({
+      stateDir: join(dir, "locks"),
+      workerMode: "in-process",
+      taskMs: { qmclone: 0 },
+      storageLock: { fullCloneMs: 1500, linkedCloneMs: 20, timeoutMs: 2000 },
+    });
+    const c = new ProxmoxClient({ url: lab.url, caFile: lab.caFile, auth: lab.tokens.admin, taskPollMs: 25 });
+    try {
+      const upids = [];
+      for (const id of [201, 202, 203])
+        upids.push(await c.clone("pve1", 9000, { newid: id, name: `lock-${id}`, full: true }));
+      const results = await Promise.all(
+        upids.map((u) =>
+          c.waitForTask(u).then(
+            () => "OK",
+            (e: ProxmoxTaskError) => e.exitstatus,
+          ),
+        ),
+      );
+      expect(results).toEqual(["OK", "OK", "clone failed: cfs-lock 'storage-vmstore' error: got lock request timeout"]);
+      expect(lab.lockTimeouts()).toBe(1);
+      expect(
+        lab
+          .vms()
+          .filter((v) => v.name.startsWith("lock-"))
+          .map((v) => v.vmid),
+      ).toEqual([201, 202]);
+      // Linked clones hold the lock briefly: three in parallel all succeed.
+      const linked = [];
+      for (const id of [211, 212, 213]) linked.push(await c.clone("pve1", 9000, { newid: id, name: `linked-${id}` }));
+      for (const u of linked) expect((await c.waitForTask(u))?.exitstatus).toBe("OK");
+    } finally {
+      await c.close();
+      await lab.stop();
+    }
+  });
+});
+
 describe("TLS and restarts", () => {
   it("verifies the server against the CA: without it the call fails; an http:// URL is refused", async () => {
     const noCa = new ProxmoxClient({ url: pve.url, auth: pve.tokens.admin, attempts: 1 });
