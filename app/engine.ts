@@ -24,6 +24,7 @@ import {
 } from "../engine/index.ts";
 import { createBackends } from "./backends.ts";
 import { createHighAvailability, haSettings } from "./ha/index.ts";
+import { servePullRequestRoute, startPullRequests, type PullRequestsRuntime } from "./pull-requests/index.ts";
 import type { EngineConfig } from "./engine-config.ts";
 import { clusterConfig } from "./kube-config.ts";
 import { liveState } from "./live-state.ts";
@@ -267,6 +268,8 @@ export async function startEngine(
     ? new LocalDirLoop({ config: config.local, consumer, logger, onPass })
     : new ReconcileLoop({ config: config.git, consumer, logger, onPass, ...(sharded ? { statusGate: sharded } : {}) });
 
+  // Pull requests on a forge (forge:): started once the loop runs; their routes are on this server.
+  let pulls: PullRequestsRuntime | undefined;
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/metrics") {
@@ -288,6 +291,8 @@ export async function startEngine(
       const readiness = ha?.readiness(ready) ?? { ok: ready, text: ready ? "ready\n" : "no commit applied yet\n" };
       res.writeHead(readiness.ok ? 200 : 503, { "content-type": "text/plain" });
       res.end(readiness.text);
+    } else if (servePullRequestRoute(pulls, path ?? "", req, res)) {
+      // answered by the PR workflow
     } else if (ui?.server.handles(path ?? "")) {
       ui.server.handle(req, res);
     } else {
@@ -308,7 +313,18 @@ export async function startEngine(
     url = await listen(server, config.listen?.host ?? "127.0.0.1", config.listen?.port ?? 9090);
     ha?.start();
     await loop.start();
+    if (config.forge && config.git)
+      pulls = await startPullRequests({
+        settings: config.forge,
+        git: config.git,
+        backends,
+        logger,
+        engineUrl: url,
+        ...(config.engine?.heartbeatStaleMs !== undefined ? { heartbeatStaleMs: config.engine.heartbeatStaleMs } : {}),
+        ...(config.engine?.useHeartbeats !== undefined ? { useHeartbeats: config.engine.useHeartbeats } : {}),
+      });
   } catch (error) {
+    await pulls?.stop().catch(() => undefined);
     await loop.stop().catch(() => undefined);
     await ha?.stop().catch(() => undefined);
     await release();
@@ -325,6 +341,7 @@ export async function startEngine(
       liveness.running = false;
       if (requeue) clearTimeout(requeue);
       await Promise.race([running.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      await pulls?.stop();
       await running.stop();
       await ha?.stop(); // hands the Leases over: a standby takes the shards on its next round
       await release();

@@ -1,1 +1,5 @@
 export type { ForgeSettings } from "./settings.ts";
+export { servePullRequestRoute, startPullRequests, type PullRequestsRuntime } from "./start.ts";
+export { PullRequestPlanner, type PlanOutcome, type PlannerOptions } from "./pr-planner.ts";
+export { PullRequestService } from "./pr-service.ts";
+export { publishComments, ownFirstPart, StatusPoster } from "./publish.ts";

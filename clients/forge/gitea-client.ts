@@ -31,6 +31,7 @@ export interface GiteaPullRequest {
   readonly merge_commit_sha?: string | null;
   readonly head: GiteaPRBranchInfo;
   readonly base: GiteaPRBranchInfo;
+  readonly user?: GiteaUser | null;
 }
 export interface GiteaPullReview {
   readonly id: number;
@@ -124,6 +125,7 @@ export class GiteaClient implements ForgeClient {
       baseRef: pr.base.ref,
       ...(pr.merge_base ? { mergeBase: pr.merge_base } : {}),
       ...(pr.merge_commit_sha ? { mergeCommitSha: pr.merge_commit_sha } : {}),
+      ...(pr.user?.login ? { author: pr.user.login } : {}),
     };
   }
 

@@ -102,6 +102,7 @@ export class GitHubClient implements ForgeClient {
         merge_commit_sha: string | null;
         head: { sha: string; ref: string };
         base: { sha: string; ref: string };
+        user: { login: string } | null;
       }>("GET /repos/{owner}/{repo}/pulls/{pull_number}", { pull_number: number }, { idempotent: true, signal })
     ).data;
     return {
@@ -113,6 +114,7 @@ export class GitHubClient implements ForgeClient {
       baseRef: pr.base.ref,
       mergeBase: pr.base.sha,
       ...(pr.merge_commit_sha ? { mergeCommitSha: pr.merge_commit_sha } : {}),
+      ...(pr.user?.login ? { author: pr.user.login } : {}),
     };
   }
 

@@ -34,3 +34,4 @@ export {
   type Headers,
   type PullRequestEvent,
 } from "./webhook-events.ts";
+export { commitFiles, type CommitIdentity } from "./commit-files.ts";

@@ -35,6 +35,8 @@ export interface ForgePull {
   /** The merge base, when the forge says (Gitea `merge_base`; GitHub: `base.sha`). */
   readonly mergeBase?: string;
   readonly mergeCommitSha?: string;
+  /** The PR author's login. */
+  readonly author?: string;
 }
 
 export type CommitState = "pending" | "success" | "failure" | "error";

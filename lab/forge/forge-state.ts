@@ -102,4 +102,6 @@ export interface Fault {
   readonly status: number;
   times: number;
   readonly retryAfter?: string;
+  /** Carry the request out, then answer `status` anyway (the write landed, the answer got lost). */
+  readonly after?: boolean;
 }

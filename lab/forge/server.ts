@@ -48,7 +48,7 @@ export interface LabForge {
   /** Opens a PR from branch `head` into `base` (sets refs/pull/N/head) and delivers `opened`. */
   openPull(
     repo: string,
-    pr: { head: string; base?: string; title?: string; author: string },
+    pr: { head: string; base?: string; title?: string; author: string; deliver?: boolean },
   ): Promise<{ number: number; delivery?: Delivery }>;
   /** After a push to the PR's branch: moves refs/pull/N/head and delivers synchronize(d). */
   pushed(repo: string, number: number, options?: { deliver?: boolean }): Promise<Delivery | undefined>;
@@ -502,6 +502,15 @@ export async function startLabForge(options: LabForgeOptions): Promise<LabForge>
         res.end(body === undefined ? undefined : JSON.stringify(body));
       };
       const fault = faults.find((f) => f.times > 0 && f.method === method && f.path.test(path));
+      if (fault?.after) {
+        // The request is carried out, then the answer is lost to a failure (a create that did land).
+        fault.times--;
+        handle(req, res, Buffer.concat(chunks)).then(
+          () => reply(fault.status, errorBody(fault.status, `injected ${fault.status} after the write`, {})),
+          () => reply(fault.status, errorBody(fault.status, `injected ${fault.status}`, {})),
+        );
+        return;
+      }
       if (fault) {
         fault.times--;
         return reply(
@@ -566,6 +575,7 @@ export async function startLabForge(options: LabForgeOptions): Promise<LabForge>
         merged: false,
         updatedAt: now(),
       });
+      if (pr.deliver === false) return { number };
       const delivery = await deliverIfConfigured("pull_request", pullPayload(key, number, "opened"), "pull_request");
       return { number, ...(delivery ? { delivery } : {}) };
     },
