@@ -13,6 +13,8 @@ import {
   shardOfStatusPath,
   shardPreference,
   timingsProblem,
+  objectStatusPath,
+  shardedStatusFiles,
 } from "./index.ts";
 
 const dpd = (name: string, annotations?: Record<string, string>) => ({
@@ -143,5 +145,41 @@ describe("fence", () => {
     for (let t = sentAt; t < sentAt + 20_000; t += 250) {
       if (isFree(o, t, timings.leaseDurationMs)) expect(fence.holds(0, t)).toBe(false);
     }
+  });
+});
+
+describe("status files per shard", () => {
+  const commit = { repo: "r", ref: "main", phase: "Applied" as const, observedCommit: "c1", appliedCommit: "c1" };
+  const status = (name: string) => ({ kind: "ConfigMap", namespace: "ns", name, phase: "Ready", observedCommit: "c1" });
+  const names = Array.from({ length: 10 }, (_, i) => `cm-${i}`);
+  const byPath = new Map(names.map((n) => [objectStatusPath(status(n)), shardOfKey(`ConfigMap/ns/${n}`, 2)]));
+  const limits = { maxFileBytes: 65_536, maxSummaryBytes: 1_048_576 };
+
+  it("writes nothing for a replica that leads no shard", () => {
+    expect(shardedStatusFiles({ held: [], shards: 2, byPath }, commit, names.map(status), limits)).toBeUndefined();
+  });
+
+  it("writes its shards' object files and a STATUS.md per shard, and may delete only its shards' files", () => {
+    const files = shardedStatusFiles({ held: [1], shards: 2, byPath }, commit, names.map(status), limits)!;
+    const objects = [...files.files.keys()].filter((p) => p.startsWith("objects/"));
+    expect(objects.sort()).toEqual(
+      names
+        .filter((n) => byPath.get(`objects/ConfigMap/ns/${n}.yaml`) === 1)
+        .map((n) => `objects/ConfigMap/ns/${n}.yaml`)
+        .sort(),
+    );
+    expect(files.files.has("shards/1/STATUS.md")).toBe(true);
+    expect(files.files.has("shards/1/_commit.yaml")).toBe(true);
+    expect(files.files.has("STATUS.md")).toBe(false);
+    const other = names.find((n) => byPath.get(`objects/ConfigMap/ns/${n}.yaml`) === 0)!;
+    expect(files.owns?.(`objects/ConfigMap/ns/${other}.yaml`)).toBe(false);
+    expect(files.owns?.(objects[0]!)).toBe(true);
+  });
+
+  it("keeps the usual layout with one shard", () => {
+    const one = new Map([...byPath.keys()].map((p) => [p, 0]));
+    const files = shardedStatusFiles({ held: [0], shards: 1, byPath: one }, commit, names.map(status), limits)!;
+    expect(files.files.has("STATUS.md")).toBe(true);
+    expect([...files.files.keys()].filter((p) => p.startsWith("objects/"))).toHaveLength(10);
   });
 });

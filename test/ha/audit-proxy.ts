@@ -18,6 +18,8 @@ import { join } from "node:path";
 export interface AuditEntry {
   /** Order of arrival at any proxy of the log. */
   readonly seq: number;
+  /** performance.now() at arrival (benchmarks; tests order by seq). */
+  readonly at: number;
   readonly replica: string;
   readonly method: string;
   readonly path: string;
@@ -76,6 +78,7 @@ export class AuditProxy {
       const entry: AuditEntry | undefined = write
         ? {
             seq: opts.log.next(),
+            at: performance.now(),
             replica: opts.replica,
             method: req.method ?? "",
             path: (req.url ?? "").split("?")[0] ?? "",
