@@ -31,6 +31,7 @@ import { git, startGitServer, type GitServer } from "../git-server/index.ts";
 import { startKubeEnv, type KubeEnv } from "../kube/kube-env.ts";
 import { readState } from "../kube/state.ts";
 import { startDemoFlintlock } from "../flintlock/index.ts";
+import { startDemoTenants } from "../kamaji/index.ts";
 import { seedFleetRepo } from "./fleet-repo.ts";
 
 // Hundreds of concurrent requests listen on one AbortSignal at fleet scale: not a leak.
@@ -143,12 +144,14 @@ async function main(): Promise<void> {
 
   try {
     let kubeconfig = process.env["BOSUN_LAB_KUBECONFIG"];
+    let labKube: KubeEnv | undefined;
     if (!kubeconfig) {
       say(
         "1/5 Kubernetes: etcd + kube-apiserver + kube-controller-manager on 127.0.0.1 (first run builds them, several minutes)",
       );
       const env: KubeEnv = await startKubeEnv({ onProgress: (line) => say(`    ${line}`) });
       stops.push(() => env.stop());
+      labKube = env;
       kubeconfig = env.kubeconfigPath;
       const state = await readState(env.workDir);
       record.kubeWorkDir = env.workDir;
@@ -206,6 +209,22 @@ async function main(): Promise<void> {
       say(`   Flintlock hosts ${flintlock.hosts.map((h) => h.name).join(", ")} (QEMU microVMs) for the FAR agents`);
     }
 
+    // Tenant clusters: the lab Kamaji (a real tenant apiserver per TenantControlPlane, on the lab's etcd) and a lab
+    // Proxmox whose VMs join it; only with the lab's own kube env.
+    const tenants = labKube
+      ? await startDemoTenants(join(labDir, "tenants"), labKube).catch((error: unknown) => {
+          say(`   TenantClusters: no lab Kamaji/Proxmox (${error instanceof Error ? error.message : String(error)})`);
+          return undefined;
+        })
+      : undefined;
+    if (tenants) {
+      stops.push(() => tenants.stop());
+      say(
+        `   lab Kamaji (tenant apiservers) and lab Proxmox ${tenants.proxmox.url} (pve-01..03) for the TenantClusters`,
+      );
+    }
+    const backends = { ...flintlock?.backends, ...tenants?.backends };
+
     say("5/5 bosun serve (its own process; the lab restarts it if it dies)");
     const configFile = join(labDir, "engine.yaml");
     await writeFile(
@@ -215,7 +234,7 @@ async function main(): Promise<void> {
         kubernetes: { kubeconfig, qps: 100, burst: 200 },
         engine: { requeueMs: 1000 },
         listen: { host: "127.0.0.1", port: 0 },
-        ...(flintlock ? { backends: flintlock.backends } : {}),
+        ...(Object.keys(backends).length > 0 ? { backends } : {}),
       }),
     );
     const engine = superviseEngine({

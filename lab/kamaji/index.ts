@@ -26,6 +26,7 @@ export { caCertHash } from "./tenant-pki.ts";
 export { BOOTSTRAP_GROUP } from "./tenant-setup.ts";
 export { parseKubeVersion, refuseOnCreate, refuseOnUpdate } from "./version-policy.ts";
 export { WEBHOOK_NAME } from "./webhook.ts";
+export { startDemoTenants, type DemoTenants } from "./demo.ts";
 
 /** The newest Kubernetes minor the lab Kamaji accepts (Kamaji 26.8.2-edge ships kubeadm v1.35). */
 export const KAMAJI_SUPPORTED_VERSION = "v1.35.0";
