@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { ProxmoxError, ProxmoxTaskError, ProxmoxTaskTimeoutError } from "./errors.ts";
-import { cloneParams, configParams, type Params } from "./params.ts";
+import { cloneParams, configParams, parsePropertyString, type Params } from "./params.ts";
 import { Transport, type Method, type TransportOptions } from "./transport.ts";
 import type {
   ClusterResource,
@@ -62,6 +62,14 @@ interface Ticket {
 }
 
 const TICKET_RENEW_MS = 90 * 60_000;
+
+/** How to find the task a write with no answer may have started; `started` tells whether it did (clone). */
+interface TaskLookup {
+  readonly node: string;
+  readonly vmid: number;
+  readonly type: string;
+  readonly started?: () => Promise<false | { ctime: number }>;
+}
 const enc = encodeURIComponent;
 
 export class ProxmoxClient {
@@ -124,14 +132,15 @@ export class ProxmoxClient {
 
   /** `POST …/{vmid}/clone` → the `qmclone` task. The new VM holds `lock: clone` until it ends. */
   clone(node: string, vmid: number, options: CloneOptions, signal?: AbortSignal): Promise<Upid> {
-    // The task is recorded under the source VMID; the new VM's config shows whether it started.
+    // The task is recorded under the source VMID; the new VM's config shows whether it started, and
+    // its `meta: …,ctime=<s>` (server time, written when the clone began) which task is its own.
     return this.startTask("POST", `/nodes/${enc(node)}/qemu/${vmid}/clone`, cloneParams(options), signal, {
       node,
       vmid,
       type: "qmclone",
       started: () =>
         this.config(options.target ?? node, options.newid, {}, signal).then(
-          () => true,
+          (c) => ({ ctime: Number(parsePropertyString(String(c["meta"] ?? ""))["ctime"] ?? NaN) }),
           (e: unknown) => (e instanceof ProxmoxError && e.notFound ? false : Promise.reject(e)),
         ),
     });
@@ -293,7 +302,7 @@ export class ProxmoxClient {
     path: string,
     params: Params,
     signal: AbortSignal | undefined,
-    find?: { node: string; vmid: number; type: string; started?: () => Promise<boolean> },
+    find?: TaskLookup,
   ): Promise<Upid> {
     const sentAt = Math.floor(Date.now() / 1000);
     let lastNoAnswer: ProxmoxError | undefined;
@@ -305,29 +314,37 @@ export class ProxmoxClient {
         lastNoAnswer = e;
       }
       // Did it start? A clone shows in its new VM (checked first: a sibling clone's task is not ours).
-      const started = find.started ? await find.started().catch(() => true) : undefined;
+      const started = find.started ? await find.started().catch(() => ({ ctime: NaN })) : undefined;
       if (started !== false) {
-        const found = await this.findTask(find, sentAt, signal).catch(() => undefined);
+        const found = await this.findTask(find, sentAt, started?.ctime, signal).catch(() => undefined);
         if (found) return found;
         // It started but its task cannot be told apart: repeating it would fail or duplicate; report.
-        if (started === true) throw lastNoAnswer;
+        if (started) throw lastNoAnswer;
       }
       if (attempt >= this.attempts) throw lastNoAnswer;
       await sleep(this.backoffMs * 2 ** (attempt - 1), undefined, signal ? { signal } : {});
     }
   }
 
-  /** The newest task of this type and VMID started by us since `sinceSec` (60 s of clock skew allowed). */
+  /**
+   * Our task of this type and VMID since `sinceSec` (60 s of clock skew allowed): the newest; for a
+   * clone, the one that began when the new VM's ctime says, and only if no other of ours did.
+   */
   private async findTask(
-    f: { node: string; vmid: number; type: string },
+    f: TaskLookup,
     sinceSec: number,
+    ctime: number | undefined,
     signal?: AbortSignal,
   ): Promise<Upid | undefined> {
     const list = await this.tasks(f.node, { vmid: f.vmid, typefilter: f.type, source: "all", limit: 50 }, signal);
     const mine = list
       .filter((t) => t.type === f.type && t.user === this.user && t.starttime >= sinceSec - 60)
       .sort((a, b) => b.starttime - a.starttime);
-    return mine[0]?.upid;
+    if (!f.started) return mine[0]?.upid;
+    if (ctime === undefined || Number.isNaN(ctime)) return undefined;
+    // The handler writes ctime, then forks the task: the same second, or the next.
+    const same = mine.filter((t) => t.starttime - ctime >= 0 && t.starttime - ctime <= 1);
+    return same.length === 1 ? same[0]?.upid : undefined;
   }
 
   private async retrying<T>(

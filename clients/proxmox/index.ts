@@ -19,6 +19,12 @@
  * - Task-starting calls return the UPID at once; `waitForTask` polls `/nodes/{node}/tasks/{upid}/status`
  *   (node from the UPID) and throws ProxmoxTaskError (failed exitstatus, log tail) or
  *   ProxmoxTaskTimeoutError (the task keeps running: wait again, or find it with `tasks()`).
+ * - A task-starting call whose answer is lost (status 0) is looked up in the node's task list and its
+ *   UPID returned; a clone is first checked by its new VMID (absent → sent again), and its task is
+ *   the one of ours that began at the new VM's `meta` ctime. When several of our clones of that
+ *   template began in the same second, they cannot be told apart: the no-answer ProxmoxError
+ *   (status 0) is thrown, and the new VM exists with `lock: clone` until its task ends — treat a
+ *   VM holding that lock as a clone in progress, never clone it again.
  * - Errors are ProxmoxError: `status` (0 = no answer), `method`, `path`, `reason` (the server's
  *   message or status line), `errors` (per parameter, on 400), and `unauthorized`, `forbidden`,
  *   `notFound`, `transient`. A template VMID that does not exist: clone fails with 500
