@@ -313,4 +313,26 @@ describe("three replicas with leader election", () => {
     );
     expect(splitBrain()).toEqual([]);
   });
+
+  it("SIGTERM (a rolling upgrade) hands the lease over: the leader clears the holder before it exits", async () => {
+    const leaving = await leaderReplica();
+    const mark = log.next();
+    await leaving.kill("SIGTERM");
+    expect(leaving.child.exitCode).toBe(0);
+    const release = log.entries.find(
+      (e) =>
+        e.seq > mark &&
+        e.replica === leaving.name &&
+        e.method === "PUT" &&
+        e.path.endsWith(`/leases/${PREFIX}-shard-0`) &&
+        e.status === 200 &&
+        !(e.body?.["spec"] as { holderIdentity?: string } | undefined)?.holderIdentity,
+    );
+    expect(release).toBeDefined();
+    const next = await waitFor("a standby to take the handed-over lease", async () =>
+      termsOf(log, PREFIX).find((t) => t.from > release!.answerSeq && t.holder !== ""),
+    );
+    expect(replicaOf(next.holder)).not.toBe(leaving.name);
+    expect(splitBrain()).toEqual([]);
+  });
 });
