@@ -9,6 +9,7 @@ import { ClusterReconciler } from "./cluster-reconciler.ts";
 import { ProviderController } from "./controller.ts";
 import { EventRecorder } from "./events.ts";
 import { startHttp } from "./http.ts";
+import { stageBootImages } from "./boot-images.ts";
 import { MachineReconciler } from "./machine-reconciler.ts";
 import { ProviderMetrics } from "./metrics.ts";
 
@@ -73,9 +74,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   const log = createLogger().child({ component: "bosun-kvm-provider" });
   try {
-    const kernel = str("boot-kernel");
-    const initrd = str("boot-initrd");
-    if (!kernel || !initrd)
+    const kernelArg = str("boot-kernel");
+    const initrdArg = str("boot-initrd");
+    if (!kernelArg || !initrdArg)
       throw new Error("--boot-kernel and --boot-initrd are required (lab/libvirt/install.sh prints both)");
     const typeArg = str("domain-type") ?? "auto";
     if (!["auto", "kvm", "qemu"].includes(typeArg))
@@ -83,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const [host, portText] = (str("listen") ?? "127.0.0.1:8080").split(/:(?=[0-9]+$)/);
     const stateDir = str("state-dir") ?? "/var/lib/bosun-kvm";
     await mkdir(stateDir, { recursive: true, mode: 0o755 });
+    const { kernel, initrd } = await stageBootImages(stateDir, { kernel: kernelArg, initrd: initrdArg });
     const kubeconfig = str("kubeconfig");
     const kube = new KubeClient(loadKubeConfig(kubeconfig ? { kubeconfigPath: kubeconfig } : { default: true }));
     const libvirt = new LibvirtClient({ uri: str("libvirt-uri") ?? "qemu:///system" });
