@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import { parseArgs } from "node:util";
 import { readEngineConfigDocument, validateEngineConfig, type EngineConfig } from "./engine-config.ts";
 import { startEngine } from "./engine.ts";
+import { startVirtualNode } from "./virtual-node.ts";
 import { ExitCode, type Command, createLogger, UsageError } from "../engine/index.ts";
 
 /** After a fatal start-up error the process exits within this time even if a handle stays open. */
@@ -71,11 +72,12 @@ engine cannot start, 2 usage error.`,
       setTimeout(() => process.exit(ExitCode.Failure), FATAL_EXIT_MS).unref();
       throw error;
     }
+    const virtualNode = startVirtualNode(config, logger);
     stderr.write(`bosun: serving; metrics at ${engine.url}/metrics\n`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         logger.info({ signal }, "shutting down: finishing the pass in flight");
-        engine.stop().then(resolve, resolve);
+        void (virtualNode?.stop() ?? Promise.resolve()).finally(() => engine.stop().then(resolve, resolve));
       };
       process.once("SIGTERM", () => stop("SIGTERM"));
       process.once("SIGINT", () => stop("SIGINT"));

@@ -206,7 +206,7 @@ export class FlightctlStore {
     if (d.owner && digest(normalSpec(spec)) !== digest(normalSpec(d.spec)) && body.spec !== undefined)
       throw new StoreError(409, `Device "${name}" is owned by ${d.owner}: its spec comes from the fleet template`);
     d.labels = { ...(body.metadata.labels ?? {}) };
-    d.annotations = { ...d.annotations, ...userAnnotations(body.metadata.annotations) };
+    d.annotations = userAnnotations(body.metadata.annotations);
     d.resourceVersion = this.rv++;
     this.assignOwners();
     if (!d.owner && digest(normalSpec(spec)) !== digest(normalSpec(d.spec))) this.render(d, clone(spec));

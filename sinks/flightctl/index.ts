@@ -7,3 +7,4 @@ export { flightctlBackend, flightctlClientOf, type FlightctlBackend, type Flight
 export { parseFlightctlConfig, type FlightctlBackendConfig, type VirtualNodeConfig } from "./config.ts";
 export { FlightctlEdgeFleet, edgeDevice } from "./edge-fleet.ts";
 export { DEVICE_APPLICATIONS_ANNOTATION, FLEET_WORKLOADS_ANNOTATION } from "./ownership.ts";
+export { VirtualNode, DEVICE_ANNOTATION, PROVIDER_TAINT, type VirtualNodeOptions } from "./virtual-node/index.ts";
