@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Ajv, type ErrorObject } from "ajv";
 import { CronTime } from "cron";
+import { LEASE_DEFAULTS, timingsProblem } from "../engine/ha/index.ts";
 import type { HaConfig } from "./ha/index.ts";
 import type { ForgeSettings } from "./pull-requests/index.ts";
 import engineConfigSchema from "../schemas/EngineConfig.json" with { type: "json" };
@@ -198,6 +199,24 @@ export function validateEngineConfig(doc: EngineConfigDocument): EngineConfig {
   if (isRecord(git) && isRecord(git["webhook"])) {
     const problem = webhookSecretProblem(git["webhook"]);
     if (problem) diagnostics.push(at("/git/webhook", "INVALID_CONFIG", `engine config: git.${problem}`));
+  }
+  if (isRecord(value["ha"]) && isRecord(value["ha"]["leaderElection"])) {
+    const le = value["ha"]["leaderElection"];
+    const ms = (key: keyof typeof LEASE_DEFAULTS): number =>
+      typeof le[key] === "number" ? (le[key] as number) : LEASE_DEFAULTS[key];
+    const problem = timingsProblem({
+      leaseDurationMs: ms("leaseDurationMs"),
+      renewDeadlineMs: ms("renewDeadlineMs"),
+      retryPeriodMs: ms("retryPeriodMs"),
+    });
+    if (problem)
+      diagnostics.push(
+        at(
+          "/ha/leaderElection",
+          "INVALID_VALUE",
+          `engine config: ha.leaderElection: ${problem} (client-go's defaults: 15000, 10000, 2000)`,
+        ),
+      );
   }
   if (diagnostics.length > 0) throw new EngineConfigError(subject, dedupe(diagnostics));
   return { ...value, kubernetes: isRecord(value["kubernetes"]) ? value["kubernetes"] : {} } as unknown as EngineConfig;
