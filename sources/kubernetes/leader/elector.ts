@@ -209,8 +209,7 @@ export class ShardElector {
           this.fence.drop(shard);
         }
       }
-      this.view = { ...this.view, holders, liveReplicas: live, lastContact: now };
-      delete (this.view as { lastError?: string }).lastError;
+      this.view = { held: this.held(), holders, liveReplicas: live, lastContact: now };
     } catch (error) {
       if (this.abort.signal.aborted) return;
       const message = error instanceof Error ? error.message : String(error);
