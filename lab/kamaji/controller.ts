@@ -55,7 +55,6 @@ interface Tenant {
   readonly superAdminConf: string;
   readonly client: KubeClient;
   version: string;
-  users: number;
 }
 
 interface Tcp extends KubeObject {
@@ -102,6 +101,7 @@ export class LabKamaji {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private bins: KubeBinaries | undefined;
+  private shared: Promise<Tenant> | undefined;
 
   constructor(private readonly opts: LabKamajiOptions) {}
 
@@ -240,22 +240,40 @@ export class LabKamaji {
     version: string,
     signal: AbortSignal,
   ): Promise<Tenant> {
-    const shared = this.opts.sharedApiServer === true ? [...this.tenants.values()][0] : undefined;
-    if (shared !== undefined) {
-      const t: Tenant = { ...shared, key, version, users: shared.users + 1 };
-      for (const s of this.tenants.values()) s.users = t.users;
+    if (this.opts.sharedApiServer === true) {
+      // Light mode: the first TCP starts the one shared control plane; every other one waits for it.
+      const first = (this.shared ??= this.startControlPlane(key, "lab", "shared", port, version, signal));
+      let shared: Tenant;
+      try {
+        shared = await first;
+      } catch (e) {
+        if (this.shared === first) this.shared = undefined;
+        throw e;
+      }
+      const t: Tenant = { ...shared, key, version };
       this.tenants.set(key, t);
       return t;
     }
+    return this.startControlPlane(key, ns, name, port, version, signal);
+  }
+
+  private async startControlPlane(
+    key: string,
+    ns: string,
+    name: string,
+    port: number,
+    version: string,
+    signal: AbortSignal,
+  ): Promise<Tenant> {
     const address = await allocateAddress(port);
     const dir = await mkdtemp(join(this.opts.workDir, `${ns}-${name}-`));
-    const clusterName = this.opts.sharedApiServer === true ? "lab-shared" : name;
+    const clusterName = name;
     const prep = await prepareTenant(dir, address, port, clusterName, signal);
     const processes: TenantProcesses = {
       address,
       port,
       dir,
-      etcdPrefix: this.opts.sharedApiServer === true ? "/kamaji/lab-shared" : `/kamaji/${ns}/${name}`,
+      etcdPrefix: `/kamaji/${ns}/${name}`,
       apiserverPid: 0,
       controllerManagerPid: 0,
     };
@@ -284,7 +302,7 @@ export class LabKamaji {
       await rm(dir, { recursive: true, force: true });
       throw e;
     }
-    const t: Tenant = { key, processes, ...prep, client: tenantClient, version, users: 1 };
+    const t: Tenant = { key, processes, ...prep, client: tenantClient, version };
     this.tenants.set(key, t);
     await this.saveState();
     this.opts.log?.(`[lab-kamaji] ${key}: tenant control plane ${prep.server} ready`);
@@ -296,6 +314,7 @@ export class LabKamaji {
     this.tenants.delete(key);
     const stillShared = t !== undefined && [...this.tenants.values()].some((o) => o.processes === t.processes);
     if (t !== undefined && !stillShared) {
+      this.shared = undefined;
       t.client.close();
       await stopTenantProcesses(t.processes);
       await deleteEtcdPrefix(this.opts.etcdUrl, t.processes.etcdPrefix, signal);
