@@ -20,6 +20,8 @@ export interface TransportOptions {
   readonly timeoutMs?: number;
   /** Names the server in errors (default the URL's host). */
   readonly name?: string;
+  /** Most TLS connections kept to the server (default 16); more requests queue for them. */
+  readonly connections?: number;
 }
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
@@ -48,6 +50,8 @@ export class Transport {
     this.dispatcher = new Agent({
       connect: { ...(ca ? { ca } : {}), rejectUnauthorized: true },
       keepAliveTimeout: 4_000,
+      // Requests share a few kept-alive connections (no TLS handshake storm when many run at once).
+      connections: options.connections ?? 16,
     });
   }
 
