@@ -77,6 +77,8 @@ export class ShardElector {
   private readonly preference: number[];
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  /** Fires at the earliest fence expiry, so a lost shard is reported when it is lost, not a round later. */
+  private expiry: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private lastHeld: number[] = [];
   private readonly terms = new Map<number, number>();
@@ -136,6 +138,7 @@ export class ShardElector {
   async stop(): Promise<void> {
     this.abort.abort();
     if (this.timer) clearTimeout(this.timer);
+    if (this.expiry) clearTimeout(this.expiry);
     await this.round?.catch(() => undefined);
     const held = this.held();
     for (const shard of held) this.fence.drop(shard);
@@ -223,6 +226,12 @@ export class ShardElector {
   /** Fires onChange for every shard gained or lost since the last call. */
   private notify(): void {
     const now = this.held();
+    if (this.expiry) clearTimeout(this.expiry);
+    if (now.length > 0 && !this.abort.signal.aborted) {
+      const next = Math.min(...now.map((shard) => this.remaining(shard)));
+      this.expiry = setTimeout(() => this.notify(), next + 1);
+      this.expiry.unref();
+    }
     const before = new Set(this.lastHeld);
     const after = new Set(now);
     this.lastHeld = now;
