@@ -3,7 +3,8 @@
  * 1. libvirt steps through clients/libvirt for one domain (qcow2 disks, config drive, define, start, the guest's
  *    first kernel line and its config-drive line on the serial console (TCG), destroy, undefine), RUNS times;
  * 2. the provider end to end: MACHINES KVMMachines created at once (Cluster ready, bootstrap data present, as the CAPI
- *    core would leave them) → all `status.ready` (domains running), then all deleted → gone (domains and disks removed).
+ *    core would leave them) → all `status.ready` (domains running), then all deleted → gone (domains and disks
+ *    removed).
  * Run: node --import tsx bench/kvm-provider.ts   (env RUNS=3 MACHINES=3)
  */
 import { cpus, loadavg, totalmem } from "node:os";
