@@ -110,7 +110,7 @@ describe("lease decisions (client-go semantics)", () => {
     expect(leaseAction({ ...base, observed: seen("me"), held: 2 })).toEqual({ kind: "release" });
     expect(leaseAction({ ...base, observed: seen("other") })).toEqual({ kind: "wait", holder: "other" });
     expect(leaseAction({ ...base, observed: seen("other"), now: 15_000 })).toEqual({ kind: "acquire", transitions: 3 });
-    expect(leaseAction({ ...base, observed: seen(undefined) })).toEqual({ kind: "acquire", transitions: 2 });
+    expect(leaseAction({ ...base, observed: seen(undefined) })).toEqual({ kind: "acquire", transitions: 3 });
     expect(leaseAction({ ...base, observed: undefined })).toEqual({ kind: "acquire", transitions: 0 });
     expect(leaseAction({ ...base, observed: undefined, held: 1 })).toEqual({ kind: "wait" });
   });

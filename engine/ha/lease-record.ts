@@ -91,7 +91,8 @@ export function leaseAction(input: {
   const holder = observed?.record.holderIdentity;
   if (holder === identity) return held > share ? { kind: "release" } : { kind: "renew" };
   if (isFree(observed, now, timings.leaseDurationMs) && held < share) {
-    const transitions = (observed?.record.leaseTransitions ?? 0) + (holder ? 1 : 0);
+    // As client-go: every change of holder counts (a released Lease too); a new Lease starts at 0.
+    const transitions = observed ? (observed.record.leaseTransitions ?? 0) + 1 : 0;
     return { kind: "acquire", transitions };
   }
   return holder ? { kind: "wait", holder } : { kind: "wait" };
