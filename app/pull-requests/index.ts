@@ -3,3 +3,4 @@ export { servePullRequestRoute, startPullRequests, type PullRequestsRuntime } fr
 export { PullRequestPlanner, type PlanOutcome, type PlannerOptions } from "./pr-planner.ts";
 export { PullRequestService } from "./pr-service.ts";
 export { publishComments, ownFirstPart, StatusPoster } from "./publish.ts";
+export { publishFromCli, type CliPublishInput } from "./cli-publish.ts";

@@ -90,6 +90,7 @@ export class PullRequestPlanner {
 
   async run(number: number, signal: AbortSignal): Promise<PlanOutcome> {
     const { forge, scope, logger } = this.o;
+    const started = performance.now();
     const pull = await forge.getPull(number, signal);
     if (pull.merged) return this.afterMerge(pull, signal);
     if (pull.state !== "open") return { kind: "closed" };
@@ -107,6 +108,7 @@ export class PullRequestPlanner {
     const commit = fetched.commit === head ? head : (await this.o.mirror.fetchRevision(head, signal)).commit;
     if (pull.mergeBase) await this.o.mirror.fetchRevision(pull.mergeBase, signal).catch(() => undefined);
     const loaded = await this.loadAt(commit, signal);
+    const fetchedAt = performance.now();
     const comments = await forge.listComments(number, signal);
     if (!loaded.ok) {
       const parts = renderInvalidComment({
@@ -130,7 +132,9 @@ export class PullRequestPlanner {
       logger.info({ pr: number, head, problems: loaded.diagnostics.length }, "pr: invalid fleet files at the head");
       return { kind: "invalid", head, problems: loaded.diagnostics.length };
     }
+    const planStart = performance.now();
     const plan = await this.o.plan(loaded, commit, signal);
+    const planMs = Math.round(performance.now() - planStart);
     const previous = ownFirstPart(comments, login, scope)?.marker;
     const same = previous?.head === head && previous.digest === plan.digest && previous.since !== undefined;
     const since = same ? previous.since! : iso(this.now());
@@ -166,7 +170,19 @@ export class PullRequestPlanner {
     );
     this.plans.set(number, renderPlanText(plan));
     logger.info(
-      { pr: number, head, digest: plan.digest, parts: parts.length, approvedBy: verdict.approvedBy, ...published },
+      {
+        pr: number,
+        head,
+        digest: plan.digest,
+        parts: parts.length,
+        approvedBy: verdict.approvedBy,
+        ...published,
+        ms: {
+          total: Math.round(performance.now() - started),
+          fetchAndLoad: Math.round(fetchedAt - started),
+          plan: planMs,
+        },
+      },
       "pr: plan comment and status updated",
     );
     return { kind: "planned", head, digest: plan.digest };

@@ -31,7 +31,7 @@ export function webhookEndpoint(o: WebhookEndpointOptions): {
   const stats: WebhookStats = { accepted: 0, rejected: 0, replayed: 0, tooLarge: 0, ignored: 0 };
   const reply = (res: ServerResponse, status: number, text: string): void => {
     if (res.headersSent) return;
-    res.writeHead(status, { "content-type": "text/plain", ...(status === 413 ? { connection: "close" } : {}) });
+    res.writeHead(status, { "content-type": "text/plain" });
     res.end(`${text}\n`);
   };
   return {

@@ -1,5 +1,5 @@
 import { UsageError } from "../model/errors.ts";
-import { ExitCode, type Command } from "./command.ts";
+import { ExitCode, usageOf, type Command } from "./command.ts";
 
 function help(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -29,7 +29,7 @@ export async function main(
     return ExitCode.Usage;
   }
   if (args.includes("--help") || args.includes("-h")) {
-    io.stdout.write(`${command.usage}\n`);
+    io.stdout.write(`${await usageOf(command)}\n`);
     return ExitCode.Ok;
   }
   const controller = new AbortController();
@@ -42,7 +42,7 @@ export async function main(
       error instanceof UsageError ||
       (error instanceof Error && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))
     ) {
-      io.stderr.write(`${error.message}\n\n${command.usage}\n`);
+      io.stderr.write(`${error.message}\n\n${await usageOf(command)}\n`);
       return ExitCode.Usage;
     }
     io.stderr.write(`bosun ${command.name}: ${error instanceof Error ? error.message : String(error)}\n`);

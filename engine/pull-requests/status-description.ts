@@ -37,7 +37,9 @@ export function planDescription(plan: Plan): string {
 
 export function invalidDescription(diagnostics: readonly Diagnostic[]): string {
   const first = diagnostics[0];
-  const where = first ? ` (first ${first.file}:${first.line})` : "";
+  // A deep path keeps its end (the file name and line), cut from the front.
+  const at = first ? `${first.file}:${first.line}` : "";
+  const where = first ? ` (first ${at.length > 90 ? `…${at.slice(-89)}` : at})` : "";
   return fit(`invalid fleet: ${diagnostics.length} problem${diagnostics.length === 1 ? "" : "s"}`, where);
 }
 

@@ -34,6 +34,8 @@ const SWITCHES = 6;
 
 let client: KubeClient;
 let big: TestNamespace;
+/** The 10,000 SoCs, created while the first mode's tests run (no deployment there selects SoCs). */
+let bigReady: Promise<unknown>;
 /** Latency from the webhook delivery to the success status, per mode (recorded in bench/results). */
 const latencies: Record<string, number[]> = {};
 
@@ -42,10 +44,14 @@ beforeAll(async () => {
   await installDeviceCrds(client);
   big = await createTestNamespace(client, "prbig");
   const devices = generateFleet({ socs: BIG, racks: 50 });
-  await createInventory(client, devices, { namespace: big.name, seed: 1, concurrency: 64 });
+  bigReady = createInventory(client, devices, { namespace: big.name, seed: 1, concurrency: 32 }).then(
+    (r) => r,
+    (error: unknown) => error,
+  );
 });
 
 afterAll(async () => {
+  await bigReady;
   await big?.cleanup();
   client?.close();
   process.stderr.write(`[pr-workflow] webhook → success status latency (ms): ${JSON.stringify(latencies)}\n`);
@@ -348,6 +354,8 @@ for (const mode of ["gitea", "github"] as const) {
     });
 
     it(`a ${BIG.toLocaleString("en")}-device plan is split into parts, and joined again as it shrinks`, async () => {
+      const inventory = await bigReady;
+      expect(inventory).toMatchObject({ created: expect.any(Number) as number });
       await branchFromMain("big");
       const head = await tree.commitAndPush("big", { "devices/big-agent.yaml": bigDeploymentYaml(big.name) }, "big");
       pr = (await forge.openPull(REPO, { head: "big", author: "carol" })).number;
