@@ -46,7 +46,11 @@ export async function publishFromCli(input: CliPublishInput, signal?: AbortSigna
       await publishComments(forge, { number, login, scope, parts, logger }, signal);
     }
     if (input.status)
-      await forge.createStatus(head, { state: "failure", context, description: invalidDescription(diagnostics) }, signal);
+      await forge.createStatus(
+        head,
+        { state: "failure", context, description: invalidDescription(diagnostics) },
+        signal,
+      );
     return head;
   }
   const plan = input.outcome.plan;
