@@ -420,6 +420,55 @@ describe("KVM infrastructure provider", () => {
     await resumed.stop();
   });
 
+  it("a KVMMachine moved as clusterctl move does (paused, copied with spec and status, new uid) adopts its domain", async () => {
+    const before = await waitReady("m2");
+    const domain = (statusOf(before)["domain"] as { name: string; uuid: string }).name;
+    const uuid = (statusOf(before)["domain"] as { name: string; uuid: string }).uuid;
+    const created = (t: string): number =>
+      Number(/^bosun_kvm_provider_domains_created_total (\S+)/m.exec(t)?.[1] ?? "NaN");
+    const createdBefore = created(await metricsText(provider.url));
+    const cluster = { apiVersion: CAPI, kind: "Cluster", namespace: ns.name, name: "c1" };
+    const ref = { apiVersion: INFRA, kind: "KVMMachine", namespace: ns.name, name: "m2" };
+    // Move: pause, copy out, remove from the source without its finalizer (the domain must stay), create anew.
+    await client.mergePatch(cluster, { metadata: { annotations: { "cluster.x-k8s.io/paused": "" } } });
+    await client.mergePatch(ref, { metadata: { finalizers: null } });
+    await client.delete(ref);
+    await waitFor("m2 gone from the source", async () => (await km("m2")) === undefined);
+    expect((await libvirt.getDomain(domain))?.state).toBe("running");
+    const copy = await client.create({
+      apiVersion: INFRA,
+      kind: "KVMMachine",
+      metadata: {
+        name: "m2",
+        namespace: ns.name,
+        labels: before.metadata.labels,
+        ownerReferences: before.metadata["ownerReferences"],
+      },
+      spec: before["spec"],
+    });
+    await client.replaceStatus({ ...copy, status: before["status"] });
+    expect(copy.metadata.uid).not.toBe(before.metadata.uid);
+    await client.mergePatch(cluster, { metadata: { annotations: { "cluster.x-k8s.io/paused": null } } });
+    const unpaused = Date.now() / 1000;
+    // Reconciled after the unpause (the metric is set when a reconcile finished).
+    await waitFor("the moved m2 reconciled", async () => {
+      const t = Number(
+        new RegExp(`^operatorkit_controller_last_reconciled\\{[^}]*name="m2"\\} (\\S+)`, "m").exec(
+          await metricsText(provider.url),
+        )?.[1],
+      );
+      return t >= unpaused;
+    });
+    const after = (await km("m2")) as KubeObject;
+    expect(after.metadata.finalizers).toContain("kvmmachine.infrastructure.cluster.x-k8s.io");
+    expect(statusOf(after)).toMatchObject({ ready: true, vmState: "running", domain: { name: domain, uuid } });
+    expect((after["spec"] as { providerID: string }).providerID).toBe(`kvm://${HOST}/${uuid}`);
+    expect((await domainsOf(libvirt, ns.name)).filter((d) => d.metadata?.["name"] === "m2").map((d) => d.uuid)).toEqual(
+      [uuid],
+    );
+    expect(created(await metricsText(provider.url))).toBe(createdBefore);
+  });
+
   it("deleting the KVMMachines removes every domain and disk: nothing leaks on the host", async () => {
     const names = (await client.list(INFRA, "KVMMachine", { namespace: ns.name })).items
       .map((o) => o.metadata.name)
