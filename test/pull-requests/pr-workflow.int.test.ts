@@ -144,7 +144,8 @@ for (const mode of ["gitea", "github"] as const) {
           repo: REPO,
           tokenFile: join(dir, "token"),
           webhookSecretFile: join(dir, "webhook-secret"),
-          pollIntervalMs: 60_000,
+          // Webhooks drive every pass here (the poll fallback would add passes the counts below do not expect).
+          pollIntervalMs: 3_600_000,
           maxWebhookBytes: 1024 * 1024,
         },
       });
