@@ -354,14 +354,14 @@ describe("tasks and faults", () => {
   });
 
   it("a hung server: the request deadline fires (no answer), the retry gets through; an answer lost after the clone started is found in the task list, not repeated", async () => {
-    const c = client(pve.tokens.admin, { timeoutMs: 300 });
+    const c = client(pve.tokens.admin, { timeoutMs: 1000 });
     pve.resetRequestCounts();
-    pve.inject.http({ method: "GET", path: "/nodes", delayMs: 1000 });
+    pve.inject.http({ method: "GET", path: "/nodes", delayMs: 2500 });
     expect((await c.nodes()).length).toBe(2);
     expect(pve.requestCounts().get("GET /nodes")).toBe(2);
 
     const id = await c.nextId();
-    pve.inject.http({ method: "POST", path: "/clone", delayAnswerMs: 1000 });
+    pve.inject.http({ method: "POST", path: "/clone", delayAnswerMs: 2500 });
     const upid = await c.clone("pve1", 9000, { newid: id, name: "answer-lost" });
     expect(parseUpid(upid)?.type).toBe("qmclone");
     expect(pve.requestCounts().get("POST /nodes/{node}/qemu/{vmid}/clone")).toBe(1);
@@ -371,11 +371,41 @@ describe("tasks and faults", () => {
 
     // Nothing started and no answer: the write is not lost either (retried after the task list shows nothing).
     const id2 = await c.nextId();
-    pve.inject.http({ method: "POST", path: "/clone", delayMs: 1000 });
+    pve.inject.http({ method: "POST", path: "/clone", delayMs: 2500 });
     await c.waitForTask(await c.clone("pve1", 9000, { newid: id2, name: "hung-then-ok" }));
     expect(pve.vms().filter((v) => v.name === "hung-then-ok")).toHaveLength(1);
     await c.waitForTask(await c.destroy("pve1", id));
     await c.waitForTask(await c.destroy("pve1", id2));
+  });
+});
+
+describe("lost answers of parallel clones", () => {
+  it("several clones of one template whose answers are lost: each is found or reported, never cloned twice", async () => {
+    const c = client(pve.tokens.admin, { timeoutMs: 1000 });
+    const base = await c.nextId();
+    pve.inject.http({ method: "POST", path: "/clone", delayAnswerMs: 2500, times: 3 });
+    const outcomes = await Promise.all(
+      [0, 1, 2].map((i) =>
+        c.clone("pve1", 9000, { newid: base + i, name: `par-lost-${i}` }).then(
+          (upid) => parseUpid(upid)?.type,
+          (e: unknown) => (e instanceof ProxmoxError ? `no answer ${e.status}` : String(e)),
+        ),
+      ),
+    );
+    for (const o of outcomes) expect(["qmclone", "no answer 0"]).toContain(o);
+    await new Promise((r) => setTimeout(r, 2500)); // the held answers have gone out
+    const mine = pve.vms().filter((v) => v.name.startsWith("par-lost-"));
+    expect(mine.map((v) => v.name).sort()).toEqual(["par-lost-0", "par-lost-1", "par-lost-2"]);
+    for (const v of mine) {
+      await c.waitForTask(
+        await c.destroy("pve1", v.vmid).catch(async () => {
+          // still locked by its clone: wait for the lock to go, then destroy
+          for (let i = 0; i < 100 && pve.vms().find((x) => x.vmid === v.vmid)?.lock; i++)
+            await new Promise((r) => setTimeout(r, 50));
+          return c.destroy("pve1", v.vmid);
+        }),
+      );
+    }
   });
 });
 
