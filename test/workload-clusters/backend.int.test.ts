@@ -46,6 +46,7 @@ interface Spec {
   cp: number;
   workers: number;
   template?: string;
+  paused?: boolean;
 }
 
 describe("workload-cluster backend on two management clusters", () => {
@@ -62,6 +63,7 @@ describe("workload-cluster backend on two management clusters", () => {
   const logger = createLogger({ level: "warn" });
   const signal = AbortSignal.timeout(600_000);
   const labErrors: unknown[] = [];
+  let lastChanges: { action: string; ref: { kind: string; name: string }; reason: string; error?: unknown }[] = [];
 
   const files = (spec: Spec | undefined): { path: string; bytes: Uint8Array }[] =>
     spec === undefined
@@ -81,7 +83,7 @@ describe("workload-cluster backend on two management clusters", () => {
 kind: WorkloadCluster
 metadata:
   name: c1
-  namespace: ${ns.name}
+  namespace: ${ns.name}${spec.paused ? '\n  annotations:\n    cluster.x-k8s.io/paused: ""' : ""}
 spec:
   managementCluster: ${spec.management}
   template: ${TEMPLATE_PATH}
@@ -161,7 +163,15 @@ spec:
         ["mgmt-b", new KubeManagementCluster("mgmt-b", b)],
       ]),
     });
-    reconciler = new FleetReconciler({ backends: [backend], kinds: builtinKinds, dependenciesOf, logger });
+    reconciler = new FleetReconciler({
+      backends: [backend],
+      kinds: builtinKinds,
+      dependenciesOf,
+      logger,
+      onPass: (report) => {
+        lastChanges = [...report.changes];
+      },
+    });
   });
 
   afterAll(async () => {
@@ -337,6 +347,20 @@ spec:
     ).toBeDefined();
   });
 
+  it("the pause annotation on the WorkloadCluster stops Bosun's reconciliation (nothing applied), status Paused", async () => {
+    const paused = { management: "mgmt-a", version: "v1.30.2", cp: 1, workers: 5, paused: true };
+    const status = await pass(paused);
+    expect(status?.phase).toBe("Paused");
+    const md = (await a.get({
+      apiVersion: CAPI,
+      kind: "MachineDeployment",
+      namespace: ns.name,
+      name: "c1-md-0",
+    })) as Json;
+    expect(md["spec"].replicas).toBe(3);
+    expect((await record())?.["status"]?.phase).toBe("Paused");
+  });
+
   it("pivot to mgmt-b: a move interrupted mid-copy finishes on the next pass; every object arrives with its status, owners re-mapped", async () => {
     const spec = { management: "mgmt-b", version: "v1.30.2", cp: 1, workers: 3 };
     expect((await pass(spec.management === "mgmt-b" ? { ...spec, management: "mgmt-a" } : spec))?.phase).toBe("Ready");
@@ -443,6 +467,12 @@ spec:
       },
       90_000,
       500,
+      async () =>
+        JSON.stringify({
+          record: (await record())?.["metadata"],
+          changes: lastChanges.filter((c) => c.ref.kind === "WorkloadCluster" || c.error).map((c) => `${c.action} ${c.ref.kind}/${c.ref.name}: ${c.reason}`),
+          machines: (await machines(b)).map((m) => m["metadata"].name),
+        }),
     );
     expect(await machines(b)).toEqual([]);
     expect((await b.list(KVM, "KVMMachine", { namespace: ns.name })).items).toEqual([]);

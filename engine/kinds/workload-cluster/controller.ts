@@ -24,7 +24,7 @@ import type {
 import { readoutCounts, readWorkloadCluster, type WorkloadClusterReadout } from "./cluster-status.ts";
 import { hypervisorDrift, RECONCILE_REQUEST_ANNOTATION, type DomainDrift } from "./hypervisor-drift.ts";
 import { CONTROL_PLANE_NAME_LABEL, planMachines, type MachineSetPlan } from "./machine-plan.ts";
-import { CLUSTER_NAME_LABEL, moveCluster, moveKinds } from "./move.ts";
+import { CLUSTER_NAME_LABEL, moveCluster, moveKinds, PAUSED_ANNOTATION } from "./move.ts";
 import { readInventory, inventoryConfigMap, type ClusterInventory } from "./cluster-inventory.ts";
 import {
   WORKLOAD_CLUSTERS,
@@ -200,6 +200,30 @@ export class WorkloadClusterController implements KindController {
     const record = (await port.readStatus(ref, signal)) ?? {};
     const current = typeof record["managementCluster"] === "string" ? record["managementCluster"] : undefined;
     const changes: Change[] = [];
+
+    // Paused in Git (Cluster API's pause annotation on the WorkloadCluster): nothing is applied, pruned or moved.
+    if (obj(obj(wc.body["metadata"])["annotations"])[PAUSED_ANNOTATION] !== undefined) {
+      const live = port.managementCluster(current ?? management.name) ?? management;
+      const readout = await this.readout(live, wc, objects, signal);
+      const text = `paused (${PAUSED_ANNOTATION}): not reconciled; ${readout.reason}`;
+      await this.writeRecord(wc, { phase: "Paused", observedCommit: commit, reason: text }, signal);
+      return {
+        status: {
+          kind: wc.kind,
+          namespace: wc.namespace,
+          name: wc.name,
+          source: `${wc.source.file}:${wc.source.line}`,
+          observedCommit: commit,
+          phase: "Paused",
+          conditions: [{ type: "Ready", status: readout.ready ? "True" : "False", reason: "Paused", message: text }],
+          counts: readoutCounts(readout),
+        },
+        changes: [],
+        readout,
+        progressing: false,
+        summary: `${wc.namespace}/${wc.name}: ${text}`,
+      };
+    }
 
     // Pivot: the management cluster changed in Git.
     if (current !== undefined && current !== management.name) {
