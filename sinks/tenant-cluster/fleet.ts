@@ -61,6 +61,8 @@ export type ProxmoxApi = Pick<
 >;
 
 const FIELD_MANAGER = "bosun";
+/** How long one cluster-wide resource list serves the tenants of a pass (writes drop it at once). */
+const RESOURCES_TTL_MS = 1000;
 const DISK_KEYS = ["scsi0", "virtio0", "sata0", "ide0"];
 
 function diskOf(config: VmConfig): { key: string; sizeGiB: number | undefined } | undefined {
@@ -114,6 +116,8 @@ export class KubeProxmoxTenantFleet implements TenantFleet {
   private readonly tenants = new Map<string, TenantConn>();
   private cloneQueue: Promise<unknown> = Promise.resolve();
   private readonly clock: () => Date;
+  /** One `GET /cluster/resources` shared by the tenants of a pass; any write drops it. */
+  private resourcesMemo: { at: number; answer: Promise<ClusterResource[]> } | undefined;
 
   constructor(private readonly o: TenantFleetOptions) {
     this.clock = o.clock ?? (() => new Date());
@@ -124,12 +128,33 @@ export class KubeProxmoxTenantFleet implements TenantFleet {
     this.tenants.clear();
   }
 
-  private wait(upid: string | null, signal: AbortSignal, timeoutMs?: number): Promise<unknown> {
-    return this.o.proxmox.waitForTask(upid, {
-      timeoutMs: timeoutMs ?? this.o.config.proxmox.taskTimeoutMs,
-      signal,
-      ...(this.o.config.proxmox.taskPollMs ? { pollMs: this.o.config.proxmox.taskPollMs } : {}),
+  private resources(signal: AbortSignal): Promise<ClusterResource[]> {
+    const now = Date.now();
+    if (this.resourcesMemo && now - this.resourcesMemo.at < RESOURCES_TTL_MS) return this.resourcesMemo.answer;
+    const answer = this.o.proxmox.resources(undefined, signal);
+    this.resourcesMemo = { at: now, answer };
+    answer.catch(() => {
+      if (this.resourcesMemo?.answer === answer) this.resourcesMemo = undefined;
     });
+    return answer;
+  }
+
+  private changed(): void {
+    this.resourcesMemo = undefined;
+  }
+
+  /** Waits for a task; the shared resource list is dropped before and after (the next read sees the change). */
+  private async wait(upid: string | null, signal: AbortSignal, timeoutMs?: number): Promise<unknown> {
+    this.changed();
+    try {
+      return await this.o.proxmox.waitForTask(upid, {
+        timeoutMs: timeoutMs ?? this.o.config.proxmox.taskTimeoutMs,
+        signal,
+        ...(this.o.config.proxmox.taskPollMs ? { pollMs: this.o.config.proxmox.taskPollMs } : {}),
+      });
+    } finally {
+      this.changed();
+    }
   }
 
   // ---- live state ----
@@ -137,7 +162,7 @@ export class KubeProxmoxTenantFleet implements TenantFleet {
   async snapshot(t: TenantCluster, signal: AbortSignal): Promise<TenantSnapshot> {
     const [tcpObj, resources, record] = await Promise.all([
       this.o.parent.get({ apiVersion: TCP_API_VERSION, kind: TCP_KIND, namespace: t.namespace, name: t.name }, signal),
-      this.o.proxmox.resources(undefined, signal).catch((e: unknown) => {
+      this.resources(signal).catch((e: unknown) => {
         throw stepError("reading Proxmox resources", e);
       }),
       this.o.parent.get(
@@ -225,11 +250,9 @@ export class KubeProxmoxTenantFleet implements TenantFleet {
   ): Promise<{ workers: LiveWorker[]; duplicates: LiveWorker[] }> {
     const [ns, name] = tenantKey.split("/") as [string, string];
     const prefix = `${ns}-${name}-w`;
+    // The name narrows the candidates (it is set with the clone); the description proves ownership.
     const candidates = resources.filter(
-      (r) =>
-        r.type === "qemu" &&
-        r.template !== 1 &&
-        (r.name?.startsWith(prefix) === true || (r.tags ?? "").split(/[;,\s]/).includes(WORKER_TAG)),
+      (r) => r.type === "qemu" && r.template !== 1 && r.name?.startsWith(prefix) === true,
     );
     const found = await Promise.all(
       candidates.map(async (r): Promise<LiveWorker | undefined> => {
@@ -503,6 +526,7 @@ export class KubeProxmoxTenantFleet implements TenantFleet {
   /** VMs, then the TenantControlPlane (waits until Kamaji let it go), then the tenant's Secrets. */
   async teardown(ref: ObjectRef, signal: AbortSignal): Promise<void> {
     const key = `${ref.namespace}/${ref.name}`;
+    this.changed();
     const resources = await this.o.proxmox.resources(undefined, signal).catch((e: unknown) => {
       throw stepError("reading Proxmox resources", e);
     });

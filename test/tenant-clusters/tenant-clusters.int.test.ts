@@ -310,6 +310,27 @@ describe("TenantClusters end to end: Kamaji control plane with Proxmox workers",
       explain,
     );
     expect((await statusOf()).vms?.map((v) => v.state)).toEqual(["running", "running"]);
+    await waitFor(
+      "the status branch shows the new size",
+      async () =>
+        JSON.stringify((await statusFile().catch(() => ({}) as Record<string, unknown>))["conditions"]).includes(
+          "2 cores, 768 MiB",
+        ),
+      60_000,
+    );
+    // Prometheus: Proxmox metrics per VM, and the phase.
+    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*metrics and health endpoints listening/.exec(
+      engine?.output() ?? "",
+    )?.[1];
+    expect(url).toBeDefined();
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    for (const v of labWorkers()) {
+      expect(metrics).toMatch(
+        new RegExp(`bosun_tenant_cluster_vm_memory_bytes\\{namespace="${ns.name}",name="acme",vm="${v.name}"\\} [1-9]`),
+      );
+      expect(metrics).toContain(`bosun_tenant_cluster_vm_cpu_ratio{namespace="${ns.name}",name="acme",vm="${v.name}"}`);
+    }
+    expect(metrics).toContain(`bosun_tenant_cluster_phase{namespace="${ns.name}",name="acme",phase="Ready"} 1`);
 
     workers = { ...workers, powerState: "Stopped" };
     await push("acme: stop the workers");
@@ -473,5 +494,10 @@ describe("TenantClusters end to end: Kamaji control plane with Proxmox workers",
     ).toBeUndefined();
     expect(kamaji.controller.running()).toEqual([]);
     expect(pve.vms().filter((v) => !v.template)).toEqual([]);
+    await waitFor(
+      "acme's file gone from the status branch",
+      async () => (await statusFile().catch(() => undefined)) === undefined,
+      60_000,
+    );
   }, 400_000);
 });

@@ -87,7 +87,7 @@ export function assess(
   } else if (step.tcpReady && settled && w.powerState === "Running" && allRunning && nodesReady === w.count) {
     phase = "Ready";
     reason = "Ready";
-    message = `${nodesReady}/${w.count} nodes Ready on Kubernetes ${t.controlPlane.version}`;
+    message = `${nodesReady}/${w.count} nodes Ready on Kubernetes ${t.controlPlane.version} (workers of ${w.cores} cores, ${w.memoryMiB} MiB)`;
   } else {
     phase = everReady ? "Updating" : step.tcpReady ? "Provisioning" : "Pending";
     const first = errors[0];
