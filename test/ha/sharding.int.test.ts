@@ -224,11 +224,14 @@ spec:
     );
     expect(new Set([...shardOfName.values()]).size).toBe(SHARDS);
     expect(shardOfName.get(pinned)).toBe(1);
-    // Per replica, the shards it wrote for: exactly the one it leads.
+    // The first replica up leads both shards until the second joins and it gives one up (fair
+    // share); from the moment each leads one, each writes for its own shard only.
+    const terms = termsOf(log, PREFIX);
+    const settled = Math.max(...[0, 1].map((s) => terms.filter((t) => t.shard === s).at(-1)!.from));
     const wrote = new Map<string, Set<number>>();
     for (const e of log.entries) {
       const shard = shardOfWrite(e);
-      if (shard === undefined || e.status < 200 || e.status >= 300) continue;
+      if (e.seq < settled || shard === undefined || e.status < 200 || e.status >= 300) continue;
       wrote.set(e.replica, (wrote.get(e.replica) ?? new Set()).add(shard));
     }
     for (const [shard, owner] of led.entries()) expect([...(wrote.get(owner!) ?? [])]).toEqual([shard]);
