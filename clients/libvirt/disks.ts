@@ -1,5 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { rm } from "node:fs/promises";
 import { runTool } from "./exec.ts";
 
 export interface DiskImageInfo {
@@ -16,10 +15,9 @@ export interface DiskToolOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Creates a qcow2 image of `sizeBytes` (sparse) with `qemu-img create`; the folder is made when missing. */
+/** Creates a qcow2 image of `sizeBytes` (sparse) with `qemu-img create`, in a folder that exists. */
 export async function createQcow2(path: string, sizeBytes: number, opts: DiskToolOptions = {}): Promise<void> {
   const subject = `disk ${path}`;
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 }).catch(() => undefined);
   await runTool(
     opts.qemuImg ?? "qemu-img",
     ["create", "-q", "-f", "qcow2", path, String(Math.max(1, Math.floor(sizeBytes)))],
