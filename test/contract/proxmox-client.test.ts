@@ -75,18 +75,18 @@ beforeAll(async () => {
     taskMs: { qmclone: 100 },
     nodes: NODES,
   });
-});
+}, 120_000);
 
 afterAll(async () => {
   for (const c of clients) await c.close();
   await pve?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 describe.each([
   ["API token", (): ProxmoxAuth => pve.tokens.admin],
   ["ticket + CSRF token", (): ProxmoxAuth => pve.tokens.root],
-])("a worker VM's life cycle with %s auth", (_label, auth) => {
+])("a worker VM's life cycle with %s auth", { timeout: 60_000 }, (_label, auth) => {
   it("nextid → clone (locked until done) → config → resize → start → status → shutdown → destroy, each answer as the spec says", async () => {
     const c = client(auth());
     const version = await c.version();
@@ -179,7 +179,7 @@ describe.each([
   });
 });
 
-describe("error shapes", () => {
+describe("error shapes", { timeout: 60_000 }, () => {
   it("400 Parameter verification failed. with errors per parameter, in the status line and the body; nothing created", async () => {
     const c = client(pve.tokens.admin);
     const e = await fail(c.clone("pve1", 9000, { newid: 42, name: "not_a_dns_name" }));
@@ -290,7 +290,7 @@ describe("error shapes", () => {
   });
 });
 
-describe("tasks and faults", () => {
+describe("tasks and faults", { timeout: 60_000 }, () => {
   it("an injected task failure: ProxmoxTaskError with the exit status, and the failed clone leaves no VM", async () => {
     const c = client(pve.tokens.admin);
     const id = await c.nextId();
@@ -379,7 +379,7 @@ describe("tasks and faults", () => {
   });
 });
 
-describe("lost answers of parallel clones", () => {
+describe("lost answers of parallel clones", { timeout: 60_000 }, () => {
   it("several clones of one template whose answers are lost: each is found or reported, never cloned twice", async () => {
     const c = client(pve.tokens.admin, { timeoutMs: 1000 });
     const base = await c.nextId();
@@ -409,13 +409,13 @@ describe("lost answers of parallel clones", () => {
   });
 });
 
-describe("storage locks", () => {
+describe("storage locks", { timeout: 60_000 }, () => {
   it("parallel full clones queue for their node's storage lock; the one that waits past the timeout fails as pmxcfs does", async () => {
     const lab = await startLabProxmox({
       stateDir: join(dir, "locks"),
       workerMode: "in-process",
       taskMs: { qmclone: 0 },
-      storageLock: { fullCloneMs: 1500, linkedCloneMs: 20, timeoutMs: 2000 },
+      storageLock: { fullCloneMs: 2500, linkedCloneMs: 20, timeoutMs: 3000 },
     });
     const c = new ProxmoxClient({ url: lab.url, caFile: lab.caFile, auth: lab.tokens.admin, taskPollMs: 25 });
     try {
@@ -449,7 +449,7 @@ describe("storage locks", () => {
   });
 });
 
-describe("TLS and restarts", () => {
+describe("TLS and restarts", { timeout: 60_000 }, () => {
   it("verifies the server against the CA: without it the call fails; an http:// URL is refused", async () => {
     const noCa = new ProxmoxClient({ url: pve.url, auth: pve.tokens.admin, attempts: 1 });
     clients.push(noCa);
