@@ -9,7 +9,8 @@
  * The lab folder (default ~/.cache/bosun/lab) is kept between runs: a second `npm start` reuses
  * the fleet repo and the clone with your commits; `npm start -- --fresh` deletes and recreates it.
  *
- * Options: --switches N --socs N --dpus N --bmcs N (device counts), --lab-dir DIR, --fresh.
+ * Options: --switches N --socs N --dpus N --bmcs N (device counts), --lab-dir DIR, --fresh, --workload-clusters
+ * (WorkloadClusters through lab/capi and the KVM provider on libvirt).
  * BOSUN_LAB_KUBECONFIG=FILE uses an existing cluster instead of starting one.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -32,6 +33,7 @@ import { startKubeEnv, type KubeEnv } from "../kube/kube-env.ts";
 import { readState } from "../kube/state.ts";
 import { startDemoFlintlock } from "../flintlock/index.ts";
 import { startDemoTenants } from "../kamaji/index.ts";
+import { startDemoWorkloadClusters } from "../capi/demo.ts";
 import { seedFleetRepo } from "./fleet-repo.ts";
 
 // Hundreds of concurrent requests listen on one AbortSignal at fleet scale: not a leak.
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
       dpus: { type: "string", default: "40" },
       bmcs: { type: "string", default: "20" },
       fresh: { type: "boolean", default: false },
+      "workload-clusters": { type: "boolean", default: false },
       "lab-dir": {
         type: "string",
         default: join(process.env["BOSUN_CACHE_DIR"] ?? join(homedir(), ".cache/bosun"), "lab"),
@@ -223,7 +226,18 @@ async function main(): Promise<void> {
         `   lab Kamaji (tenant apiservers) and lab Proxmox ${tenants.proxmox.url} (pve-01..03) for the TenantClusters`,
       );
     }
-    const backends = { ...flintlock?.backends, ...tenants?.backends };
+    // WorkloadClusters (opt-in, --workload-clusters): this apiserver as management cluster, lab/capi, the KVM provider.
+    const workloadClusters = values["workload-clusters"]
+      ? await startDemoWorkloadClusters(join(labDir, "kvm"), kubeconfig).catch((error: unknown) => {
+          say(`   WorkloadClusters: no KVM provider (${error instanceof Error ? error.message : String(error)})`);
+          return undefined;
+        })
+      : undefined;
+    if (workloadClusters) {
+      stops.push(() => workloadClusters.stop());
+      say(`   management cluster mgmt-a (this apiserver), lab/capi, KVM provider on libvirt for the WorkloadClusters`);
+    }
+    const backends = { ...flintlock?.backends, ...tenants?.backends, ...workloadClusters?.backends };
 
     say("5/5 bosun serve (its own process; the lab restarts it if it dies)");
     const configFile = join(labDir, "engine.yaml");
