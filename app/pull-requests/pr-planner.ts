@@ -56,6 +56,8 @@ const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 export class PullRequestPlanner {
   private login: string | undefined;
   private readonly statuses: StatusPoster;
+  /** The approvers of the base branch's last seen commit. */
+  private readonly policies = new Map<string, ApproverPolicy>();
   /** The full plan text per PR, for the status link. */
   readonly plans = new Map<number, string>();
 
@@ -80,8 +82,13 @@ export class PullRequestPlanner {
   /** The approvers of the PR's base branch (never the PR's own bosun.yaml: a PR cannot name its approvers). */
   private async policy(pull: ForgePull, signal: AbortSignal): Promise<ApproverPolicy> {
     const base = await this.o.mirror.fetchRevision(pull.baseRef, signal);
+    const known = this.policies.get(base.commit);
+    if (known) return known;
     const loaded = await this.loadAt(base.commit, signal);
-    return loaded.ok ? (loaded.config.pullRequests?.approvers ?? NO_APPROVERS) : NO_APPROVERS;
+    const policy = loaded.ok ? (loaded.config.pullRequests?.approvers ?? NO_APPROVERS) : NO_APPROVERS;
+    this.policies.clear(); // one base commit at a time is enough
+    this.policies.set(base.commit, policy);
+    return policy;
   }
 
   pull(number: number, signal: AbortSignal): Promise<ForgePull> {

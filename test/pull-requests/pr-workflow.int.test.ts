@@ -174,6 +174,18 @@ for (const mode of ["gitea", "github"] as const) {
     });
 
     afterAll(async () => {
+      // The engine's own timing of each PR pass (webhook → status), for bench/results/pr-latency.md.
+      const passes = (engine?.output() ?? "")
+        .split("\n")
+        .filter((l) => l.includes("pr: plan comment and status updated"))
+        .map((l) => {
+          try {
+            return (JSON.parse(l) as { ms?: unknown }).ms;
+          } catch {
+            return l;
+          }
+        });
+      process.stderr.write(`[pr-workflow] ${mode} engine PR passes (ms): ${JSON.stringify(passes)}\n`);
       await engine?.kill("SIGTERM");
       await sim?.stop();
       await forge?.stop();
