@@ -100,6 +100,7 @@ describe.each([
     const id = raw;
     expect(pve.vms().some((v) => v.vmid === id)).toBe(false);
 
+    pve.inject.taskDelay({ type: "qmclone", ms: 3000 }); // a window to see the lock in
     const upid = await c.clone("pve1", 9000, { newid: id, name: `cc-${id}`, full: true, description: "contract" });
     expect(returnsProblems("/nodes/{node}/qemu/{vmid}/clone", "POST", upid)).toEqual([]);
     const parsed = parseUpid(upid);
@@ -305,7 +306,7 @@ describe("tasks and faults", { timeout: 60_000 }, () => {
   it("a slow clone: the wait times out (the task goes on, the VM stays locked), a second wait sees it finish", async () => {
     const c = client(pve.tokens.admin);
     const id = await c.nextId();
-    pve.inject.taskDelay({ type: "qmclone", ms: 1500 });
+    pve.inject.taskDelay({ type: "qmclone", ms: 4000 });
     const upid = await c.clone("pve1", 9000, { newid: id, name: "slow" });
     const e = await c.waitForTask(upid, { timeoutMs: 200 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ProxmoxTaskTimeoutError);
