@@ -17,6 +17,7 @@ import { pidRunning, stopPid } from "../kube/proc.ts";
 import { readState } from "../kube/state.ts";
 import { installKamajiCrd, type Kube120Crd } from "./crd.ts";
 import { LabKamaji, labKamajiWorkDir } from "./controller.ts";
+import { startLabKamajiWatchdog } from "./watchdog.ts";
 import { startVersionWebhook } from "./webhook.ts";
 
 export { crdForKube120, installKamajiCrd, readUpstreamTcpCrd, TCP_API_VERSION, TCP_CRD_NAME, TCP_KIND } from "./crd.ts";
@@ -27,6 +28,7 @@ export { BOOTSTRAP_GROUP } from "./tenant-setup.ts";
 export { parseKubeVersion, refuseOnCreate, refuseOnUpdate } from "./version-policy.ts";
 export { WEBHOOK_NAME } from "./webhook.ts";
 export { startDemoTenants, type DemoTenants } from "./demo.ts";
+export { startLabKamajiWatchdog } from "./watchdog.ts";
 
 /** The newest Kubernetes minor the lab Kamaji accepts (Kamaji 26.8.2-edge ships kubeadm v1.35). */
 export const KAMAJI_SUPPORTED_VERSION = "v1.35.0";
@@ -83,6 +85,14 @@ export async function startLabKamaji(opts: StartLabKamajiOptions): Promise<Runni
     etcdUrl = `http://127.0.0.1:${(await readState(opts.kube.workDir)).etcdPort}`;
   }
   const workDir = await labKamajiWorkDir();
+  const watchdog = startLabKamajiWatchdog(workDir);
+  const stopWatchdog = (): void => {
+    try {
+      if (watchdog !== undefined) process.kill(watchdog, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
   try {
     const crd = await installKamajiCrd(client, signal);
     const webhook = await startVersionWebhook(
@@ -108,10 +118,12 @@ export async function startLabKamaji(opts: StartLabKamajiOptions): Promise<Runni
         await controller.stop();
         await webhook.close(AbortSignal.timeout(10_000));
         if (ownClient) client.close();
+        stopWatchdog();
         await rm(workDir, { recursive: true, force: true });
       },
     };
   } catch (e) {
+    stopWatchdog();
     if (ownClient) client.close();
     await rm(workDir, { recursive: true, force: true });
     throw e;
