@@ -41,6 +41,8 @@ export interface WorkloadClusterBackendOptions {
   readonly logger: Logger;
   readonly name?: string;
   readonly stateNamespace?: string;
+  /** Self-heal of the records (default on: an out-of-band edit of a field Bosun set is taken back). */
+  readonly selfHeal?: { readonly global: boolean };
   /** Management clusters built elsewhere (tests); default: one KubeClient per configured kubeconfig. */
   readonly managementClusters?: ReadonlyMap<string, ManagementCluster>;
 }
@@ -142,6 +144,7 @@ export function workloadClusterBackend(options: WorkloadClusterBackendOptions): 
     logger,
     name,
     ...(options.stateNamespace ? { stateNamespace: options.stateNamespace } : {}),
+    ...(options.selfHeal ? { selfHeal: options.selfHeal } : {}),
   });
   const clients: KubeClient[] = [];
   const clusters = new Map<string, ManagementCluster>(options.managementClusters ?? []);
