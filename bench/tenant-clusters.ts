@@ -212,9 +212,10 @@ Requests to Ready by path:
 |---|---|
 ${byPattern.map(([k, v]) => `| \`${k}\` | ${v} |`).join("\n")}
 
-Where the requests go: each pass reads one \`GET /cluster/resources\` and one config per worker per tenant
-(ownership is proven by the VM description, so every candidate VM's config is read), a TCP and a
-record GET and one Node list of the tenant; settled passes repeat those reads (no writes).
+Where the requests go: a pass reads one \`GET /cluster/resources\` shared by all tenants (dropped on every
+write, so a tenant's next round sees its own clone), and per tenant one config per worker (ownership is
+proven by the VM description); the TCP, the record and the tenant's Nodes are Kubernetes reads, not counted
+here. Settled passes repeat those reads and write nothing.
 `;
     await writeFile(OUT, text);
     process.stdout.write(text);
