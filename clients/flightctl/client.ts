@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Agent, fetch, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { FlightctlError } from "./errors.ts";
 import { backoffMs, RequestBudget } from "./rate-limit.ts";
 import {
@@ -50,6 +50,17 @@ export interface RequestCounts {
 }
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
 
 /** Query syntax of a label selector (`k=v,k in (a,b),!k`); an empty selector gives "". */
 export function selectorQuery(selector: LabelSelector | string | undefined): string {
@@ -208,25 +219,43 @@ export class FlightctlClient {
       let error: FlightctlError;
       let retryAfterMs: number | undefined;
       try {
-        const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(this.options.timeoutMs ?? 30_000)]);
-        const res = await fetch(url, {
-          method,
-          headers,
-          signal,
-          dispatcher: this.dispatcher,
-          ...(body !== undefined ? { body } : {}),
-        });
-        const text = await res.text();
-        if (res.ok) return (text ? JSON.parse(text) : {}) as T;
+        // A signal of our own for undici, tied to the caller's and to the deadline.
+        const own = new AbortController();
+        const onAbort = (): void => own.abort(opts.signal.reason);
+        opts.signal.addEventListener("abort", onAbort, { once: true });
+        const deadline = setTimeout(() => own.abort(new Error("deadline exceeded")), this.options.timeoutMs ?? 30_000);
+        let statusCode: number;
+        let text: string;
+        let retryAfter: string | undefined;
+        try {
+          // undici's request API (not fetch): no Request/AbortSignal machinery of its own to trip over.
+          const target = new URL(url);
+          const res = await this.dispatcher.request({
+            origin: target.origin,
+            path: `${target.pathname}${target.search}`,
+            method,
+            headers,
+            signal: own.signal,
+            ...(body !== undefined ? { body } : {}),
+          });
+          statusCode = res.statusCode;
+          const ra = res.headers["retry-after"];
+          retryAfter = Array.isArray(ra) ? ra[0] : ra;
+          text = await res.body.text();
+        } finally {
+          clearTimeout(deadline);
+          opts.signal.removeEventListener("abort", onAbort);
+        }
+        if (statusCode >= 200 && statusCode < 300) return (text ? JSON.parse(text) : {}) as T;
         const status = parseStatus(text);
         error = new FlightctlError(
           subject,
-          res.status,
-          status?.reason || res.statusText || "Error",
+          statusCode,
+          status?.reason || STATUS_TEXT[statusCode] || "Error",
           status?.message || text.slice(0, 200) || "no message",
           status ? { status } : {},
         );
-        const ra = Number(res.headers.get("retry-after"));
+        const ra = Number(retryAfter);
         if (Number.isFinite(ra) && ra > 0) retryAfterMs = ra * 1000;
       } catch (e) {
         if (opts.signal.aborted) throw opts.signal.reason;

@@ -3,6 +3,7 @@
  * with simulated enrolled devices (see store.ts and server.ts). `startLabFlightctl` brings one up with
  * its own CA; `labDevices` names and labels a simulated fleet.
  */
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createPki } from "../flintlock/index.ts";
 import { FlightctlServer, type Fault } from "./server.ts";
@@ -82,5 +83,51 @@ export async function startLabFlightctl(options: LabFlightctlOptions): Promise<L
     token: options.token,
     inject: (f) => server.inject(f),
     stop: () => server.stop(),
+  };
+}
+
+/** The environment variable `npm start`'s engine reads the lab Flightctl's token from. */
+export const DEMO_TOKEN_ENV = "BOSUN_LAB_FLIGHTCTL_TOKEN";
+
+/**
+ * `npm start`'s Flightctl: fleet `retail-stores` (30 devices over 5 racks, for
+ * `fleet-repo-example/edge/video-analytics.yaml`), 4 kiosks outside fleets (`kiosk-agent.yaml`) and
+ * 3 devices for the virtual node `vk-flightctl-node`. Sets the token variable for the engine it
+ * starts and returns the engine config's `backends` section.
+ */
+export async function startDemoFlightctl(
+  dir: string,
+): Promise<{ lab: LabFlightctl; backends: { flightctl: Record<string, unknown> }; stop(): Promise<void> }> {
+  const token = randomBytes(24).toString("hex");
+  const devices: LabDevice[] = [
+    ...labDevices(30, ["retail-stores"], "store"),
+    ...Array.from({ length: 4 }, (_, i) => ({ name: `kiosk-${i + 1}`, labels: { role: "kiosk" } })),
+    ...["a", "b", "c"].map((z) => ({
+      name: `edge-node-${z}`,
+      labels: { pool: "pods", zone: z },
+      cpu: "2",
+      memory: "2Gi",
+    })),
+  ];
+  const lab = await startLabFlightctl({ dir, devices, token, simulation: { stepMs: 800 }, tickMs: 100 });
+  lab.store.createFleet({
+    apiVersion: "flightctl.io/v1beta1",
+    kind: "Fleet",
+    metadata: { name: "retail-stores" },
+    spec: { selector: { matchLabels: { fleet: "retail-stores" } }, template: { spec: {} } },
+  });
+  process.env[DEMO_TOKEN_ENV] = token;
+  return {
+    lab,
+    backends: {
+      flightctl: {
+        url: lab.url,
+        tokenEnv: DEMO_TOKEN_ENV,
+        caFile: lab.caFile,
+        offlineTimeoutSeconds: 60,
+        virtualNode: { name: "vk-flightctl-node", deviceSelector: { matchLabels: { pool: "pods" } } },
+      },
+    },
+    stop: () => lab.stop(),
   };
 }

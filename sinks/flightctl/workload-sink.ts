@@ -119,6 +119,10 @@ export function fleetWithout(fleet: Fleet, key: string): Fleet | undefined {
   const apps = (fleet.spec.template.spec.applications ?? []).filter((a) => !mine.has(String(a.name)));
   if (Object.keys(entries).length > 0) annotations[FLEET_WORKLOADS_ANNOTATION] = stableJson(entries as unknown as Json);
   else delete annotations[FLEET_WORKLOADS_ANNOTATION];
+  // A removal changes no remaining workload's applications: nothing for Git approvals to gate.
+  annotations[FLEET_ANNOTATIONS.rolloutApprovalMethod] = "automatic";
+  const { rolloutPolicy: _policy, ...rest } = fleet.spec;
+  const spec = Object.keys(entries).length > 0 ? fleet.spec : rest;
   return {
     apiVersion: fleet.apiVersion,
     kind: "Fleet",
@@ -128,10 +132,7 @@ export function fleetWithout(fleet: Fleet, key: string): Fleet | undefined {
       annotations,
       ...(fleet.metadata.resourceVersion ? { resourceVersion: fleet.metadata.resourceVersion } : {}),
     },
-    spec: {
-      ...fleet.spec,
-      template: { ...fleet.spec.template, spec: { ...fleet.spec.template.spec, applications: apps } },
-    },
+    spec: { ...spec, template: { ...fleet.spec.template, spec: { ...fleet.spec.template.spec, applications: apps } } },
   };
 }
 
