@@ -102,6 +102,8 @@ export function checkApprovals(
 
 /** Path and content of the approval file `bosun approve` writes. */
 export function approvalDocument(input: {
+  /** The rollout's kind (default DeviceProcessDeployment). */
+  kind?: string;
   namespace: string;
   name: string;
   wave: string;
@@ -119,7 +121,7 @@ export function approvalDocument(input: {
     `  name: ${name}`,
     "spec:",
     "  target:",
-    "    kind: DeviceProcessDeployment",
+    `    kind: ${input.kind ?? "DeviceProcessDeployment"}`,
     `    namespace: ${input.namespace}`,
     `    name: ${input.name}`,
     `  wave: ${input.wave}`,

@@ -11,6 +11,7 @@ import { createWriteStream } from "node:fs";
 import { parseArgs } from "node:util";
 import { readEngineConfig } from "../../app/engine-config.ts";
 import { startEngine, type RunningEngine } from "../../app/engine.ts";
+import { startVirtualNode } from "../../app/virtual-node.ts";
 import { createLogger } from "../../engine/log/logger.ts";
 import { ProgressPrinter } from "./progress.ts";
 
@@ -45,6 +46,8 @@ async function main(): Promise<void> {
     onPass: (o) => printer.pass(o),
   });
   engineRef.current = engine;
+  // The virtual node (backends.flightctl.virtualNode), as `bosun serve` runs it.
+  startVirtualNode(config, logger);
   process.send?.({ type: "up", url: engine.url, pid: process.pid });
   say(`engine up (pid ${process.pid}): ${engine.url}/healthz`);
 }

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { loadFleet } from "../../engine/desired/load-fleet.ts";
 import { readDirectory } from "../../engine/desired/read-directory.ts";
 import { readDeployment } from "../../engine/kinds/device-process-deployment/deployment.ts";
+import { readWorkload } from "../../engine/kinds/edge-workload/workload.ts";
 import { approvalDocument } from "../../engine/rollout/approvals.ts";
 import { createBareRepo, git, type GitServer } from "../git-server/index.ts";
 
@@ -32,6 +33,23 @@ export async function seedFleetRepo(server: GitServer, exampleDir: string, workD
         name: object.name,
         wave: wave.name,
         revision: deployment.revision,
+        approvedBy: "lab bootstrap",
+        folder: loaded.config.paths.approvals,
+      });
+      await mkdir(dirname(join(clone, doc.path)), { recursive: true });
+      await writeFile(join(clone, doc.path), doc.text);
+    }
+  }
+  // EdgeWorkloads: their first release approved too (the wave that waits is the next revision's).
+  for (const object of loaded.objects.filter((o) => o.kind === "EdgeWorkload")) {
+    const workload = readWorkload(object);
+    for (const wave of workload.waves.filter((w) => w.approval === "required")) {
+      const doc = approvalDocument({
+        kind: "EdgeWorkload",
+        namespace: object.namespace,
+        name: object.name,
+        wave: wave.name,
+        revision: workload.revision,
         approvedBy: "lab bootstrap",
         folder: loaded.config.paths.approvals,
       });

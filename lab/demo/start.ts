@@ -31,6 +31,7 @@ import { startSimulator, type Simulator } from "../devices/simulator.ts";
 import { git, startGitServer, type GitServer } from "../git-server/index.ts";
 import { startKubeEnv, type KubeEnv } from "../kube/kube-env.ts";
 import { readState } from "../kube/state.ts";
+import { startDemoFlightctl } from "../flightctl/index.ts";
 import { startDemoFlintlock } from "../flintlock/index.ts";
 import { startDemoTenants } from "../kamaji/index.ts";
 import { startDemoWorkloadClusters } from "../capi/demo.ts";
@@ -237,7 +238,23 @@ async function main(): Promise<void> {
       stops.push(() => workloadClusters.stop());
       say(`   management cluster mgmt-a (this apiserver), lab/capi, KVM provider on libvirt for the WorkloadClusters`);
     }
-    const backends = { ...flintlock?.backends, ...tenants?.backends, ...workloadClusters?.backends };
+    // Edge workloads: the lab Flightctl (simulated devices in fleet retail-stores, kiosks, the virtual node's devices).
+    const flightctl = await startDemoFlightctl(join(labDir, "flightctl")).catch((error: unknown) => {
+      say(`   EdgeWorkloads: no lab Flightctl (${error instanceof Error ? error.message : String(error)})`);
+      return undefined;
+    });
+    if (flightctl) {
+      stops.push(() => flightctl.stop());
+      say(
+        `   lab Flightctl ${flightctl.lab.url} (fleet retail-stores, kiosks, vk-flightctl-node) for the EdgeWorkloads`,
+      );
+    }
+    const backends = {
+      ...flintlock?.backends,
+      ...tenants?.backends,
+      ...workloadClusters?.backends,
+      ...flightctl?.backends,
+    };
 
     say("5/5 bosun serve (its own process; the lab restarts it if it dies)");
     const configFile = join(labDir, "engine.yaml");
