@@ -105,11 +105,13 @@ export class PullRequestPlanner {
     const context = statusContext(scope);
     const head = pull.headSha;
     const targetUrl = this.o.planUrl?.(number);
-    await this.statuses.post(
-      head,
-      { state: "pending", context, description: PENDING_DESCRIPTION, ...(targetUrl ? { targetUrl } : {}) },
-      signal,
-    );
+    // Pending on a new head; a re-plan of the same head (a review, the poll) keeps its last status until it ends.
+    if (!this.statuses.has(head, context))
+      await this.statuses.post(
+        head,
+        { state: "pending", context, description: PENDING_DESCRIPTION, ...(targetUrl ? { targetUrl } : {}) },
+        signal,
+      );
     const fetched = await this.o.mirror.fetchRevision(`refs/pull/${number}/head`, signal);
     // The ref moved past the head the forge told us about: plan what the forge says (its status goes there).
     const commit = fetched.commit === head ? head : (await this.o.mirror.fetchRevision(head, signal)).commit;

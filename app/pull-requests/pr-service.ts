@@ -29,6 +29,8 @@ export class PullRequestService {
   private readonly heads = new Map<number, string>();
   private readonly open = new Set<number>();
   private firstPoll = true;
+  /** The PR being planned now. */
+  private current: number | undefined;
   private readonly endpoint: ReturnType<typeof webhookEndpoint> | undefined;
 
   constructor(private readonly o: PullRequestServiceOptions) {
@@ -82,6 +84,7 @@ export class PullRequestService {
     while (this.order.length > 0 && !this.abort.signal.aborted) {
       const number = this.order.shift()!;
       this.queued.delete(number);
+      this.current = number;
       try {
         const outcome = await this.o.planner.run(number, this.abort.signal);
         if (outcome.kind === "merged" || outcome.kind === "closed") this.open.delete(number);
@@ -95,6 +98,8 @@ export class PullRequestService {
           "pr pass failed; the next event or poll retries",
         );
         this.o.onOutcome?.(number, { kind: "error", error: e.message });
+      } finally {
+        this.current = undefined;
       }
     }
   }
@@ -109,6 +114,8 @@ export class PullRequestService {
       if (!m) continue;
       const number = Number(m[1]);
       if (this.heads.get(number) === sha) continue;
+      // Queued or being planned already (a webhook was first): its pass records the head.
+      if (this.queued.has(number) || this.current === number) continue;
       this.heads.set(number, sha);
       if (first) {
         // At start: only PRs still open are planned (a merged one of long ago is history).

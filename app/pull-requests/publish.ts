@@ -87,6 +87,11 @@ export class StatusPoster {
   private readonly last = new Map<string, string>();
   constructor(private readonly forge: ForgeClient) {}
 
+  /** True once a status of `context` was posted on `sha` (a re-plan of a head skips "pending"). */
+  has(sha: string, context: string): boolean {
+    return this.last.has(`${sha}\0${context}`);
+  }
+
   async post(sha: string, status: CommitStatusInput, signal?: AbortSignal): Promise<boolean> {
     const key = `${sha}\0${status.context}`;
     const value = `${status.state}\0${status.description}\0${status.targetUrl ?? ""}`;

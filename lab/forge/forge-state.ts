@@ -91,6 +91,8 @@ export interface LoggedRequest {
   readonly method: string;
   /** Path below the API root, without the query. */
   readonly path: string;
+  /** The query string, without `?` ("" when none). */
+  readonly query: string;
   readonly status: number;
   readonly user?: string;
 }

@@ -494,7 +494,13 @@ export async function startLabForge(options: LabForgeOptions): Promise<LabForge>
       const method = req.method ?? "GET";
       const u = auth(req);
       const log = (status: number): void => {
-        requests.push({ method, path, status, ...(u && u !== "bad" ? { user: u.login } : {}) });
+        requests.push({
+          method,
+          path,
+          query: url.search.slice(1),
+          status,
+          ...(u && u !== "bad" ? { user: u.login } : {}),
+        });
       };
       const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
         log(status);
