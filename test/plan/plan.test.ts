@@ -63,8 +63,24 @@ describe("plan", () => {
     const plan = buildPlan({ commit: "abc", objects: [], deletions: [], rollouts: [rollout(false)] });
     expect(plan.hasChanges).toBe(true);
     expect(plan.rollouts[0]?.waves).toEqual([
-      { name: "canary", targets: 2, toUpdate: 2, approval: "auto", approved: true, disruption: "restart" },
-      { name: "fleet", targets: 4, toUpdate: 4, approval: "required", approved: false, disruption: "restart" },
+      {
+        name: "canary",
+        targets: 2,
+        toUpdate: 2,
+        approval: "auto",
+        approved: true,
+        disruption: "restart",
+        devices: ["tor-0", "tor-1"],
+      },
+      {
+        name: "fleet",
+        targets: 4,
+        toUpdate: 4,
+        approval: "required",
+        approved: false,
+        disruption: "restart",
+        devices: ["tor-2", "tor-3", "tor-4", "tor-5"],
+      },
     ]);
     const text = renderPlanText(plan);
     expect(text).toContain("1. canary: 2 of 2 devices to update (restart), auto");
