@@ -119,6 +119,21 @@ class WorkloadClusterSink implements Sink {
       const [apiVersion, kind] = k.split("|") as [string, string];
       infra.push(...(await cluster.list(apiVersion, kind, ref.namespace, selector, signal)));
     }
+    // As Cluster API's Cluster deletion does: the descendants are deleted explicitly, not left to the garbage
+    // collector alone (the provider's finalizer on each infra machine removes its domain and disks).
+    for (const o of [...machines, ...infra]) {
+      const m = obj(o["metadata"]);
+      if (m["deletionTimestamp"] !== undefined) continue;
+      await cluster.remove(
+        {
+          apiVersion: String(o["apiVersion"]),
+          kind: String(o["kind"]),
+          namespace: ref.namespace,
+          name: String(m["name"]),
+        },
+        signal,
+      );
+    }
     if (machines.length + infra.length > 0) {
       throw new SinkError(
         describeRef(ref),
