@@ -18,6 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { KubeClient } from "../../clients/kubernetes/client.ts";
 import { createBareRepo, git, startGitServer, WorkTree, type GitServer } from "../../lab/git-server/index.ts";
+import { pidRunning } from "../../lab/kube/proc.ts";
 import { startLabKamaji, TCP_API_VERSION, TCP_KIND, type RunningLabKamaji } from "../../lab/kamaji/index.ts";
 import { startLabProxmox, type LabProxmox, type LabVmView } from "../../lab/proxmox/index.ts";
 import { waitEstablished } from "../../sinks/kubernetes/index.ts";
@@ -268,6 +269,25 @@ describe("TenantClusters end to end: Kamaji control plane with Proxmox workers",
     expect(tcp.spec.controlPlane.deployment.replicas).toBe(2);
     const f = await statusFile();
     expect(f).toMatchObject({ object: { kind: "TenantCluster", name: "acme" }, phase: "Ready" });
+    // Kamaji's admin kubeconfig Secret (as the lab Kamaji writes it) and a tenant of its own.
+    const secret = (await client.get({
+      apiVersion: "v1",
+      kind: "Secret",
+      namespace: ns.name,
+      name: "acme-admin-kubeconfig",
+    })) as unknown as { data: Record<string, string>; metadata: { ownerReferences: { kind: string; name: string }[] } };
+    expect(Object.keys(secret.data).sort()).toEqual(["admin.conf", "super-admin.conf"]);
+    expect(secret.metadata.ownerReferences[0]).toMatchObject({ kind: TCP_KIND, name: "acme" });
+    const { stdout: tenantNs } = await run("kubectl", [
+      "--kubeconfig",
+      join(labDir, "acme.kubeconfig"),
+      "get",
+      "ns",
+      "-o",
+      "name",
+    ]);
+    expect(tenantNs).toContain("namespace/kube-public");
+    expect(tenantNs).not.toContain(`namespace/${ns.name}`);
     expect(JSON.stringify(f["conditions"])).toContain(s.endpoint as string);
   }, 400_000);
 
@@ -350,6 +370,23 @@ describe("TenantClusters end to end: Kamaji control plane with Proxmox workers",
   }, 400_000);
 
   it("updates the Kubernetes version of the control plane", async () => {
+    // Kamaji refuses a downgrade and a skipped minor (its webhook, on a dry run: nothing is written).
+    for (const [v, msg] of [
+      ["v1.29.0", "unable to downgrade a TenantControlPlane from 1.30.0 to 1.29.0"],
+      ["v1.32.0", "non-sequential"],
+    ] as const) {
+      const tcp = {
+        apiVersion: TCP_API_VERSION,
+        kind: TCP_KIND,
+        metadata: { name: "acme", namespace: ns.name },
+        spec: { kubernetes: { version: v, kubelet: {} }, controlPlane: { service: { serviceType: "LoadBalancer" } } },
+      };
+      const err = await client.apply(tcp, { fieldManager: "e2e", dryRun: true, force: true }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(err?.message).toContain(msg);
+    }
     version = "v1.31.0";
     await push("acme: Kubernetes v1.31.0");
     const s = await waitStatus(
@@ -463,8 +500,8 @@ describe("TenantClusters end to end: Kamaji control plane with Proxmox workers",
   }, 400_000);
 
   it("deletes in reverse order (VMs, control plane, Secrets), resuming after a SIGKILL mid-delete", async () => {
-    const apiserverPid = kamaji.controller.running().find((r) => r.key === `${ns.name}/acme`)?.apiserverPid;
-    expect(apiserverPid).toBeGreaterThan(0);
+    const tenantCp = kamaji.controller.running().find((r) => r.key === `${ns.name}/acme`);
+    expect(tenantCp?.apiserverPid).toBeGreaterThan(0);
     pve.inject.taskDelay({ type: "qmdestroy", ms: 3000, times: 6 });
     await tree.commitAndPush("main", { "tenants/acme.yaml": null }, "acme removed");
     await waitStatus("acme Deleting", (s) => s.phase === "Deleting", 60_000);
@@ -493,6 +530,8 @@ describe("TenantClusters end to end: Kamaji control plane with Proxmox workers",
       await client.get({ apiVersion: "v1", kind: "Secret", namespace: ns.name, name: "acme-admin-kubeconfig" }),
     ).toBeUndefined();
     expect(kamaji.controller.running()).toEqual([]);
+    expect(pidRunning(tenantCp?.apiserverPid as number, "kube-apiserver")).toBe(false);
+    expect(pidRunning(tenantCp?.controllerManagerPid as number, "kube-controller-manager")).toBe(false);
     expect(pve.vms().filter((v) => !v.template)).toEqual([]);
     await waitFor(
       "acme's file gone from the status branch",
