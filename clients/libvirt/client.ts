@@ -9,6 +9,8 @@ import { parseDomainList, parseDomainXml, parseState, type DomainState, type Dom
 /** One domain as the inventory sees it: identity, state, disks, Bosun's metadata. */
 export interface DomainInfo extends DomainXmlInfo {
   readonly state: DomainState;
+  /** False for a transient domain (e.g. undefined while running: it disappears when it stops). */
+  readonly persistent: boolean;
 }
 
 export interface LibvirtClientOptions {
@@ -55,11 +57,17 @@ export class LibvirtClient {
   /** Every domain (running or not) with its state, disks and metadata, sorted by name. */
   async listDomains(signal?: AbortSignal): Promise<DomainInfo[]> {
     const listed = parseDomainList(await this.run(["list", "--all"], "", signal));
+    const transient = new Set(
+      (await this.run(["list", "--transient", "--name"], "", signal))
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== ""),
+    );
     const out: DomainInfo[] = [];
     for (const d of listed) {
       try {
         const xml = parseDomainXml(await this.domainXml(d.name, signal));
-        out.push({ ...xml, state: d.state });
+        out.push({ ...xml, state: d.state, persistent: !transient.has(d.name) });
       } catch (err) {
         if (isLibvirtError(err, "not-found")) continue; // undefined between list and dumpxml
         throw err;
@@ -72,8 +80,9 @@ export class LibvirtClient {
   async getDomain(name: string, signal?: AbortSignal): Promise<DomainInfo | undefined> {
     try {
       const xml = parseDomainXml(await this.domainXml(name, signal));
-      const state = parseState(await this.run(["domstate", name], `domain ${name}`, signal));
-      return { ...xml, state };
+      const info = await this.run(["dominfo", name], `domain ${name}`, signal);
+      const field = (key: string): string => new RegExp(`^${key}:\\s*(.*)$`, "m").exec(info)?.[1]?.trim() ?? "";
+      return { ...xml, state: parseState(field("State")), persistent: field("Persistent") !== "no" };
     } catch (err) {
       if (isLibvirtError(err, "not-found")) return undefined;
       throw err;

@@ -370,6 +370,22 @@ export class MachineReconciler {
           this.d.now(),
         );
     } else {
+      if (!domain.persistent) {
+        // Undefined while running: it would vanish at its next stop. Define it again (same name and UUID).
+        await events.record(
+          km,
+          "Warning",
+          Reason.DomainRecreated,
+          `domain ${domain.name} (${domain.uuid}) was undefined out of band (it still runs, transient); defining it again`,
+          this.d.now(),
+        );
+        try {
+          await libvirt.defineDomain({ ...spec, name: domain.name, uuid: domain.uuid }, signal);
+        } catch (err) {
+          throw asFault(err, Reason.DomainProvisionFailed);
+        }
+        domain = (await libvirt.getDomain(domain.name, signal)) ?? domain;
+      }
       // Disks removed by hand under a defined domain: make them again before starting it.
       await this.ensureDisks(spec, signal);
       await stat(spec.configDrive as string).catch(() => this.configDrive(km, spec, bootstrap, signal));

@@ -266,29 +266,54 @@ describe("KVM infrastructure provider", () => {
     expect(created).toBe(Date.parse(o.metadata.creationTimestamp as string) / 1000);
   });
 
-  it("a domain stopped or undefined out of band is started again or recreated with the same UUID, with Events", async () => {
+  it("a domain stopped, undefined or removed out of band is started, defined again or recreated (same UUID), with Events", async () => {
     const before = await waitReady("m1");
     const id = (before["spec"] as { providerID: string }).providerID;
     const name = (statusOf(before)["domain"] as { name: string }).name;
+    const lastReconciled = async (object: string): Promise<number> =>
+      Number(
+        new RegExp(`^operatorkit_controller_last_reconciled\\{[^}]*name="${object}"\\} (\\S+)`, "m").exec(
+          await metricsText(provider.url),
+        )?.[1],
+      );
+
+    // Stopped (virsh destroy = QEMU killed): started again.
     await libvirt.destroyDomain(name);
     await waitFor("domain running again", async () => (await libvirt.getDomain(name))?.state === "running");
     await waitFor("DomainStopped Event", async () =>
-      (await eventsOf(client, ns.name, "m1")).some((e) => e.reason === "DomainStopped"),
+      (await eventsOf(client, ns.name, "m1")).some((e) => e.type === "Warning" && e.reason === "DomainStopped"),
     );
 
+    // Undefined while running (now transient: it would vanish at its next stop): defined again.
+    await libvirt.undefineDomain(name);
+    await waitFor("domain persistent again", async () => {
+      const d = await libvirt.getDomain(name);
+      return d?.persistent === true && d.state === "running";
+    });
+    await waitFor("DomainRecreated Event (undefined)", async () =>
+      (await eventsOf(client, ns.name, "m1")).some(
+        (e) => e.reason === "DomainRecreated" && e.message.includes("was undefined out of band"),
+      ),
+    );
+
+    // Removed altogether. The KVMMachine is paused first (and one KVMCluster resync passes, so no reconcile of m1 is
+    // in flight), so the provider finds the domain gone, not half-removed.
+    const ref = { apiVersion: INFRA, kind: "KVMMachine", namespace: ns.name, name: "m1" };
+    await client.mergePatch(ref, { metadata: { annotations: { "cluster.x-k8s.io/paused": "" } } });
+    const pausedAt = Date.now() / 1000;
+    await waitFor("a resync after the pause", async () => (await lastReconciled("c1")) > pausedAt + 2);
     await libvirt.removeDomain(name);
+    expect(await libvirt.getDomain(name)).toBeUndefined();
+    await client.mergePatch(ref, { metadata: { annotations: { "cluster.x-k8s.io/paused": null } } });
     await waitFor("domain recreated", async () => (await libvirt.getDomain(name))?.state === "running", 120_000);
-    const events = await waitFor("DomainRecreated Event", async () => {
+    const events = await waitFor("DomainRecreated Event (removed)", async () => {
       const e = await eventsOf(client, ns.name, "m1");
-      return e.some((x) => x.reason === "DomainRecreated") ? e : undefined;
+      return e.some((x) => x.reason === "DomainRecreated" && x.message.includes("removed out of band")) ? e : undefined;
     });
-    expect(events.find((e) => e.reason === "DomainRecreated")).toMatchObject({
-      type: "Warning",
-      message: expect.stringContaining("removed out of band"),
-    });
+    expect(events.find((e) => e.message.includes("removed out of band"))).toMatchObject({ type: "Warning" });
     const after = await waitReady("m1");
     expect((after["spec"] as { providerID: string }).providerID).toBe(id);
-    expect((await domainsOf(libvirt, ns.name)).map((d) => d.name)).toEqual([name]);
+    expect((await domainsOf(libvirt, ns.name)).map((d) => [d.name, d.persistent])).toEqual([[name, true]]);
     expect(`kvm://${HOST}/${(await libvirt.getDomain(name))?.uuid}`).toBe(id);
   });
 
