@@ -176,8 +176,14 @@ export class FlightctlStore {
 
   // ---- API operations
 
-  listDevices(): Device[] {
-    return [...this.devices.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((d) => this.deviceView(d));
+  /** Devices in name order; `keep` (on name, labels, owner) filters before the views are built. */
+  listDevices(
+    keep?: (d: { name: string; labels: Record<string, string>; owner?: string | undefined }) => boolean,
+  ): Device[] {
+    return [...this.devices.values()]
+      .filter((d) => keep === undefined || keep(d))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((d) => this.deviceView(d));
   }
 
   getDevice(name: string): Device {
