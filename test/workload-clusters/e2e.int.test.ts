@@ -15,7 +15,7 @@
 import { execFile } from "node:child_process";
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
@@ -244,6 +244,9 @@ status:
       await state?.cleanup().catch(() => undefined);
       await server?.stop();
       if (gitRoot) await rm(gitRoot, { recursive: true, force: true });
+      const mirror = (engineConfig?.["git"] as { repo?: { mirrorDir?: string } } | undefined)?.repo?.mirrorDir;
+      if (mirror) await rm(mirror, { recursive: true, force: true });
+      if (engineConfigFile) await rm(dirname(engineConfigFile), { recursive: true, force: true });
       await tree?.dispose();
       b?.close();
       await envB?.stop();
