@@ -240,6 +240,15 @@ spec:
     await approve("cams", "rest");
     await waitFor("cams Ready", phaseIs("cams", "Ready"), 90_000, 300, explain("cams"));
     await expectOneCopyEach("north", "cams");
+    // The rollout gauges on /metrics.
+    const url = /metrics at (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(engine!.output())?.[1];
+    const labels = `kind="EdgeWorkload",namespace="${ns.name}",name="cams"`;
+    const metrics = await waitFor("cams gauges", async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return text.includes(`bosun_rollout_phase{${labels},phase="Ready"} 1`) ? text : undefined;
+    });
+    expect(metrics).toContain(`bosun_rollout_desired{${labels}} 25`);
+    expect(metrics).toContain(`bosun_rollout_updated{${labels}} 25`);
     expect(lab.store.maxInFlight("north")).toBeLessThanOrEqual(3);
   });
 
