@@ -296,3 +296,26 @@ describe("EdgeWorkload rollouts, offline devices, device mode, bad input and del
     ]);
   });
 });
+
+describe("bosun plan for EdgeWorkloads", () => {
+  it("shows each wave's devices and what would change, read from Flightctl without writing", async () => {
+    const { EdgeWorkloadController } = await import("../../engine/kinds/edge-workload/controller.ts");
+    const files = { "cams.yaml": cams("quay.io/acme/cams:9.9") };
+    const state = desired(files);
+    const puts = lab.server.count("PUT fleets");
+    const controller = new EdgeWorkloadController(backend, {
+      logger: createLogger({ level: "silent" }),
+      clock: () => new Date(),
+      incremental: true,
+      heartbeatStaleMs: 300_000,
+      useHeartbeats: true,
+    });
+    const [plan] = await controller.plan({ objects: state.objects, desired: state, now: new Date(), signal });
+    expect(plan).toMatchObject({ kind: "EdgeWorkload", name: "cams", targets: 10, maxUnavailable: 3, unit: "device" });
+    expect(plan!.waves.map((w) => [w.name, w.targets, w.approval])).toEqual([
+      ["pilot", 4, "auto"],
+      ["rest", 6, "required"],
+    ]);
+    expect(lab.server.count("PUT fleets")).toBe(puts);
+  });
+});
