@@ -470,7 +470,9 @@ spec:
       async () =>
         JSON.stringify({
           record: (await record())?.["metadata"],
-          changes: lastChanges.filter((c) => c.ref.kind === "WorkloadCluster" || c.error).map((c) => `${c.action} ${c.ref.kind}/${c.ref.name}: ${c.reason}`),
+          changes: lastChanges
+            .filter((c) => c.ref.kind === "WorkloadCluster" || c.error)
+            .map((c) => `${c.action} ${c.ref.kind}/${c.ref.name}: ${c.reason}`),
           machines: (await machines(b)).map((m) => m["metadata"].name),
         }),
     );
