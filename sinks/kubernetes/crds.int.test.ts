@@ -48,6 +48,8 @@ describe("CRDs Bosun ships", () => {
       "networkswitches.azure.com",
       "servers.azure.com",
       "socs.azure.com",
+      "tenantclusters.fleet.bosun.dev",
+      "workloadclusters.fleet.bosun.dev",
     ]);
     const entries = await sink.apply(crds, signal());
     expect(entries.filter((e) => e.error !== undefined)).toEqual([]);
