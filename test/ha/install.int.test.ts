@@ -180,6 +180,23 @@ describe("deploy/ install", () => {
       expect(ok, `${verb} ${group}/${resource} ${namespace ?? ""} ${name ?? ""} must be denied`).toBe(false);
     }
   });
+
+  it("overlays/tenant-clusters adds Kamaji's TenantControlPlanes and reading/deleting Secrets, nothing more", async () => {
+    const objs = await render("deploy/overlays/tenant-clusters");
+    const added = objs.filter((o) => nameOf(o) === "bosun-engine-tenant-clusters");
+    expect(added.map(kindOf).sort()).toEqual(["ClusterRole", "ClusterRoleBinding"]);
+    expect(objs.length).toBe(base.length + 2);
+    for (const o of added) await client.apply(o, { fieldManager: MANAGER, force: true });
+    const probe = (verb: string, group: string, resource: string): Promise<boolean> =>
+      can(client, { verb, group, resource, namespace: "tenants" });
+    expect(await eventually(() => probe("get", "", "secrets"))).toBe(true);
+    expect(await probe("delete", "", "secrets")).toBe(true);
+    expect(await probe("create", "kamaji.clastix.io", "tenantcontrolplanes")).toBe(true);
+    expect(await probe("create", "", "secrets")).toBe(false);
+    expect(await probe("patch", "", "secrets")).toBe(false);
+    for (const o of added)
+      await client.delete({ apiVersion: String(o["apiVersion"]), kind: kindOf(o), name: nameOf(o) });
+  });
 });
 
 async function can(
