@@ -284,23 +284,38 @@ spec:
       ]),
     );
     // Every object's file, at its current revision (the final state is always written).
+    const behind = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for (const n of names) {
+        const text = await git([
+          "--git-dir",
+          bare,
+          "show",
+          `bosun/status:objects/DeviceProcessDeployment/${ns.name}/${n}.yaml`,
+        ]).catch(() => "");
+        if (!JSON.stringify(parse(text)).includes(revisions.get(n)!)) out.push(n);
+      }
+      return out;
+    };
     await waitFor(
       "every status file at v2's revision",
       async () => {
         await git(["--git-dir", bare, "fetch", "-q", "origin"]).catch(() => undefined);
-        for (const n of names) {
-          const text = await git([
-            "--git-dir",
-            bare,
-            "show",
-            `bosun/status:objects/DeviceProcessDeployment/${ns.name}/${n}.yaml`,
-          ]);
-          if (!JSON.stringify(parse(text)).includes(revisions.get(n)!)) return undefined;
-        }
-        return true;
+        return (await behind()).length === 0 || undefined;
       },
       60_000,
       1000,
+      // On a timeout: which files lag, by shard, and what the survivor last said about status.
+      async () => {
+        const lagging = await behind();
+        const byShard = lagging.map((n) => `${n}@${shardOfName.get(n) ?? "?"}`).slice(0, 10);
+        const said = survivor
+          .output()
+          .split("\n")
+          .filter((l) => /status/i.test(l))
+          .slice(-5);
+        return `${lagging.length} behind (${byShard.join(", ")}); survivor: ${said.join(" | ")}`;
+      },
     );
     const files = (await git(["--git-dir", bare, "ls-tree", "-r", "--name-only", "bosun/status"]))
       .split("\n")
