@@ -57,7 +57,7 @@ export async function startFixture(
     dispose: async () => {
       await server.stop();
       await wt.dispose();
-      for (const d of dirs) await rm(d, { recursive: true, force: true });
+      for (const d of dirs) await rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }
