@@ -65,39 +65,11 @@ fi
 
 WORK="$BASE/build"
 rm -rf "$WORK"
-mkdir -p "$WORK/debs" "$WORK/kernel"
-cd "$WORK/debs"
-log "downloading Debian's cloud kernel package"
-if ! apt-get download linux-image-cloud-amd64 >"$WORK/download.log" 2>&1; then
-  apt-get update >>"$WORK/download.log" 2>&1
-  apt-get download linux-image-cloud-amd64 >>"$WORK/download.log" 2>&1 || { tail -n 20 "$WORK/download.log" >&2; exit 1; }
-fi
-meta=$(ls linux-image-cloud-amd64_*.deb | head -n 1)
-pkg=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' | sed 's/[ (].*//; s/^ *//' | grep '^linux-image-[0-9]' | head -n 1)
-[[ -n "$pkg" ]] || { log "cannot tell the kernel package from $meta"; exit 1; }
-apt-get download "$pkg" >>"$WORK/download.log" 2>&1 || { tail -n 20 "$WORK/download.log" >&2; exit 1; }
-dpkg-deb -x "$(ls "${pkg}"_*.deb | head -n 1)" "$WORK/kernel"
-KVER=$(ls "$WORK/kernel/lib/modules" | head -n 1)
-log "kernel $KVER"
-
-ROOT="$WORK/root"
-mkdir -p "$ROOT"/{bin,dev,proc,sys,mnt,lib/modules/"$KVER"}
-cp /bin/busybox "$ROOT/bin/busybox"
-MODSRC="$WORK/kernel/lib/modules/$KVER"
-cp "$MODSRC"/modules.order "$MODSRC"/modules.builtin "$MODSRC"/modules.builtin.modinfo "$ROOT/lib/modules/$KVER/" 2>/dev/null || true
-declare -A seen=()
-add_module() {
-  local name="$1" path dep
-  [[ -n "${seen[$name]:-}" ]] && return
-  seen[$name]=1
-  path=$(find "$MODSRC" -name "${name}.ko*" -o -name "${name//_/-}.ko*" | head -n 1)
-  [[ -n "$path" ]] || return 0 # built in
-  mkdir -p "$ROOT/$(dirname "${path#"$WORK/kernel/"}")"
-  cp "$path" "$ROOT/${path#"$WORK/kernel/"}"
-  for dep in $(modinfo -F depends "$path" | tr ',' ' '); do add_module "$dep"; done
-}
-for m in "${MODULES[@]}"; do add_module "$m"; done
-depmod -b "$ROOT" "$KVER"
+mkdir -p "$WORK"
+# shellcheck source=../guest/kernel-and-modules.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../guest/kernel-and-modules.sh"
+fetch_cloud_kernel
+initramfs_root "${MODULES[@]}"
 
 cat >"$ROOT/init" <<'INIT'
 #!/bin/busybox sh
